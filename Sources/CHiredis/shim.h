@@ -1,0 +1,4 @@
+#ifndef FLUXFORGE_CHIREDIS_SHIM_H
+#define FLUXFORGE_CHIREDIS_SHIM_H
+#include <hiredis/hiredis.h>
+#endif

@@ -1,0 +1,2 @@
+// Placeholder: the scheduling core lands with issue 3.
+public enum FluxCorePlaceholder {}

@@ -1,0 +1,3 @@
+import CHiredis
+// Placeholder: the Redis client lands with issue 2.
+public enum FluxRedisPlaceholder {}

@@ -1,0 +1,3 @@
+import FluxCore
+// Placeholder: the simulator lands with issue 3.
+public enum FluxSimPlaceholder {}

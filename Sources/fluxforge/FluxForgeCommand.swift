@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The one FluxForge binary. Every process of the cluster is a subcommand of it, so a node needs
+/// exactly one artifact and every role is built from the same commit.
+@main
+struct FluxForgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fluxforge",
+        abstract: "FluxForge: an admission-controlled control plane for fleets of edge agents.",
+        subcommands: [SimulateCommand.self, BenchCommand.self]
+    )
+}
+
+/// Benchmarks print figures; they are never tests. Build them with `-c release`.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput and latency of one part of FluxForge (build with -c release).",
+        subcommands: [BenchCoreCommand.self, BenchRedisCommand.self]
+    )
+}
