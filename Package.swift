@@ -20,6 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure scheduling core: standard library and swift-collections only. No I/O, no clock.
@@ -28,6 +34,8 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
+        // Codable wire types and input validation for the HTTP API and the agent protocol.
+        .target(name: "FluxAPI", dependencies: ["FluxCore"], swiftSettings: strictSettings),
         // Deterministic whole-system simulator over FluxCore (virtual time, simulated agents).
         .target(name: "FluxSim", dependencies: ["FluxCore"], swiftSettings: strictSettings),
 
@@ -63,6 +71,11 @@ let package = Package(
                 "FluxCore", "FluxSim", "FluxTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FluxAPITests",
+            dependencies: ["FluxAPI"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,27 @@
+/// A coding key that accepts any string, used to see every key a client sent.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Thrown while decoding when the client sent a key the type does not know.
+///
+/// FluxForge rejects unknown fields instead of ignoring them: on a control plane a typo such as
+/// `"timout_ms"` silently ignored means a task that runs with a default the author did not want.
+public struct UnknownFieldError: Error, Sendable {
+    public var field: String
+}
+
+extension Decoder {
+    /// Throws `UnknownFieldError` if the object being decoded holds a key outside `known`.
+    func rejectUnknownKeys<Key: CodingKey & CaseIterable>(_ known: Key.Type) throws {
+        let container = try self.container(keyedBy: AnyCodingKey.self)
+        let allowed = Set(Key.allCases.map(\.stringValue))
+        for key in container.allKeys where !allowed.contains(key.stringValue) {
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw UnknownFieldError(field: path)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+# Shared helpers for the cluster/ scripts. Sourced, never run.
+# Everything here works on a fresh Debian machine as root and on a developer box with sudo.
+
+FF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+log() { printf '\033[1m[fluxforge]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[fluxforge] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Debian packages FluxForge needs at build and run time:
+#   redis-server, redis-tools  Redis 7 (server, redis-cli, redis-benchmark)
+#   libhiredis-dev             the RESP reader/formatter the Redis client is built on
+#   libssl-dev                 TLS for swift-nio-ssl consumers
+FF_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev)
+
+# Installs whatever of FF_APT_PACKAGES is missing; runs apt-get update at most once.
+ensure_packages() {
+    local missing=()
+    for pkg in "${FF_APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        log "system packages present: ${FF_APT_PACKAGES[*]}"
+        return 0
+    fi
+    log "installing missing packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+    command -v swift >/dev/null || die "swift is not on PATH (FluxForge needs Swift 6.3)"
+}
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free loopback port found"
+}
+
+# start_redis PORT DIR [extra redis-server args...]: starts a private redis-server bound to
+# 127.0.0.1 in the background, waits (bounded) until it answers PING, and prints its pid.
+start_redis() {
+    local port=$1 dir=$2
+    shift 2
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize no \
+        --logfile "$dir/redis.log" --save '' "$@" >/dev/null 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 100); do
+        if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+            echo "$pid"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$dir/redis.log" >&2 2>/dev/null
+    die "redis-server did not come up on 127.0.0.1:$port"
+}
