@@ -52,13 +52,36 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Redis-backed stores, the key schema and Lua scripts, leases, HTTP problem mapping.
+        .target(
+            name: "FluxRuntime",
+            dependencies: [
+                "FluxCore", "FluxAPI", "FluxRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The shard process: tenant API, agent gateway, ingest consumer, scheduler driver.
+        .target(
+            name: "FluxShard",
+            dependencies: [
+                "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test helpers shipped as a target: seeded RNG, Redis URL from the environment.
         .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis"], swiftSettings: strictSettings),
 
         .executableTarget(
             name: "fluxforge",
             dependencies: [
-                "FluxCore", "FluxSim", "FluxRedis",
+                "FluxCore", "FluxSim", "FluxRedis", "FluxShard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

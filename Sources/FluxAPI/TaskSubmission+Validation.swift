@@ -10,7 +10,7 @@ extension TaskSubmission {
             try Self.check(deadlineAfterMs, in: TaskLimits.deadlineRange, field: "deadlineAfterMs")
         }
         try validatePlacement()
-        try retry.validate()
+        try retry?.validate()
     }
 
     private func validateCommand() throws(APIProblem) {

@@ -19,8 +19,8 @@ public struct TaskSubmission: Codable, Sendable, Hashable {
     public var node: String?
     /// Optional: run only on nodes whose labels include all of these.
     public var selector: [String: String]
-    /// Retry policy for failed attempts.
-    public var retry: RetrySpec
+    /// Retry policy for failed attempts; nil keeps the scheduler's per-failure-type defaults.
+    public var retry: RetrySpec?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case command, env, priority, cpuCost, timeoutMs, deadlineAfterMs, node, selector, retry
@@ -29,7 +29,7 @@ public struct TaskSubmission: Codable, Sendable, Hashable {
     public init(
         command: [String], env: [String: String] = [:], priority: Int = TaskLimits.defaultPriority,
         cpuCost: Int = 1, timeoutMs: Int = TaskLimits.defaultTimeoutMs, deadlineAfterMs: Int? = nil,
-        node: String? = nil, selector: [String: String] = [:], retry: RetrySpec = RetrySpec()
+        node: String? = nil, selector: [String: String] = [:], retry: RetrySpec? = nil
     ) {
         self.command = command
         self.env = env
@@ -53,12 +53,12 @@ public struct TaskSubmission: Codable, Sendable, Hashable {
         deadlineAfterMs = try c.decodeIfPresent(Int.self, forKey: .deadlineAfterMs)
         node = try c.decodeIfPresent(String.self, forKey: .node)
         selector = try c.decodeIfPresent([String: String].self, forKey: .selector) ?? [:]
-        retry = try c.decodeIfPresent(RetrySpec.self, forKey: .retry) ?? RetrySpec()
+        retry = try c.decodeIfPresent(RetrySpec.self, forKey: .retry)
     }
 }
 
-/// How failed attempts are retried. One policy for every failure type; the scheduling core
-/// applies per-type defaults where the tenant leaves this out.
+/// How failed attempts are retried. When given, one policy for every failure type; when left
+/// out, the scheduling core's per-failure-type defaults apply (docs/scheduler-design.md).
 public struct RetrySpec: Codable, Sendable, Hashable {
     /// Attempts in all, the first one included (1 = never retry).
     public var maxAttempts: Int

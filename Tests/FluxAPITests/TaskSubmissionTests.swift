@@ -23,7 +23,7 @@ struct TaskSubmissionTests {
         #expect(task.priority == TaskLimits.defaultPriority)
         #expect(task.timeoutMs == TaskLimits.defaultTimeoutMs)
         #expect(task.cpuCost == 1)
-        #expect(task.retry == RetrySpec())
+        #expect(task.retry == nil)
         try task.validate()
     }
 

@@ -10,7 +10,8 @@ die() { printf '\033[31m[fluxforge] error:\033[0m %s\n' "$*" >&2; exit 1; }
 #   redis-server, redis-tools  Redis 7 (server, redis-cli, redis-benchmark)
 #   libhiredis-dev             the RESP reader/formatter the Redis client is built on
 #   libssl-dev                 TLS for swift-nio-ssl consumers
-FF_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev)
+#   curl                       the demo and health checks in cluster/up
+FF_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev curl)
 
 # Installs whatever of FF_APT_PACKAGES is missing; runs apt-get update at most once.
 ensure_packages() {
@@ -63,4 +64,19 @@ start_redis() {
     done
     cat "$dir/redis.log" >&2 2>/dev/null
     die "redis-server did not come up on 127.0.0.1:$port"
+}
+
+# wait_http URL SECONDS: polls URL until it answers 2xx (bounded); returns non-zero on timeout.
+wait_http() {
+    local url=$1 seconds=${2:-30}
+    for _ in $(seq 1 $(( seconds * 10 ))); do
+        curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# json_field NAME: reads JSON on stdin and prints the string value of the first "NAME" key.
+json_field() {
+    sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -1
 }

@@ -1,0 +1,54 @@
+public import FluxAPI
+public import Hummingbird
+import Foundation
+
+/// An `APIProblem` on its way to the client with the HTTP status that fits its code.
+///
+/// Handlers throw these; `ProblemMiddleware` turns every other error into one too, so the client
+/// always receives `{"error": {"code", "message", "field"}}` and never an HTML page or a bare 500.
+public struct HTTPProblem: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let problem: APIProblem
+
+    public init(_ status: HTTPResponse.Status, _ problem: APIProblem) {
+        self.status = status
+        self.problem = problem
+    }
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+        self.init(status, APIProblem(code: code, message: message, field: field))
+    }
+
+    /// A validation problem from FluxAPI: always a 400.
+    public init(badRequest problem: APIProblem) {
+        self.init(.badRequest, problem)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = (try? JSONEncoder().encode(APIProblemBody(error: problem))) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension HTTPProblem {
+    public static func unauthorized(_ message: String = "missing or invalid bearer token") -> HTTPProblem {
+        HTTPProblem(.unauthorized, code: "unauthorized", message: message)
+    }
+    public static func forbidden(_ message: String) -> HTTPProblem {
+        HTTPProblem(.forbidden, code: "forbidden", message: message)
+    }
+    public static func notFound(_ what: String) -> HTTPProblem {
+        HTTPProblem(.notFound, code: "not_found", message: "\(what) not found")
+    }
+    public static func tooLarge(limit: Int) -> HTTPProblem {
+        HTTPProblem(.contentTooLarge, code: "too_large", message: "request body exceeds \(limit) bytes")
+    }
+    public static func unavailable(_ code: String, _ message: String) -> HTTPProblem {
+        HTTPProblem(.serviceUnavailable, code: code, message: message)
+    }
+    public static func conflict(_ code: String, _ message: String) -> HTTPProblem {
+        HTTPProblem(.conflict, code: code, message: message)
+    }
+}

@@ -1,0 +1,76 @@
+/// The Redis key schema of DESIGN.md §3, in one place. Every key of slot N carries the hash tag
+/// `{sN}`, so each Lua script touches one Redis Cluster slot; docs/redis-schema.md mirrors this.
+public struct SlotKeys: Sendable, Hashable {
+    /// The slot number these keys belong to.
+    public let slot: Int
+    private let prefix: String
+
+    public init(slot: Int) {
+        self.slot = slot
+        self.prefix = "ff:{s\(slot)}:"
+    }
+
+    /// `SET NX PX` lease whose value is `<shardId>:<epoch>`.
+    public var lease: String { prefix + "lease" }
+    /// Monotonic fencing counter, `INCR` on every acquisition.
+    public var epoch: String { prefix + "epoch" }
+    /// Stream of accepted submissions, consumed by the group `IngestStream.group`.
+    public var ingest: String { prefix + "ingest" }
+    /// Admitted waiting tasks; score = `ReadyScore` (priority class, then enqueue time).
+    public var ready: String { prefix + "ready" }
+    /// Tasks waiting out a backoff or a deferral; score = due time in ms.
+    public var delayed: String { prefix + "delayed" }
+    /// Dispatched tasks; score = the attempt's timeout deadline in ms.
+    public var inflight: String { prefix + "inflight" }
+    /// Idempotency keys `<tenant>:<key>`; score = expiry in ms.
+    public var idempotency: String { prefix + "idem" }
+    /// `<tenant>:<key>` → `<taskId> <bodySHA256>`.
+    public var idempotencyValues: String { prefix + "idemv" }
+    /// Tenants whose tasks live in this slot.
+    public var tenants: String { prefix + "tenants" }
+
+    /// The task record hash.
+    public func task(_ id: String) -> String { prefix + "task:" + id }
+    /// The task's timeline stream (MAXLEN 200, TTL 24 h).
+    public func timeline(_ id: String) -> String { prefix + "tl:" + id }
+    /// Tenant settings and hashed tokens.
+    public func tenantConfig(_ tenant: String) -> String { prefix + "t:" + tenant + ":config" }
+    /// The tenant's tasks by creation time, for listing with a cursor.
+    public func tenantTasks(_ tenant: String) -> String { prefix + "t:" + tenant + ":tasks" }
+    /// Nodes the tenant's agents have announced.
+    public func tenantNodes(_ tenant: String) -> String { prefix + "t:" + tenant + ":nodes" }
+    /// One node's descriptor and persisted health.
+    public func node(_ tenant: String, _ node: String) -> String { prefix + "t:" + tenant + ":node:" + node }
+}
+
+/// Cluster-wide keys (no slot).
+public enum ClusterKeys {
+    /// Hash: slot count, created, schema version — written once at cluster creation.
+    public static let cluster = "ff:cluster"
+    /// Zset of shard ids, score = last heartbeat ms.
+    public static let members = "ff:members"
+    /// Hash describing one shard.
+    public static func member(_ id: String) -> String { "ff:member:" + id }
+}
+
+/// Naming of the ingest stream's consumer group.
+public enum IngestStream {
+    /// Every shard consumes through this one group; the owner of a slot is its only reader.
+    public static let group = "shards"
+}
+
+/// Score of a task in `ready`: priority class first, then enqueue time, both exact in a double.
+///
+/// `class · 10^13 + enqueuedMs` stays below 2^53 for classes 0…10 and any date before year 2286,
+/// so `ZRANGE … BYSCORE` returns tasks in the order the scheduler would pick them without aging.
+public enum ReadyScore {
+    public static let classStride: Int64 = 10_000_000_000_000
+
+    public static func score(priority: Int, enqueuedAtMs: Int64) -> Int64 {
+        Int64(priority) * classStride + enqueuedAtMs
+    }
+
+    public static func split(_ score: Int64) -> (priority: Int, enqueuedAtMs: Int64) {
+        (Int(score / classStride), score % classStride)
+    }
+}

@@ -1,0 +1,40 @@
+/// Accepts one submission atomically: idempotency check, task record, ingest entry, first
+/// timeline entry, tenant index. It takes no epoch on purpose: the ingest stream is the queue in
+/// front of the slot's owner, so a submission is durable even while the slot has no owner
+/// (router failover); admission, which does need the epoch, happens when the owner consumes it.
+///
+/// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks
+/// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
+///       7 timeline ttl ms, 8… task hash field/value pairs
+/// Returns {"created", id} | {"replay", id} | {"conflict", id}
+enum SubmitScript {
+    static let source = """
+    local now = tonumber(ARGV[1])
+    local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
+    if #expired > 0 then
+      redis.call('ZREM', KEYS[1], unpack(expired))
+      redis.call('HDEL', KEYS[2], unpack(expired))
+    end
+    local idem = ARGV[2]
+    if idem ~= '' then
+      local previous = redis.call('HGET', KEYS[2], idem)
+      if previous then
+        local space = string.find(previous, ' ', 1, true)
+        local id = string.sub(previous, 1, space - 1)
+        if string.sub(previous, space + 1) == ARGV[3] then return {'replay', id} end
+        return {'conflict', id}
+      end
+    end
+    redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+    redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
+    redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
+      'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')
+    redis.call('PEXPIRE', KEYS[5], ARGV[7])
+    redis.call('ZADD', KEYS[6], now, ARGV[5])
+    if idem ~= '' then
+      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), idem)
+      redis.call('HSET', KEYS[2], idem, ARGV[5] .. ' ' .. ARGV[3])
+    end
+    return {'created', ARGV[5]}
+    """
+}

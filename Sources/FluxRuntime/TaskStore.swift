@@ -1,0 +1,100 @@
+public import FluxAPI
+public import FluxRedis
+import Foundation
+
+/// Reads and writes task records in Redis: submission (the unfenced ingest write) and the API's
+/// reads. State changes after submission go through `TransitionWriter`, which is fenced.
+public struct TaskStore: Sendable {
+    public let redis: RedisClient
+    public let slotCount: Int
+    /// How long an idempotency key is remembered (DESIGN.md §6: 24 h).
+    public var idempotencyTTLMs: Int64 = 24 * 3_600_000
+    /// How long a timeline stream lives after its last entry.
+    public var timelineTTLMs: Int64 = 24 * 3_600_000
+
+    static let submit = RedisScript(SubmitScript.source)
+
+    public init(redis: RedisClient, slotCount: Int) {
+        self.redis = redis
+        self.slotCount = slotCount
+    }
+
+    /// Outcome of a submission write.
+    public enum SubmitOutcome: Sendable, Equatable {
+        case created(String)
+        /// Same idempotency key and same body within 24 h: the original task.
+        case replay(String)
+        /// Same idempotency key, different body.
+        case conflict(String)
+    }
+
+    /// Writes a validated submission atomically; when this returns `.created`, the task is durable.
+    public func submit(
+        tenant: String, submission: TaskSubmission, idempotencyKey: String?, nowMs: Int64
+    ) async throws -> SubmitOutcome {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let id = TaskIDs.generate()
+        let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
+        let fields = TaskRecord.fields(id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey)
+        var arguments = [
+            String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
+            String(idempotencyTTLMs), id, tenant, String(timelineTTLMs),
+        ]
+        for (field, value) in fields { arguments += [field, value] }
+        let reply = try await redis.evaluate(
+            Self.submit,
+            keys: [keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant)],
+            arguments: arguments)
+        let parts = reply.array?.compactMap(\.string) ?? []
+        guard parts.count == 2 else { throw RedisError(code: .protocolError, message: "submit script returned \(reply)") }
+        switch parts[0] {
+        case "created": return .created(parts[1])
+        case "replay": return .replay(parts[1])
+        default: return .conflict(parts[1])
+        }
+    }
+
+    /// The task record, or nil when it does not exist or belongs to another tenant.
+    public func task(tenant: String, id: String) async throws -> TaskView? {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let hash = try await redis.hgetallStrings(keys.task(id))
+        guard let view = TaskRecord.view(from: hash), view.tenant == tenant else { return nil }
+        return view
+    }
+
+    /// The timeline of a task in order, oldest first.
+    public func timeline(tenant: String, id: String) async throws -> [TimelineEntry] {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let reply = try await redis.send(RedisCommand("XRANGE", keys.timeline(id), "-", "+"))
+        return (reply.array ?? []).compactMap(Self.timelineEntry)
+    }
+
+    static func timelineEntry(_ reply: RedisReply) -> TimelineEntry? {
+        guard let pair = reply.array, pair.count == 2, let id = pair[0].string, let flat = pair[1].array else { return nil }
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let key = flat[index].string { fields[key] = flat[index + 1].string ?? "" }
+            index += 2
+        }
+        return TimelineEntry(
+            id: id, atMs: TaskRecord.int64(fields["at"]), from: fields["from"] ?? "", to: fields["to"] ?? "",
+            reason: fields["reason"] ?? "", shard: fields["shard"] ?? "", epoch: TaskRecord.int64(fields["epoch"]),
+            node: fields["node"].flatMap { $0.isEmpty ? nil : $0 }, attempt: TaskRecord.int(fields["attempt"]))
+    }
+}
+
+extension RedisCommandSender {
+    /// HGETALL with values decoded as UTF-8 strings (task records hold only text).
+    func hgetallStrings(_ key: String) async throws -> [String: String] {
+        let reply = try await send(RedisCommand("HGETALL", key))
+        var result: [String: String] = [:]
+        let flat = reply.array ?? []
+        var index = 0
+        while index + 1 < flat.count {
+            if let field = flat[index].string { result[field] = flat[index + 1].string ?? "" }
+            index += 2
+        }
+        return result
+    }
+}

@@ -1,0 +1,131 @@
+public import FluxRedis
+
+/// One task state change to make durable, as decided by the scheduling core.
+public struct TransitionRequest: Sendable {
+    /// Which of the three scheduling sets the task belongs in afterwards.
+    public enum Queue: Sendable, Equatable {
+        case none
+        /// Stay in whichever set the task is in (e.g. DISPATCHED → RUNNING keeps its deadline).
+        case keep
+        case ready(score: Int64)
+        case delayed(dueMs: Int64)
+        case inflight(deadlineMs: Int64)
+    }
+
+    public var slot: Int
+    public var taskID: String
+    /// States the task must be in for the change to apply (empty: any).
+    public var expected: [String]
+    public var to: String
+    public var reason: String
+    public var node: String?
+    public var attempt: Int
+    public var queue: Queue
+    /// The ingest entry to XACK in the same step (admission outcomes).
+    public var ingestEntry: String?
+    /// Terminal states keep the record for `recordTTLMs`, then Redis expires it.
+    public var terminal: Bool
+    /// Extra task fields to set (result, attempt, assigned node, …).
+    public var fields: [(String, String)]
+
+    public init(
+        slot: Int, taskID: String, expected: [String], to: String, reason: String, node: String? = nil,
+        attempt: Int = 0, queue: Queue = .none, ingestEntry: String? = nil, terminal: Bool = false,
+        fields: [(String, String)] = []
+    ) {
+        self.slot = slot
+        self.taskID = taskID
+        self.expected = expected
+        self.to = to
+        self.reason = reason
+        self.node = node
+        self.attempt = attempt
+        self.queue = queue
+        self.ingestEntry = ingestEntry
+        self.terminal = terminal
+        self.fields = fields
+    }
+}
+
+/// What Redis said about one transition.
+public enum TransitionOutcome: Sendable, Equatable {
+    /// Applied. `command`/`env` are the task's stored JSON, for building a dispatch.
+    case applied(previous: String, command: String, env: String)
+    /// The task was in another state; nothing changed.
+    case conflict(actual: String)
+    /// The task record no longer exists.
+    case missing
+    /// The lease is not ours (any more): this shard must stop serving the slot.
+    case fenced
+    /// Any other script error.
+    case failed(String)
+}
+
+/// Writes transitions through the fenced transition script, many per round trip.
+public struct TransitionWriter: Sendable {
+    public let redis: RedisClient
+    public let leases: SlotLeases
+    public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
+    public var timelineTTLMs: Int64 = 24 * 3_600_000
+
+    static let script = RedisScript(TransitionScript.source)
+
+    public init(redis: RedisClient, leases: SlotLeases) {
+        self.redis = redis
+        self.leases = leases
+    }
+
+    /// Applies `requests` in order in one pipeline; a request for a slot whose lease is not
+    /// held is answered `.fenced` without being sent.
+    public func apply(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
+        var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
+        var calls: [ScriptCall] = []
+        var positions: [Int] = []
+        for (index, request) in requests.enumerated() {
+            guard let lease = leases.lease(forSlot: request.slot) else { continue }
+            calls.append(call(request, lease: lease, nowMs: nowMs))
+            positions.append(index)
+        }
+        let replies = try await redis.evaluateMany(Self.script, calls)
+        for (index, reply) in zip(positions, replies) { outcomes[index] = Self.outcome(reply) }
+        return outcomes
+    }
+
+    private func call(_ request: TransitionRequest, lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {
+        let keys = SlotKeys(slot: request.slot)
+        let (queue, score) = Self.queueArguments(request.queue)
+        var arguments = [
+            lease.value, leases.shardID, String(lease.epoch), String(nowMs), request.taskID,
+            request.expected.joined(separator: ","), request.to, request.reason, request.node ?? "",
+            String(request.attempt), queue, score, request.ingestEntry ?? "",
+            request.terminal ? String(recordTTLMs) : "0", String(timelineTTLMs),
+        ]
+        for (field, value) in request.fields { arguments += [field, value] }
+        return ScriptCall(
+            keys: [keys.lease, keys.task(request.taskID), keys.timeline(request.taskID), keys.ready, keys.delayed, keys.inflight, keys.ingest],
+            arguments: arguments)
+    }
+
+    static func queueArguments(_ queue: TransitionRequest.Queue) -> (String, String) {
+        switch queue {
+        case .none: ("none", "0")
+        case .keep: ("keep", "0")
+        case .ready(let score): ("ready", String(score))
+        case .delayed(let due): ("delayed", String(due))
+        case .inflight(let deadline): ("inflight", String(deadline))
+        }
+    }
+
+    static func outcome(_ reply: RedisReply) -> TransitionOutcome {
+        if case .error(let message) = reply {
+            return message.hasPrefix("STALE_EPOCH") ? .fenced : .failed(message)
+        }
+        let parts = reply.array?.map { $0.string ?? "" } ?? []
+        switch parts.first {
+        case "ok" where parts.count == 4: return .applied(previous: parts[1], command: parts[2], env: parts[3])
+        case "conflict" where parts.count >= 2: return .conflict(actual: parts[1])
+        case "missing": return .missing
+        default: return .failed("unexpected transition reply \(reply)")
+        }
+    }
+}

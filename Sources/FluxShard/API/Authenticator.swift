@@ -1,0 +1,69 @@
+import FluxAPI
+import FluxRuntime
+import Hummingbird
+import Synchronization
+import Foundation
+
+/// Checks bearer tokens against the SHA-256 digests stored per tenant.
+///
+/// Policy (docs/api.md): no or malformed `Authorization` → 401. A token that is not the path
+/// tenant's token → 403 `forbidden`, whether that tenant exists or not, so a token never learns
+/// which other tenants exist. Tenant records are cached for `cacheTTL` to keep auth off Redis on
+/// the hot path; a settings change is seen within that time.
+final class Authenticator: Sendable {
+    private let tenants: TenantStore
+    private let adminTokenSHA256: String
+    private let cache = Mutex<[String: (stored: TenantStore.Stored, expiresAt: ContinuousClock.Instant)]>([:])
+    private let cacheTTL: Duration = .seconds(2)
+
+    init(tenants: TenantStore, adminToken: String) {
+        self.tenants = tenants
+        self.adminTokenSHA256 = Tokens.sha256Hex(adminToken)
+    }
+
+    /// Returns the tenant's stored record when `request` carries that tenant's API token.
+    func tenant(_ tenant: String, request: Request) async throws -> TenantStore.Stored {
+        let token = try Self.bearer(request)
+        guard NameRules.isValidName(tenant), let stored = try await lookup(tenant),
+              Tokens.constantTimeEquals(Tokens.sha256Hex(token), stored.tokenSHA256)
+        else { throw HTTPProblem.forbidden("token is not valid for tenant \(tenant)") }
+        return stored
+    }
+
+    /// Verifies the tenant's agent token (dev-mode agent auth).
+    func agent(_ tenant: String, token: String) async throws -> TenantStore.Stored? {
+        guard NameRules.isValidName(tenant), let stored = try await lookup(tenant),
+              Tokens.constantTimeEquals(Tokens.sha256Hex(token), stored.agentTokenSHA256) else { return nil }
+        return stored
+    }
+
+    /// Throws unless `request` carries the admin token.
+    func admin(_ request: Request) throws {
+        let token = try Self.bearer(request)
+        guard Tokens.constantTimeEquals(Tokens.sha256Hex(token), adminTokenSHA256) else {
+            throw HTTPProblem.forbidden("admin token required")
+        }
+    }
+
+    /// Forgets a cached tenant (after the admin API changed it).
+    func invalidate(_ tenant: String) {
+        _ = cache.withLock { $0.removeValue(forKey: tenant) }
+    }
+
+    private func lookup(_ tenant: String) async throws -> TenantStore.Stored? {
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[tenant] }), hit.expiresAt > now { return hit.stored }
+        guard let stored = try await tenants.get(tenant) else { return nil }
+        cache.withLock { $0[tenant] = (stored, now.advanced(by: cacheTTL)) }
+        return stored
+    }
+
+    static func bearer(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw HTTPProblem.unauthorized()
+        }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.utf8.count <= 256 else { throw HTTPProblem.unauthorized() }
+        return token
+    }
+}

@@ -1,0 +1,35 @@
+import FluxRuntime
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+
+/// Builds the shard's two routers: the tenant/admin HTTP API and the agent WebSocket gateway.
+enum ShardRouter {
+    static func api(_ services: ShardServices) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ProblemMiddleware())
+        router.get("healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
+        router.get("readyz") { _, _ in try readiness(services) }
+        TaskRoutes(services: services).register(on: router)
+        AdminRoutes(services: services).register(on: router)
+        return router
+    }
+
+    static func agents(_ services: ShardServices, logger: Logger) -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.ws("v1/agent/connect") { _, _ in
+            .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            try await AgentSession(services: services, outbound: outbound, logger: context.logger).run(inbound)
+        }
+        return router
+    }
+
+    /// Ready means: it holds leases and can write (not READ_ONLY).
+    private static func readiness(_ services: ShardServices) throws -> Response {
+        let slots = services.leases.slots.count
+        let ready = slots > 0 && !services.driver.isReadOnly
+        let body = ["status": ready ? "ready" : "not_ready", "slots": String(slots), "mode": services.driver.modeName]
+        return try JSONBody.response(body, status: ready ? .ok : .serviceUnavailable)
+    }
+}

@@ -1,0 +1,133 @@
+import FluxAPI
+import FluxRuntime
+import Hummingbird
+
+/// The tenant task API of DESIGN.md §7. Handlers validate, authenticate, then either write the
+/// submission to Redis (the ingest path) or read records back; state changes a tenant asks for
+/// (cancel, resume) go through the scheduler driver so the core stays the single decider.
+struct TaskRoutes: Sendable {
+    let services: ShardServices
+
+    func register(on router: Router<BasicRequestContext>) {
+        let tasks = router.group("v1/tenants/{tenant}")
+        tasks.post("tasks") { request, context in try await submit(request, context) }
+        tasks.post("tasks:batch") { request, context in try await submitBatch(request, context) }
+        tasks.get("tasks") { request, context in try await list(request, context) }
+        tasks.get("tasks/{id}") { request, context in try await get(request, context) }
+        tasks.get("tasks/{id}/timeline") { request, context in try await timeline(request, context) }
+        tasks.post("tasks/{id}/cancel") { request, context in try await change(.cancel, request, context) }
+        tasks.post("tasks/{id}/resume") { request, context in try await change(.resume, request, context) }
+        tasks.get("nodes") { request, context in try await nodes(request, context) }
+    }
+
+    private func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        try services.requireWritable()
+        let key = try IdempotencyKey.parse(request)
+        let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
+        do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let outcome = try await services.redisCall {
+            try await services.tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, nowMs: services.nowMs())
+        }
+        switch outcome {
+        case .created(let id):
+            return try JSONBody.response(SubmissionAccepted(id: id, state: "QUEUED"), status: .accepted)
+        case .replay(let id):
+            guard let view = try await services.tasks.task(tenant: tenant, id: id) else { throw HTTPProblem.notFound("task \(id)") }
+            var headers = HTTPFields()
+            headers[IdempotencyKey.replayHeader] = "true"
+            return try JSONBody.response(view, status: .ok, headers: headers)
+        case .conflict(let id):
+            throw HTTPProblem.conflict("idempotency_conflict", "idempotency key was used for task \(id) with a different body")
+        }
+    }
+
+    private func submitBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        try services.requireWritable()
+        let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
+        try batch.validate()
+        let nowMs = services.nowMs()
+        var accepted: [SubmissionAccepted] = []
+        for submission in batch.tasks {
+            let outcome = try await services.redisCall {
+                try await services.tasks.submit(tenant: tenant, submission: submission, idempotencyKey: nil, nowMs: nowMs)
+            }
+            if case .created(let id) = outcome { accepted.append(SubmissionAccepted(id: id, state: "QUEUED")) }
+        }
+        return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
+    }
+
+    private func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        let query = request.uri.queryParameters
+        let limit = try Self.limit(query["limit"].map(String.init))
+        let state = try query["state"].map { try Self.state(String($0)) }
+        let cursor = query["cursor"].map(String.init)
+        let page = try await services.redisCall {
+            try await services.tasks.list(tenant: tenant, state: state, limit: limit, cursor: cursor)
+        }
+        return try JSONBody.response(page)
+    }
+
+    private func get(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        let id = try Self.taskID(context)
+        guard let view = try await services.redisCall({ try await services.tasks.task(tenant: tenant, id: id) }) else {
+            throw HTTPProblem.notFound("task \(id)")
+        }
+        return try JSONBody.response(view)
+    }
+
+    private func timeline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        let id = try Self.taskID(context)
+        let entries = try await services.redisCall { try await services.tasks.timeline(tenant: tenant, id: id) }
+        guard !entries.isEmpty else { throw HTTPProblem.notFound("task \(id)") }
+        return try JSONBody.response(TimelinePage(taskId: id, entries: entries))
+    }
+
+    private func change(_ change: TaskChange, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        try services.requireWritable()
+        let id = try Self.taskID(context)
+        guard try await services.redisCall({ try await services.tasks.task(tenant: tenant, id: id) }) != nil else {
+            throw HTTPProblem.notFound("task \(id)")
+        }
+        try await services.driver.request(change, tenant: tenant, taskID: id)
+        guard let view = try await services.tasks.task(tenant: tenant, id: id) else { throw HTTPProblem.notFound("task \(id)") }
+        return try JSONBody.response(view)
+    }
+
+    private func nodes(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        return try JSONBody.response(NodeList(nodes: services.driver.nodes(tenant: tenant)))
+    }
+
+    private func authorize(_ request: Request, _ context: BasicRequestContext) async throws -> String {
+        let tenant = try context.parameters.require("tenant")
+        _ = try await services.redisCall { try await services.auth.tenant(tenant, request: request) }
+        return tenant
+    }
+
+    static func taskID(_ context: BasicRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard TaskIDs.isWellFormed(id) else { throw HTTPProblem.notFound("task \(id.prefix(64))") }
+        return id
+    }
+
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 100 }
+        guard let value = Int(text), (1...TaskStore.maxPageSize).contains(value) else {
+            throw HTTPProblem(badRequest: .invalid("limit", "must be an integer within 1…\(TaskStore.maxPageSize)"))
+        }
+        return value
+    }
+
+    static func state(_ text: String) throws -> String {
+        guard TaskStates.all.contains(text) else {
+            throw HTTPProblem(badRequest: .invalid("state", "unknown state \(text.prefix(32))"))
+        }
+        return text
+    }
+}

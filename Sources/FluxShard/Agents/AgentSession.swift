@@ -1,0 +1,124 @@
+import FluxAPI
+import Foundation
+import HummingbirdWebSocket
+import Logging
+
+/// One agent's WebSocket session on the shard: hello and authentication, then frames in both
+/// directions until either side closes. The session only translates; every decision about the
+/// node and its tasks is the scheduler driver's.
+struct AgentSession {
+    let services: ShardServices
+    let outbound: WebSocketOutboundWriter
+    let logger: Logger
+
+    static let helloTimeout: Duration = .seconds(10)
+    static let maxFrameBytes = 1 << 20
+
+    func run(_ inbound: WebSocketInboundStream) async throws {
+        var frames = inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator()
+        guard let hello = try await readHello(&frames) else { return }
+        let key = NodeKey(tenant: hello.tenant, node: hello.node)
+        let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .bufferingNewest(10_000))
+        let generation = services.sessions.register(key, outbound: continuation)
+        var logger = logger
+        logger[metadataKey: "node"] = "\(key)"
+        logger.info("agent connected", metadata: ["zone": "\(hello.zone)", "capacity": "\(hello.capacity)"])
+        await services.driver.nodeConnected(hello)
+        continuation.yield(.welcome(.init(shard: services.shardID, heartbeatIntervalMs: Int(services.heartbeatInterval.milliseconds))))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await writeLoop(stream) }
+            group.addTask { await pingLoop(key) }
+            await readLoop(&frames, key: key, logger: logger)
+            continuation.finish()
+            group.cancelAll()
+        }
+        if services.sessions.unregister(key, generation: generation) {
+            logger.info("agent disconnected")
+            await services.driver.nodeDisconnected(key)
+        }
+    }
+
+    private func readHello(_ frames: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> AgentMessage.Hello? {
+        guard case .text(let text)? = try await frames.next(),
+              case .hello(let hello)? = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8))
+        else {
+            try await reject(APIProblem(code: "hello_required", message: "the first frame must be a hello"))
+            return nil
+        }
+        if let problem = Self.validate(hello) {
+            try await reject(problem)
+            return nil
+        }
+        guard try await services.auth.agent(hello.tenant, token: hello.token) != nil else {
+            try await reject(APIProblem(code: "unauthorized", message: "agent token is not valid for tenant \(hello.tenant)"))
+            return nil
+        }
+        return hello
+    }
+
+    static func validate(_ hello: AgentMessage.Hello) -> APIProblem? {
+        for (field, value) in [("tenant", hello.tenant), ("node", hello.node), ("zone", hello.zone), ("rack", hello.rack)]
+        where !NameRules.isValidName(value) {
+            return .invalid(field, "must match [a-z0-9-]{1,63}")
+        }
+        guard (1...1_024).contains(hello.capacity) else { return .invalid("capacity", "must be within 1…1024") }
+        guard hello.labels.count <= 32, hello.labels.allSatisfy({ NameRules.isValidLabel($0.key) && NameRules.isValidLabel($0.value) }) else {
+            return .invalid("labels", "at most 32 labels, each [A-Za-z0-9._-]{1,63}")
+        }
+        return nil
+    }
+
+    private func reject(_ problem: APIProblem) async throws {
+        logger.warning("agent session refused", metadata: ["code": "\(problem.code)"])
+        try await outbound.write(.text(Self.encode(.error(problem))))
+        try await outbound.close(.policyViolation, reason: problem.code)
+    }
+
+    private func readLoop(_ frames: inout WebSocketInboundMessageStream.AsyncIterator, key: NodeKey, logger: Logger) async {
+        do {
+            while case .text(let text)? = try await frames.next() {
+                guard let message = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8)) else {
+                    logger.warning("undecodable agent frame ignored", metadata: ["bytes": "\(text.utf8.count)"])
+                    continue
+                }
+                await services.driver.agentMessage(message, from: key)
+            }
+        } catch {
+            logger.info("agent session read ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func writeLoop(_ stream: AsyncStream<AgentMessage>) async {
+        for await message in stream {
+            do {
+                try await outbound.write(.text(Self.encode(message)))
+            } catch {
+                return
+            }
+            if case .moved = message { try? await outbound.close(.normalClosure, reason: "moved") }
+            if case .error = message { try? await outbound.close(.normalClosure, reason: "replaced") }
+        }
+    }
+
+    private func pingLoop(_ key: NodeKey) async {
+        var nonce = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: services.heartbeatInterval)
+            nonce += 1
+            await services.driver.pingSent(to: key, nonce: nonce)
+            services.sessions.send(.ping(.init(nonce: nonce)), to: key)
+        }
+    }
+
+    static func encode(_ message: AgentMessage) -> String {
+        (try? JSONEncoder().encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

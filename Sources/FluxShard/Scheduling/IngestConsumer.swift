@@ -1,0 +1,98 @@
+import FluxRedis
+import FluxRuntime
+import Logging
+
+/// Reads the ingest streams of the slots this shard owns through the consumer group `shards`
+/// and hands each batch to the driver, waiting until the admission outcomes are durable (the
+/// transition script XACKs each entry with its outcome). That wait is the backpressure: a shard
+/// never holds more than one batch of unadmitted submissions in memory.
+///
+/// On start it first re-reads its own pending entries (id `0`): entries read by a previous
+/// incarnation that crashed before admitting them.
+struct IngestConsumer: Sendable {
+    let services: ShardServices
+    let logger: Logger
+
+    func run() async {
+        var connection: RedisConnection?
+        var groupsReady: Set<Int> = []
+        var backlog = true
+        while !Task.isCancelled {
+            do {
+                let conn = try await connectionOrNew(&connection)
+                let slots = services.leases.slots
+                try await ensureGroups(slots.filter { !groupsReady.contains($0) }, on: conn)
+                groupsReady.formUnion(slots)
+                let batch = try await read(slots, backlog: backlog, on: conn)
+                if backlog && batch.isEmpty { backlog = false }
+                guard !batch.isEmpty else { continue }
+                let tasks = try await fetch(batch)
+                await services.driver.ingest(tasks)
+            } catch {
+                logger.warning("ingest read failed; retrying", metadata: ["error": "\(error)"])
+                await connection?.close()
+                connection = nil
+                groupsReady = []
+                backlog = true
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        await connection?.close()
+    }
+
+    private func connectionOrNew(_ connection: inout RedisConnection?) async throws -> RedisConnection {
+        if let connection { return connection }
+        let made = try await services.redis.makeDedicatedConnection()
+        connection = made
+        return made
+    }
+
+    private func ensureGroups(_ slots: [Int], on connection: RedisConnection) async throws {
+        guard !slots.isEmpty else { return }
+        let commands = slots.map { RedisCommand("XGROUP", "CREATE", SlotKeys(slot: $0).ingest, IngestStream.group, "0", "MKSTREAM") }
+        for reply in try await connection.pipeline(commands) {
+            if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+                throw RedisError(code: .server, message: message)
+            }
+        }
+    }
+
+    /// One XREADGROUP over every owned slot: `0` (own pending entries) while catching up,
+    /// then `>` (new entries), blocking up to a second.
+    private func read(_ slots: [Int], backlog: Bool, on connection: RedisConnection) async throws -> [(slot: Int, entry: String, task: String)] {
+        guard !slots.isEmpty else {
+            try await Task.sleep(for: .milliseconds(200))
+            return []
+        }
+        var command = RedisCommand("XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", services.configuration.ingestBatch)
+        if !backlog { command.append("BLOCK"); command.append(1_000) }
+        command.append("STREAMS")
+        for slot in slots { command.append(SlotKeys(slot: slot).ingest) }
+        for _ in slots { command.append(backlog ? "0" : ">") }
+        let reply = try await connection.send(command)
+        return Self.entries(reply, slots: slots)
+    }
+
+    static func entries(_ reply: RedisReply, slots: [Int]) -> [(slot: Int, entry: String, task: String)] {
+        var slotByKey: [String: Int] = [:]
+        for slot in slots { slotByKey[SlotKeys(slot: slot).ingest] = slot }
+        var result: [(slot: Int, entry: String, task: String)] = []
+        for stream in reply.array ?? [] {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string, let slot = slotByKey[key] else { continue }
+            for entry in parts[1].array ?? [] {
+                guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
+                let fields = pair[1].array?.compactMap(\.string) ?? []
+                guard let index = fields.firstIndex(of: "task"), index + 1 < fields.count else { continue }
+                result.append((slot, id, fields[index + 1]))
+            }
+        }
+        return result
+    }
+
+    private func fetch(_ batch: [(slot: Int, entry: String, task: String)]) async throws -> [IngestedTask] {
+        let replies = try await services.redis.pipeline(batch.map { IngestedTask.fetchCommand(slot: $0.slot, taskID: $0.task) })
+        return zip(batch, replies).map { item, reply in
+            IngestedTask(slot: item.slot, entryID: item.entry, taskID: item.task, fields: IngestedTask.fields(from: reply))
+        }
+    }
+}

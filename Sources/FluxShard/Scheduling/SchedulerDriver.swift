@@ -1,0 +1,132 @@
+import FluxAPI
+import FluxCore
+import FluxRedis
+import FluxRuntime
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shard's bridge between the world and the pure scheduling core.
+///
+/// Anything may post events (routes, agent sessions, the ingest consumer, lease loop); one loop
+/// (`run`) drains them in order, feeds them to `FluxCore.Scheduler`, turns the decisions into
+/// fenced Redis transitions written in one pipeline, and only then talks to agents and resumes
+/// waiters. A failed Redis write puts the shard in READ_ONLY; when Redis answers again the core
+/// is rebuilt from Redis, which is the truth, so memory and Redis can never drift apart for long.
+final class SchedulerDriver: Sendable {
+    let configuration: ShardConfiguration
+    let redis: RedisClient
+    let leases: SlotLeases
+    let sessions: AgentSessions
+    let logger: Logger
+
+    private let inbox = Mutex<[DriverEvent]>([])
+    private let wakeStream: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private let published = Mutex<PublishedState>(PublishedState())
+
+    /// What the loop publishes for readers on other tasks (routes, readiness).
+    struct PublishedState: Sendable {
+        var mode: String = "NORMAL"
+        var redisDown = false
+    }
+
+    init(configuration: ShardConfiguration, redis: RedisClient, leases: SlotLeases, sessions: AgentSessions, logger: Logger) {
+        self.configuration = configuration
+        self.redis = redis
+        self.leases = leases
+        self.sessions = sessions
+        self.logger = logger
+        (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    // MARK: reading state from other tasks
+
+    /// True while submissions must be refused (Redis unreachable or mode READ_ONLY).
+    var isReadOnly: Bool { published.withLock { $0.redisDown || $0.mode == "READ_ONLY" } }
+
+    /// The scheduler mode as last published by the loop.
+    var modeName: String { published.withLock { $0.redisDown ? "READ_ONLY" : $0.mode } }
+
+    func publish(mode: String) { published.withLock { $0.mode = mode } }
+    func publish(redisDown: Bool) { published.withLock { $0.redisDown = redisDown } }
+    var redisIsDown: Bool { published.withLock { $0.redisDown } }
+
+    /// Any Redis failure seen anywhere: go READ_ONLY until the loop sees Redis answer again.
+    func redisFailed(_ error: any Error) {
+        guard error is RedisError else { return }
+        let wasDown = published.withLock { state in
+            defer { state.redisDown = true }
+            return state.redisDown
+        }
+        if !wasDown { logger.error("Redis unreachable: entering READ_ONLY", metadata: ["error": "\(error)"]) }
+        wake.yield()
+    }
+
+    // MARK: posting events
+
+    func post(_ event: DriverEvent) {
+        inbox.withLock { $0.append(event) }
+        wake.yield()
+    }
+
+    func drain() -> [DriverEvent] {
+        inbox.withLock { events in
+            defer { events.removeAll(keepingCapacity: true) }
+            return events
+        }
+    }
+
+    /// Hands an ingest batch over; returns true once every outcome is durable in Redis, false
+    /// if it could not be written (the entries stay pending and must be read again).
+    func ingest(_ tasks: [IngestedTask]) async -> Bool {
+        await withCheckedContinuation { post(.ingested(tasks, done: $0)) }
+    }
+
+    func nodeConnected(_ hello: AgentMessage.Hello) async { post(.nodeConnected(hello)) }
+    func nodeDisconnected(_ key: NodeKey) async { post(.nodeDisconnected(key)) }
+    func agentMessage(_ message: AgentMessage, from key: NodeKey) async { post(.agentMessage(message, from: key)) }
+    func pingSent(to key: NodeKey, nonce: Int) async { post(.pingSent(key, nonce: nonce, atMs: Clock.nowMs())) }
+    func tenantChanged(_ tenant: String, settings: TenantSettings) async { post(.tenantChanged(tenant, settings)) }
+    func slotsAcquired(_ slots: [Int]) async { post(.slotsAcquired(slots)) }
+    func slotsLost(_ slots: [Int]) async { post(.slotsLost(slots)) }
+
+    /// Cancels or resumes a task through the core; throws a 409 problem when the core refuses.
+    func request(_ change: TaskChange, tenant: String, taskID: String) async throws {
+        let result = await withCheckedContinuation { post(.taskRequest(change, tenant: tenant, taskID: taskID, done: $0)) }
+        if case .failure(let error) = result { throw HTTPProblem.conflict(error.code, error.message) }
+    }
+
+    /// The tenant's nodes with their health, as the core sees them now.
+    func nodes(tenant: String) async -> [NodeView] {
+        await withCheckedContinuation { post(.nodesQuery(tenant: tenant, done: $0)) }
+    }
+
+    /// The loop; returns when its task is cancelled.
+    func run() async {
+        let ticker = Task { [wake, configuration] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: configuration.tickInterval)
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        var loop = DriverLoop(driver: self)
+        for await _ in wakeStream {
+            if Task.isCancelled { break }
+            await loop.turn()
+        }
+        loop.abandon()
+    }
+}
+
+/// Wall-clock milliseconds, the only time source the shard gives the core.
+enum Clock {
+    static func nowMs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

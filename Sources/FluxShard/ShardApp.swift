@@ -1,0 +1,55 @@
+public import Logging
+import FluxRedis
+import FluxRuntime
+import Hummingbird
+import HummingbirdWebSocket
+import ServiceLifecycle
+
+/// A shard process: the tenant API, the agent gateway and the scheduling loops, run as one
+/// `ServiceGroup` so SIGTERM stops intake first, then the loops, then releases the leases.
+public struct ShardApp: Sendable {
+    public let configuration: ShardConfiguration
+    public let logger: Logger
+
+    public init(configuration: ShardConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT.
+    public func run() async throws {
+        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let services = makeServices(redis: redis)
+        let api = Application(
+            router: ShardRouter.api(services),
+            configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard"),
+            logger: logger)
+        let agents = Application(
+            router: Router(),
+            server: .http1WebSocketUpgrade(webSocketRouter: ShardRouter.agents(services, logger: logger)),
+            configuration: .init(address: .hostname(configuration.agentHost, port: configuration.agentPort)),
+            logger: logger)
+        let loops = ShardLoops(services: services, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: loops), .init(service: api), .init(service: agents)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("shard starting", metadata: [
+            "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
+            "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(redisConfiguration.host):\(redisConfiguration.port)",
+        ])
+        try await group.run()
+        await redis.close()
+    }
+
+    private func makeServices(redis: RedisClient) -> ShardServices {
+        let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
+        let leases = SlotLeases(shardID: configuration.shardID, ttlMs: configuration.leaseTTL.milliseconds, redis: redis)
+        let sessions = AgentSessions()
+        let driver = SchedulerDriver(configuration: configuration, redis: redis, leases: leases, sessions: sessions, logger: logger)
+        return ShardServices(
+            configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount),
+            tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
+            leases: leases, sessions: sessions, driver: driver)
+    }
+}

@@ -1,0 +1,29 @@
+/// Everything a shard process is told at start (flags of `fluxforge shard`, docs/runbook.md).
+public struct ShardConfiguration: Sendable {
+    /// Stable name of this shard; it is the lease holder and the ingest consumer name, so a
+    /// restarted shard with the same id picks up its own pending ingest entries.
+    public var shardID: String
+    public var redisURL: String
+    public var apiHost: String = "127.0.0.1"
+    public var apiPort: Int = 7400
+    public var agentHost: String = "127.0.0.1"
+    public var agentPort: Int = 7401
+    /// Admin bearer token (required; `FLUXFORGE_ADMIN_TOKEN`).
+    public var adminToken: String
+    /// Slots of the cluster (written once in `ff:cluster`).
+    public var slotCount: Int = 256
+    /// Slot lease TTL; renewed every third of it.
+    public var leaseTTL: Duration = .seconds(10)
+    /// Ping interval of agent sessions; the round trip feeds the health probe.
+    public var heartbeatInterval: Duration = .seconds(2)
+    /// How often the scheduler is ticked when nothing else happens.
+    public var tickInterval: Duration = .milliseconds(20)
+    /// Most ingest entries read per XREADGROUP.
+    public var ingestBatch: Int = 512
+
+    public init(shardID: String, redisURL: String, adminToken: String) {
+        self.shardID = shardID
+        self.redisURL = redisURL
+        self.adminToken = adminToken
+    }
+}

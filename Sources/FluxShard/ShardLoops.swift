@@ -1,0 +1,53 @@
+import FluxRedis
+import FluxRuntime
+import Logging
+import ServiceLifecycle
+
+/// The shard's background work as one `Service`: slot leases, the scheduler driver and the
+/// ingest consumer. On graceful shutdown it stops intake, tells agents to reconnect elsewhere
+/// and releases its leases, so a successor need not wait for them to expire.
+struct ShardLoops: Service {
+    let services: ShardServices
+    let logger: Logger
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await leaseLoop() }
+            group.addTask { await services.driver.run() }
+            group.addTask { await IngestConsumer(services: services, logger: logger).run() }
+            try? await gracefulShutdown()
+            logger.info("shard shutting down: stopping intake and releasing leases")
+            group.cancelAll()
+        }
+        services.sessions.closeAll(reason: "shard shutting down")
+        try? await services.leases.release(services.leases.slots)
+    }
+
+    /// Single-shard mode: this shard wants every slot. It acquires what is free, renews what it
+    /// holds every third of the TTL, and presumes everything lost once renewals have failed for
+    /// a whole TTL (someone else may own the slots by then).
+    private func leaseLoop() async {
+        let wanted = Array(0..<services.configuration.slotCount)
+        let period = services.configuration.leaseTTL / 3
+        var lastSuccess = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                let lost = try await services.leases.renew()
+                let missing = wanted.filter { services.leases.lease(forSlot: $0) == nil }
+                let acquired = try await services.leases.acquire(missing)
+                lastSuccess = .now
+                if !lost.isEmpty { await services.driver.slotsLost(lost) }
+                if !acquired.isEmpty { await services.driver.slotsAcquired(acquired.keys.sorted()) }
+            } catch {
+                logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
+                services.driver.redisFailed(error)
+                if ContinuousClock.now - lastSuccess > services.configuration.leaseTTL {
+                    let dropped = services.leases.slots
+                    services.leases.dropAll()
+                    if !dropped.isEmpty { await services.driver.slotsLost(dropped) }
+                }
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+}

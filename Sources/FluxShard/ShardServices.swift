@@ -1,0 +1,40 @@
+import FluxAPI
+import FluxRedis
+import FluxRuntime
+import Foundation
+
+/// The shard's parts, wired once at start and shared by the HTTP routes, the agent sessions
+/// and the background loops. Nothing here is global: tests build as many shards as they like.
+struct ShardServices: Sendable {
+    let configuration: ShardConfiguration
+    let redis: RedisClient
+    let tasks: TaskStore
+    let tenants: TenantStore
+    let auth: Authenticator
+    let leases: SlotLeases
+    let sessions: AgentSessions
+    let driver: SchedulerDriver
+
+    var shardID: String { configuration.shardID }
+    var heartbeatInterval: Duration { configuration.heartbeatInterval }
+
+    /// Wall-clock time in Unix milliseconds: the only clock the shard feeds the core.
+    func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }
+
+    /// Refuses writes while the scheduler is READ_ONLY (Redis unreachable or operator's choice).
+    func requireWritable() throws {
+        if driver.isReadOnly {
+            throw HTTPProblem.unavailable("read_only", "the scheduler is READ_ONLY; submissions are refused until it recovers")
+        }
+    }
+
+    /// Runs a Redis-backed operation, mapping Redis failures to `503 unavailable`.
+    func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as RedisError {
+            driver.redisFailed(error)
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+    }
+}

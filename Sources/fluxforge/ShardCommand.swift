@@ -1,0 +1,65 @@
+import ArgumentParser
+import FluxShard
+import Foundation
+import Logging
+
+/// `fluxforge shard`: runs one scheduler shard (tenant API, agent gateway, scheduling loops).
+struct ShardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shard", abstract: "Run a scheduler shard: tenant API, agent sessions and the scheduling loops.")
+
+    @Option(name: .customLong("id"), help: "Stable shard id (lease holder and ingest consumer name).")
+    var shardID: String = "shard-1"
+
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
+    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+
+    @Option(help: "Address the tenant API listens on.")
+    var apiHost: String = "127.0.0.1"
+
+    @Option(help: "Port of the tenant API.")
+    var apiPort: Int = 7400
+
+    @Option(help: "Address the agent gateway listens on.")
+    var agentHost: String = "127.0.0.1"
+
+    @Option(help: "Port of the agent gateway (WebSocket).")
+    var agentPort: Int = 7401
+
+    @Option(help: "Admin bearer token (or FLUXFORGE_ADMIN_TOKEN).")
+    var adminToken: String?
+
+    @Option(help: "Slot lease TTL in milliseconds.")
+    var leaseTTLMs: Int = 10_000
+
+    @Option(help: "Agent ping interval in milliseconds.")
+    var heartbeatMs: Int = 2_000
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
+        guard (1_000...600_000).contains(leaseTTLMs) else { throw ValidationError("--lease-ttl-ms must be within 1000…600000") }
+        guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
+        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
+    }
+
+    private var resolvedAdminToken: String? {
+        adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"]
+    }
+
+    func run() async throws {
+        var configuration = ShardConfiguration(shardID: shardID, redisURL: redis, adminToken: resolvedAdminToken ?? "")
+        configuration.apiHost = apiHost
+        configuration.apiPort = apiPort
+        configuration.agentHost = agentHost
+        configuration.agentPort = agentPort
+        configuration.leaseTTL = .milliseconds(leaseTTLMs)
+        configuration.heartbeatInterval = .milliseconds(heartbeatMs)
+        var logger = Logger(label: "fluxforge.shard")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger[metadataKey: "shard"] = "\(shardID)"
+        try await ShardApp(configuration: configuration, logger: logger).run()
+    }
+}
