@@ -1,0 +1,109 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A small pool of Redis connections for ordinary (non-blocking) commands. Connections open
+/// lazily on first use; each command goes to the next connection round-robin, and many commands
+/// share one connection by pipelining. A lost connection is replaced on the next call; failed
+/// connects back off exponentially (capped), during which callers fail fast with the last error
+/// instead of waiting. Commands are never retried: a caller whose command was in flight when the
+/// connection dropped gets `connectionLost` and decides for itself.
+public final class RedisClient: RedisCommandSender, Sendable {
+    /// The settings the pool connects with.
+    public let configuration: RedisConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let loops: [any EventLoop]
+    private let state: Mutex<StateMachine>
+
+    /// Creates the pool without connecting. `eventLoopGroup` defaults to
+    /// `MultiThreadedEventLoopGroup.singleton`; the logger is used as given (never bootstrapped).
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "FluxRedis")
+    ) {
+        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        let poolSize = max(1, configuration.poolSize)
+        loops = (0..<poolSize).map { _ in group.next() }
+        state = Mutex(StateMachine(
+            poolSize: poolSize,
+            backoffMinimum: TimeAmount(configuration.reconnectBackoffMinimum),
+            backoffMaximum: TimeAmount(configuration.reconnectBackoffMaximum)
+        ))
+    }
+
+    public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
+        try await connection().send(command)
+    }
+
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        try await connection().pipeline(commands)
+    }
+
+    /// A new connection outside the pool, owned (and closed) by the caller: for blocking
+    /// commands such as `XREADGROUP … BLOCK`, which would stall a shared connection.
+    public func makeDedicatedConnection() async throws(RedisError) -> RedisConnection {
+        try await RedisConnection.connect(configuration: configuration, eventLoop: group.next(), logger: logger)
+    }
+
+    /// Closes every pooled connection; pending and later commands fail with `closed`.
+    /// Dedicated connections are the caller's to close.
+    public func close() async {
+        let connections = state.withLock { $0.shutDown() }
+        for connection in connections { await connection.close() }
+    }
+
+    /// A live pooled connection, connecting (or waiting for a connect in progress) if needed.
+    func connection() async throws(RedisError) -> RedisConnection {
+        let loops = self.loops
+        let action = state.withLock { state in
+            state.lease(now: .now()) { slot in loops[slot].makePromise(of: RedisConnection.self) }
+        }
+        switch action {
+        case .use(let connection):
+            return connection
+        case .fail(let error):
+            throw error
+        case .wait(let future):
+            return try await Self.value(of: future)
+        case .connect(let slot, let promise):
+            startConnect(slot: slot, promise: promise)
+            return try await Self.value(of: promise.futureResult)
+        }
+    }
+
+    private func startConnect(slot: Int, promise: EventLoopPromise<RedisConnection>) {
+        let configuration = configuration, logger = logger, loop = loops[slot]
+        promise.completeWithTask {
+            try await RedisConnection.connect(configuration: configuration, eventLoop: loop, logger: logger)
+        }
+        promise.futureResult.whenComplete { [self] result in
+            switch result {
+            case .success(let connection):
+                let orphan = state.withLock { $0.connectSucceeded(slot: slot, connection) }
+                if let orphan { Task { await orphan.close() } }
+            case .failure(let error):
+                let redisError = Self.redisError(error)
+                logger.debug("redis connect failed", metadata: ["slot": "\(slot)", "error": "\(redisError)"])
+                state.withLock { $0.connectFailed(slot: slot, error: redisError, now: .now()) }
+            }
+        }
+    }
+
+    private static func value(of future: EventLoopFuture<RedisConnection>) async throws(RedisError) -> RedisConnection {
+        do {
+            return try await future.get()
+        } catch {
+            throw redisError(error)
+        }
+    }
+
+    private static func redisError(_ error: any Error) -> RedisError {
+        (error as? RedisError) ?? RedisError(code: .connectionRefused, message: "\(error)")
+    }
+}

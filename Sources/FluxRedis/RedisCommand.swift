@@ -1,0 +1,102 @@
+/// One Redis command: a name and binary-safe arguments, stored as one contiguous byte array plus
+/// argument end offsets so building a command costs two allocations however many arguments it
+/// has. hiredis (`redisFormatCommandArgv`) turns it into RESP when it is sent.
+///
+///     RedisCommand("SET", key, value)            // String, Int, Int64, Double, [UInt8]
+///     var xadd = RedisCommand("XADD", stream); xadd.append("*"); xadd.append(fields: …)
+public struct RedisCommand: Sendable, Hashable {
+    /// All argument bytes, the command name first, back to back.
+    private(set) var bytes: [UInt8]
+    /// `ends[i]` is the offset one past the last byte of argument `i`.
+    private(set) var ends: [Int]
+    /// How long the server may legitimately hold this command before replying (a `BLOCK`
+    /// timeout). The sender adds it to its command timeout so a blocking read is not timed out.
+    public var blockingDuration: Duration?
+
+    /// A command with its name and any number of arguments of mixed `RedisArgument` types.
+    public init<each Argument: RedisArgument>(_ name: String, _ arguments: repeat each Argument) {
+        bytes = []
+        ends = []
+        bytes.reserveCapacity(32)
+        append(name)
+        repeat append(each arguments)
+    }
+
+    /// A command from a name and an array of arguments of one type (e.g. keys).
+    public init(_ name: String, arguments: [some RedisArgument]) {
+        self.init(name)
+        for argument in arguments { append(argument) }
+    }
+
+    /// Appends one argument.
+    public mutating func append(_ argument: some RedisArgument) {
+        argument.appendAsRedisArgument(to: &self)
+    }
+
+    /// Appends raw bytes as one argument; the building block `RedisArgument` conformers use.
+    public mutating func appendArgument(bytes argumentBytes: some Collection<UInt8>) {
+        bytes.append(contentsOf: argumentBytes)
+        ends.append(bytes.count)
+    }
+
+    /// Number of arguments, counting the command name.
+    public var argumentCount: Int { ends.count }
+
+    /// Argument `index` (0 is the command name) as bytes; for logs and tests.
+    public func argument(_ index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
+    }
+
+    /// The command name in upper case, for logs and error messages.
+    public var name: String { String(decoding: argument(0), as: UTF8.self).uppercased() }
+}
+
+/// A value that can be one argument of a `RedisCommand`. Conformances ship for `String`,
+/// `Substring`, `Int`, `Int64`, `Double` and `[UInt8]`; each writes the bytes Redis expects
+/// (decimal text for numbers, raw bytes for `[UInt8]`).
+public protocol RedisArgument: Sendable {
+    /// Appends this value as exactly one argument.
+    func appendAsRedisArgument(to command: inout RedisCommand)
+}
+
+extension String: RedisArgument {
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        command.appendArgument(bytes: utf8)
+    }
+}
+
+extension Substring: RedisArgument {
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        command.appendArgument(bytes: utf8)
+    }
+}
+
+extension Int: RedisArgument {
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        command.appendArgument(bytes: String(self).utf8)
+    }
+}
+
+extension Int64: RedisArgument {
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        command.appendArgument(bytes: String(self).utf8)
+    }
+}
+
+extension Double: RedisArgument {
+    /// Infinite scores are spelled `+inf`/`-inf` as Redis expects; finite ones use Swift's
+    /// shortest round-tripping form.
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        if isInfinite {
+            command.appendArgument(bytes: (self < 0 ? "-inf" : "+inf").utf8)
+        } else {
+            command.appendArgument(bytes: description.utf8)
+        }
+    }
+}
+
+extension Array: RedisArgument where Element == UInt8 {
+    public func appendAsRedisArgument(to command: inout RedisCommand) {
+        command.appendArgument(bytes: self)
+    }
+}

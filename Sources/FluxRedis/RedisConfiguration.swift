@@ -1,0 +1,59 @@
+/// Where and how to connect. Usually built from a `redis://` URL (`init(url:)`); every field is
+/// a plain `var` so callers can adjust pool size and timeouts after parsing.
+public struct RedisConfiguration: Sendable, Hashable {
+    /// Host name or IP address (IPv6 without brackets).
+    public var host: String
+    /// TCP port; 6379 unless the URL names one.
+    public var port: Int
+    /// ACL user for `AUTH user password`; nil means `AUTH password` (the `default` user).
+    public var username: String?
+    /// Password for `AUTH`; nil means no `AUTH` is sent.
+    public var password: String?
+    /// Database selected with `SELECT` after connecting (0 is not selected explicitly).
+    public var database: Int
+    /// Number of connections a `RedisClient` spreads commands across.
+    public var poolSize: Int
+    /// Upper bound on establishing the TCP connection.
+    public var connectTimeout: Duration
+    /// Upper bound on waiting for any one reply (or batch of replies); a timed-out command
+    /// fails with `timeout` and its late reply is discarded.
+    public var commandTimeout: Duration
+    /// First delay before reconnecting after a failed connect; doubles on each failure.
+    public var reconnectBackoffMinimum: Duration
+    /// Cap on the reconnect delay, so a returning server is noticed within this long.
+    public var reconnectBackoffMaximum: Duration
+
+    /// A configuration with defaults for everything but the address.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0
+    ) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        poolSize = 4
+        connectTimeout = .seconds(5)
+        commandTimeout = .seconds(5)
+        reconnectBackoffMinimum = .milliseconds(50)
+        reconnectBackoffMaximum = .seconds(2)
+    }
+
+    /// Parses `redis://[user:password@]host[:port][/db]` (user and password percent-decoded;
+    /// `redis://:password@host` for password only). Throws `RedisError` code `invalidURL`
+    /// naming the problem, never echoing the URL (it may hold a password).
+    public init(url: String) throws(RedisError) {
+        let parts = try RedisURLParser(url).parse()
+        self.init(
+            host: parts.host,
+            port: parts.port,
+            username: parts.username,
+            password: parts.password,
+            database: parts.database
+        )
+    }
+}

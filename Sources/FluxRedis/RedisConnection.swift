@@ -1,0 +1,139 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+
+/// One TCP connection to Redis. Safe to share between tasks: commands from concurrent callers
+/// are pipelined on the wire and their replies matched in order. The owner closes it.
+///
+/// Use a connection of your own (not the pool's) for blocking commands such as
+/// `XREADGROUP … BLOCK`: a blocked command holds up every command queued behind it.
+public final class RedisConnection: RedisCommandSender, Sendable {
+    /// The settings this connection was opened with (timeouts apply per command).
+    public let configuration: RedisConfiguration
+    /// The event loop the connection's I/O and reply dispatch run on.
+    public var eventLoop: any EventLoop { channel.eventLoop }
+
+    private let channel: any Channel
+    private let outbox: RedisOutbox
+    private let handler: NIOLoopBound<RedisChannelHandler>
+    private let logger: Logger
+
+    private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, outbox: RedisOutbox,
+                 configuration: RedisConfiguration, logger: Logger) {
+        self.channel = channel
+        self.handler = handler
+        self.outbox = outbox
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Connects, authenticates (`AUTH [user] password` when a password is configured) and
+    /// selects the configured database. Throws `connectionRefused` (or `timeout`) when the
+    /// server cannot be reached and `authenticationFailed` when `AUTH` is rejected.
+    public static func connect(
+        configuration: RedisConfiguration,
+        eventLoop: (any EventLoop)? = nil,
+        logger: Logger = Logger(label: "FluxRedis")
+    ) async throws(RedisError) -> RedisConnection {
+        let eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        let channel = try await openChannel(configuration: configuration, eventLoop: eventLoop, logger: logger)
+        let connection: RedisConnection
+        do {
+            connection = try await channel.eventLoop.submit {
+                let handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
+                return RedisConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                                       outbox: handler.outbox, configuration: configuration, logger: logger)
+            }.get()
+        } catch {
+            channel.close(promise: nil)
+            throw .connectionLost("connection closed during setup: \(error)")
+        }
+        try await connection.handshake()
+        logger.debug("redis connected", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"])
+        return connection
+    }
+
+    public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
+        var bytes = channel.allocator.buffer(capacity: command.bytes.count + 8 * command.argumentCount + 16)
+        HiredisFormatter.write(command, into: &bytes)
+        let timeout = TimeAmount(configuration.commandTimeout + (command.blockingDuration ?? .zero))
+        let result = await withCheckedContinuation { continuation in
+            outbox.submit(RedisRequest(bytes: bytes, replyCount: 1, waiter: .single(continuation), timeout: timeout))
+        }
+        let reply = try result.get()
+        if case .error(let text) = reply { throw .server(text) }
+        return reply
+    }
+
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        var bytes = channel.allocator.buffer(capacity: commands.count * 48)
+        var blocking = Duration.zero
+        for command in commands {
+            HiredisFormatter.write(command, into: &bytes)
+            blocking += command.blockingDuration ?? .zero
+        }
+        let timeout = TimeAmount(configuration.commandTimeout + blocking)
+        let result = await withCheckedContinuation { continuation in
+            outbox.submit(RedisRequest(bytes: bytes, replyCount: commands.count, waiter: .batch(continuation), timeout: timeout))
+        }
+        return try result.get()
+    }
+
+    /// Closes the connection. Commands still pending fail with `closed`; so do later ones.
+    public func close() async {
+        let handler = self.handler
+        outbox.close(with: .closed())
+        try? await eventLoop.submit { handler.value.close(reason: .closed()) }.get()
+        try? await channel.closeFuture.get()
+    }
+
+    /// True once the connection was closed or lost; it never reopens (the pool replaces it).
+    public var isClosed: Bool { outbox.isClosed }
+}
+
+extension RedisConnection {
+    private static func openChannel(
+        configuration: RedisConfiguration, eventLoop: any EventLoop, logger: Logger
+    ) async throws(RedisError) -> any Channel {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(logger: logger))
+                }
+            }
+        do {
+            return try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch ChannelError.connectTimeout {
+            throw RedisError(code: .timeout, message: "connecting to \(configuration.host):\(configuration.port) timed out")
+        } catch {
+            throw RedisError(code: .connectionRefused,
+                             message: "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    private func handshake() async throws(RedisError) {
+        do {
+            if let password = configuration.password {
+                try await authenticate(password: password)
+            }
+            if configuration.database != 0 {
+                _ = try await send(RedisCommand("SELECT", configuration.database))
+            }
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    private func authenticate(password: String) async throws(RedisError) {
+        let command = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
+        do {
+            _ = try await send(command)
+        } catch where error.code == .server {
+            throw RedisError(code: .authenticationFailed, message: error.message)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// One stream entry as returned by `XREADGROUP`/`XAUTOCLAIM`: which stream, its ID, and its
+/// fields in the order they were added (values stay bytes; Redis values are binary).
+public struct RedisStreamEntry: Sendable, Hashable {
+    /// One field of an entry.
+    public struct Field: Sendable, Hashable {
+        public var name: String
+        public var value: [UInt8]
+
+        public init(name: String, value: [UInt8]) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The stream key the entry was read from.
+    public var stream: String
+    /// The entry ID, e.g. `1700000000000-0`.
+    public var id: String
+    /// Fields in insertion order; empty if the entry was deleted while pending.
+    public var fields: [Field]
+
+    public init(stream: String, id: String, fields: [Field]) {
+        self.stream = stream
+        self.id = id
+        self.fields = fields
+    }
+
+    /// The first value stored under `name`, as bytes.
+    public subscript(name: String) -> [UInt8]? {
+        fields.first { $0.name == name }?.value
+    }
+
+    /// The first value stored under `name`, decoded as UTF-8.
+    public func string(_ name: String) -> String? {
+        self[name].map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The result of `XAUTOCLAIM`: where to continue scanning, what was claimed, and IDs that were
+/// pending but no longer exist in the stream (removed from the PEL by Redis).
+public struct RedisAutoclaimResult: Sendable, Hashable {
+    /// Cursor for the next `XAUTOCLAIM` (`0-0` when the scan is complete).
+    public var next: String
+    /// Entries now owned by the claiming consumer.
+    public var entries: [RedisStreamEntry]
+    /// Pending IDs whose entries had been deleted.
+    public var deletedIDs: [String]
+}
+
+/// The summary form of `XPENDING key group`.
+public struct RedisPendingSummary: Sendable, Hashable {
+    /// Number of entries delivered but not acknowledged.
+    public var count: Int64
+    /// Smallest and largest pending IDs; nil when nothing is pending.
+    public var smallestID: String?
+    public var largestID: String?
+    /// Pending count per consumer.
+    public var consumers: [String: Int64]
+}
