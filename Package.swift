@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -70,6 +71,7 @@ let package = Package(
                 "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,6 +101,11 @@ let package = Package(
         .testTarget(
             name: "FluxAPITests",
             dependencies: ["FluxAPI"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FluxRuntimeTests",
+            dependencies: ["FluxRuntime", "FluxAPI", "FluxRedis", "FluxTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

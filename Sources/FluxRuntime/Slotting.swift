@@ -1,10 +1,12 @@
-import FluxCore
-
-/// Tenant → slot for the runtime, on the core's documented hash (FNV-1a 64 mod slot count), so
-/// the shard, the router and `fluxforge ctl` agree with the scheduler and the simulator.
+/// Tenant → slot for the runtime: FNV-1a 64 over the tenant's UTF-8 bytes, mod the slot count.
 public enum Slotting {
     /// The slot of a tenant name that has already passed `NameRules` validation.
     public static func slot(forTenant tenant: String, slotCount: Int) -> Int {
-        Int(FNV1a.hash64(tenant) % UInt64(slotCount))
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in tenant.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(hash % UInt64(slotCount))
     }
 }

@@ -10,6 +10,8 @@ public struct TransitionRequest: Sendable {
         case ready(score: Int64)
         case delayed(dueMs: Int64)
         case inflight(deadlineMs: Int64)
+        /// In `delayed` with score +inf: waits for an operator (SUSPENDED), never due by itself.
+        case parked
     }
 
     public var slot: Int
@@ -113,6 +115,7 @@ public struct TransitionWriter: Sendable {
         case .ready(let score): ("ready", String(score))
         case .delayed(let due): ("delayed", String(due))
         case .inflight(let deadline): ("inflight", String(deadline))
+        case .parked: ("delayed", "+inf")
         }
     }
 

@@ -86,13 +86,20 @@ enum DecodingProblem {
         return result.isEmpty ? "body" : result
     }
 
+    static func describeContainer(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Array") || name.hasPrefix("[") && !name.contains(":") { return "an array" }
+        if name.hasPrefix("Dictionary") || name.contains(":") { return "an object" }
+        return "an object"
+    }
+
     static func describe(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
         case is Int.Type, is Int64.Type: "an integer"
         case is Bool.Type: "a boolean"
         case is Double.Type: "a number"
-        default: "a value of another type"
+        default: describeContainer(type)
         }
     }
 }

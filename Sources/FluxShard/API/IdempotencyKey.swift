@@ -1,5 +1,6 @@
 import FluxAPI
 import FluxRuntime
+import HTTPTypes
 import Hummingbird
 
 /// Reads the optional `X-Flux-Idempotency-Key` header (DESIGN.md §6).

@@ -101,7 +101,7 @@ struct TaskRoutes: Sendable {
 
     private func nodes(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authorize(request, context)
-        return try JSONBody.response(NodeList(nodes: services.driver.nodes(tenant: tenant)))
+        return try JSONBody.response(NodeList(nodes: await services.driver.nodes(tenant: tenant)))
     }
 
     private func authorize(_ request: Request, _ context: BasicRequestContext) async throws -> String {

@@ -1,0 +1,46 @@
+import FluxAPI
+import FluxCore
+
+extension DriverLoop {
+    /// Translates one agent frame into a core event. Results are remembered so the transition
+    /// they cause carries them into the task record, and are acknowledged once durable.
+    mutating func agentMessage(_ message: AgentMessage, from key: NodeKey, nowMs: Int64) {
+        guard let (tenant, node) = Self.ids(key) else { return }
+        let now = Timestamp(milliseconds: nowMs)
+        switch message {
+        case .started(let attempt):
+            guard let id = try? TaskID(attempt.taskId) else { return }
+            apply(scheduler.handle(.taskStarted(id, attempt: attempt.attempt), now: now), nowMs: nowMs)
+        case .finished(let finished):
+            turnWork.acks.append((.init(taskId: finished.taskId, attempt: finished.attempt), key))
+            guard let id = try? TaskID(finished.taskId) else { return }
+            turnWork.results[finished.taskId] = Self.resultFields(finished)
+            apply(scheduler.handle(.taskFinished(id, attempt: finished.attempt, outcome: Self.outcome(finished)), now: now), nowMs: nowMs)
+        case .rejected(let rejected):
+            turnWork.acks.append((.init(taskId: rejected.taskId, attempt: rejected.attempt), key))
+            guard let id = try? TaskID(rejected.taskId) else { return }
+            turnWork.results[rejected.taskId] = [("output_tail", "agent rejected: " + String(rejected.reason.prefix(200)))]
+            apply(scheduler.handle(.taskFinished(id, attempt: rejected.attempt, outcome: .agentRejected), now: now), nowMs: nowMs)
+        case .health(let health):
+            apply(scheduler.handle(.agentHealthReported(tenant: tenant, node: node, report: health.selfScore), now: now), nowMs: nowMs)
+        case .pong(let probe):
+            guard let ping = pings[key], ping.nonce == probe.nonce else { return }
+            pings[key] = nil
+            let roundTrip = Duration.milliseconds(max(0, nowMs - ping.atMs))
+            apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .ok(roundTrip: roundTrip)), now: now), nowMs: nowMs)
+        default:
+            logger.debug("agent frame ignored", metadata: ["node": "\(key)", "type": "\(message.type)"])
+        }
+    }
+
+    static func outcome(_ finished: AgentMessage.Finished) -> TaskOutcome {
+        if finished.timedOut { return .timedOut }
+        if finished.exitCode == 0 { return .succeeded }
+        return .exitCode(Int32(clamping: finished.exitCode))
+    }
+
+    static func resultFields(_ finished: AgentMessage.Finished) -> [(String, String)] {
+        [("exit_code", String(finished.exitCode)), ("output_tail", String(finished.outputTail.suffix(8_192))),
+         ("duration_ms", String(max(0, finished.durationMs)))]
+    }
+}

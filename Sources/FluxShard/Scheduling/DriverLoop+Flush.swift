@@ -1,0 +1,67 @@
+import FluxAPI
+import FluxRedis
+import FluxRuntime
+import Foundation
+
+extension DriverLoop {
+    /// Writes the turn's transitions in one pipeline, then talks to agents and wakes waiters.
+    /// Nothing reaches an agent before Redis holds it: a dispatch the shard could not record
+    /// is never sent, so no attempt can run that the timeline does not know about.
+    mutating func flush(nowMs: Int64) async {
+        let work = turnWork
+        turnWork = TurnWork()
+        guard !work.requests.isEmpty || !work.leftoverAcks.isEmpty || !work.ingestDone.isEmpty
+            || !work.messages.isEmpty || !work.changeWaiters.isEmpty || !work.acks.isEmpty
+        else { return }
+        do {
+            let writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
+            let outcomes = try await writer.apply(work.requests, nowMs: nowMs)
+            try await acknowledge(work.leftoverAcks)
+            for (index, outcome) in outcomes.enumerated() {
+                handle(outcome, of: work.requests[index], dispatch: work.dispatches[index])
+            }
+            for (message, key) in work.messages { driver.sessions.send(message, to: key) }
+            for (attempt, key) in work.acks { driver.sessions.send(.ack(attempt), to: key) }
+            for done in work.ingestDone { done.resume(returning: true) }
+            for done in work.changeWaiters { done.resume(returning: .success(())) }
+        } catch {
+            logger.error("writing scheduler decisions failed", metadata: ["error": "\(error)", "transitions": "\(work.requests.count)"])
+            driver.redisFailed(error)
+            for done in work.ingestDone { done.resume(returning: false) }
+            let failure = TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")
+            for done in work.changeWaiters { done.resume(returning: .failure(failure)) }
+        }
+    }
+
+    private func acknowledge(_ entries: [(slot: Int, entry: String)]) async throws {
+        guard !entries.isEmpty else { return }
+        _ = try await driver.redis.pipeline(entries.map { RedisCommand("XACK", SlotKeys(slot: $0.slot).ingest, IngestStream.group, $0.entry) })
+    }
+
+    private mutating func handle(_ outcome: TransitionOutcome, of request: TransitionRequest, dispatch: (key: NodeKey, timeoutMs: Int)?) {
+        switch outcome {
+        case .applied(_, let command, let env):
+            guard let dispatch else { return }
+            let message = AgentMessage.Dispatch(
+                taskId: request.taskID, attempt: request.attempt,
+                command: TaskRecord.decode([String].self, command) ?? [],
+                env: TaskRecord.decode([String: String].self, env) ?? [:], timeoutMs: dispatch.timeoutMs)
+            if !driver.sessions.send(.dispatch(message), to: dispatch.key) {
+                logger.warning("dispatched to a node without a session; it will time out", metadata: ["task": "\(request.taskID)", "node": "\(dispatch.key)"])
+            }
+        case .fenced:
+            logger.error("write fenced: slot lease lost", metadata: ["slot": "\(request.slot)", "task": "\(request.taskID)"])
+            driver.leases.drop([request.slot])
+            forget(slots: [request.slot], nowMs: Clock.nowMs())
+        case .conflict(let actual):
+            logger.warning("Redis disagrees with the scheduler; rebuilding the slot", metadata: [
+                "task": "\(request.taskID)", "expected": "\(request.expected)", "actual": "\(actual)", "slot": "\(request.slot)"])
+            slotsToRebuild.insert(request.slot)
+        case .missing:
+            logger.warning("task record missing", metadata: ["task": "\(request.taskID)"])
+        case .failed(let message):
+            logger.error("transition script failed", metadata: ["task": "\(request.taskID)", "error": "\(message)"])
+            slotsToRebuild.insert(request.slot)
+        }
+    }
+}

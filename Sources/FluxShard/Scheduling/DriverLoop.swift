@@ -1,0 +1,151 @@
+import FluxAPI
+import FluxCore
+import FluxRedis
+import FluxRuntime
+import Logging
+
+/// The driver's single-threaded state: the scheduling core and what the runtime must remember
+/// between turns. Owned by `SchedulerDriver.run`, never shared, so it needs no locks.
+///
+/// One turn: drain events → feed each to the core → tick → turn decisions into transitions →
+/// write them all in one pipeline → then (and only then) send dispatches, cancels and acks to
+/// agents and resume waiters.
+struct DriverLoop {
+    let driver: SchedulerDriver
+    var scheduler = Scheduler()
+    /// Connected agents by node, as they said hello (re-added to a rebuilt core).
+    var hellos: [NodeKey: AgentMessage.Hello] = [:]
+    /// Outstanding ping per node: nonce and send time, for the probe's round trip.
+    var pings: [NodeKey: (nonce: Int, atMs: Int64)] = [:]
+    /// Ingest entries whose admission outcome is not yet written, by task id.
+    var ingestEntries: [String: (slot: Int, entry: String)] = [:]
+    /// Slots whose state must be (re)loaded from Redis before the next turn's events.
+    var slotsToRebuild: Set<Int> = []
+    /// Tenants the core holds, by slot, so a lost or rebuilt slot can be forgotten exactly.
+    var tenantsBySlot: [Int: Set<String>] = [:]
+    var turnWork = TurnWork()
+    var logger: Logger { driver.logger }
+
+    init(driver: SchedulerDriver) {
+        self.driver = driver
+    }
+
+    /// Work collected during one turn and carried out after the Redis write.
+    struct TurnWork {
+        var requests: [TransitionRequest] = []
+        var dispatches: [Int: (key: NodeKey, timeoutMs: Int)] = [:]
+        var messages: [(AgentMessage, NodeKey)] = []
+        var acks: [(AgentMessage.TaskAttempt, NodeKey)] = []
+        var results: [String: [(String, String)]] = [:]
+        var ingestDone: [CheckedContinuation<Bool, Never>] = []
+        var changeWaiters: [CheckedContinuation<Result<Void, TaskChangeError>, Never>] = []
+        var leftoverAcks: [(slot: Int, entry: String)] = []
+    }
+
+    /// One turn of the loop.
+    mutating func turn() async {
+        let nowMs = Clock.nowMs()
+        if driver.redisIsDown {
+            guard await recoverFromRedisOutage() else { return failDrained() }
+        }
+        if !slotsToRebuild.isEmpty { await rebuildPendingSlots(nowMs: nowMs) }
+        for event in driver.drain() { await handle(event, nowMs: nowMs) }
+        apply(scheduler.handle(.tick, now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
+        await flush(nowMs: nowMs)
+        driver.publish(mode: scheduler.mode.rawValue)
+    }
+
+    /// Called when the loop stops: nobody may wait forever on a loop that is gone.
+    mutating func abandon() {
+        failDrained()
+    }
+
+    private mutating func handle(_ event: DriverEvent, nowMs: Int64) async {
+        let now = Timestamp(milliseconds: nowMs)
+        switch event {
+        case .ingested(let tasks, let done):
+            turnWork.ingestDone.append(done)
+            for task in tasks { admit(task, nowMs: nowMs) }
+        case .nodeConnected(let hello):
+            connect(hello, now: now, nowMs: nowMs)
+        case .nodeDisconnected(let key):
+            hellos[key] = nil
+            pings[key] = nil
+            if let (tenant, node) = Self.ids(key) {
+                apply(scheduler.handle(.nodeDisconnected(tenant: tenant, node: node), now: now), nowMs: nowMs)
+            }
+        case .agentMessage(let message, let key):
+            agentMessage(message, from: key, nowMs: nowMs)
+        case .pingSent(let key, let nonce, let atMs):
+            if pings[key] != nil, let (tenant, node) = Self.ids(key) {
+                // The previous ping was never answered: a failed probe.
+                apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .failed), now: now), nowMs: nowMs)
+            }
+            pings[key] = (nonce, atMs)
+        case .tenantChanged(let tenant, let settings):
+            guard let id = try? TenantID(tenant) else { return }
+            tenantsBySlot[Slotting.slot(forTenant: tenant, slotCount: driver.configuration.slotCount), default: []].insert(tenant)
+            apply(scheduler.handle(.tenantConfigured(id, Self.configuration(settings)), now: now), nowMs: nowMs)
+        case .taskRequest(let change, let tenant, let taskID, let done):
+            request(change, tenant: tenant, taskID: taskID, done: done, nowMs: nowMs)
+        case .slotsAcquired(let slots):
+            slotsToRebuild.formUnion(slots)
+            await rebuildPendingSlots(nowMs: nowMs)
+        case .slotsLost(let slots):
+            forget(slots: Set(slots), nowMs: nowMs)
+        case .nodesQuery(let tenant, let done):
+            done.resume(returning: nodeViews(tenant: tenant, now: now))
+        }
+    }
+
+    private mutating func connect(_ hello: AgentMessage.Hello, now: Timestamp, nowMs: Int64) {
+        let key = NodeKey(tenant: hello.tenant, node: hello.node)
+        guard let (tenant, node) = Self.ids(key) else { return }
+        hellos[key] = hello
+        let descriptor = NodeDescriptor(id: node, tenant: tenant, zone: hello.zone, rack: hello.rack, labels: hello.labels, capacity: hello.capacity)
+        apply(scheduler.handle(.nodeConnected(descriptor), now: now), nowMs: nowMs)
+    }
+
+    private mutating func request(
+        _ change: TaskChange, tenant: String, taskID: String,
+        done: CheckedContinuation<Result<Void, TaskChangeError>, Never>, nowMs: Int64
+    ) {
+        guard let id = try? TaskID(taskID) else {
+            return done.resume(returning: .failure(TaskChangeError(code: "not_found", message: "no such task")))
+        }
+        let event: SchedulerEvent = change == .cancel ? .taskCancelled(id) : .taskResumed(id)
+        let decisions = scheduler.handle(event, now: Timestamp(milliseconds: nowMs))
+        let changed = decisions.contains { $0.transition?.task == id }
+        apply(decisions, nowMs: nowMs)
+        if changed {
+            turnWork.changeWaiters.append(done)
+        } else {
+            let verb = change == .cancel ? "cancelled" : "resumed"
+            done.resume(returning: .failure(TaskChangeError(code: "invalid_state", message: "the task cannot be \(verb) in its current state")))
+        }
+    }
+
+    /// Resumes every waiter without doing its work (Redis down, or the loop stopping).
+    mutating func failDrained() {
+        for event in driver.drain() {
+            switch event {
+            case .ingested(_, let done): done.resume(returning: false)
+            case .taskRequest(_, _, _, let done):
+                done.resume(returning: .failure(TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")))
+            case .nodesQuery(_, let done): done.resume(returning: [])
+            case .nodeConnected(let hello): hellos[NodeKey(tenant: hello.tenant, node: hello.node)] = hello
+            case .nodeDisconnected(let key): hellos[key] = nil
+            default: break
+            }
+        }
+    }
+
+    static func ids(_ key: NodeKey) -> (TenantID, NodeID)? {
+        guard let tenant = try? TenantID(key.tenant), let node = try? NodeID(key.node) else { return nil }
+        return (tenant, node)
+    }
+
+    static func configuration(_ settings: TenantSettings) -> TenantConfiguration {
+        TenantConfiguration(maxQueued: settings.maxQueued, maxInFlight: settings.maxInFlight, cpuBudget: settings.cpuBudget, weight: settings.weight)
+    }
+}

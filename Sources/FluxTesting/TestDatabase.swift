@@ -1,0 +1,30 @@
+public import FluxRedis
+import Synchronization
+
+/// Hands each test its own, freshly flushed Redis database on the shared test server, for
+/// tests whose keys are fixed by the product's schema (`ff:{sN}:…`) and so cannot be prefixed.
+///
+/// `cluster/test` starts the server with 64 databases; database 0 is left to tests that use
+/// unique key prefixes. Numbers are handed out once per test process.
+public enum TestDatabase {
+    private static let next = Atomic<Int>(1)
+    public static let count = 64
+
+    /// A configuration for a database no other test of this process uses, flushed empty.
+    public static func isolated() async throws -> RedisConfiguration {
+        let number = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        guard number < count else {
+            throw RedisError(code: .server, message: "test databases exhausted: raise --databases in cluster/test")
+        }
+        let configuration = try TestRedis.configuration(database: number)
+        let connection = try await RedisConnection.connect(configuration: configuration)
+        _ = try await connection.send(RedisCommand("FLUSHDB"))
+        await connection.close()
+        return configuration
+    }
+
+    /// The `redis://host:port/N` URL of an isolated database, for processes a test starts.
+    public static func url(of configuration: RedisConfiguration) -> String {
+        "redis://\(configuration.host):\(configuration.port)/\(configuration.database)"
+    }
+}

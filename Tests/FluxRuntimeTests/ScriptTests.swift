@@ -1,0 +1,130 @@
+import FluxAPI
+import FluxRedis
+import FluxRuntime
+import FluxTesting
+import Testing
+
+/// The Lua scripts against a real Redis: what a submission writes, idempotency, fencing.
+@Suite("Redis scripts")
+struct ScriptTests {
+    let slotCount = 256
+
+    private func withRedis<T>(_ body: (RedisClient) async throws -> T) async throws -> T {
+        let client = RedisClient(configuration: try await TestDatabase.isolated())
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    @Test func submissionWritesRecordIngestTimelineAndIndex() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            let outcome = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["echo", "hi"]), idempotencyKey: nil, nowMs: 1_000)
+            guard case .created(let id) = outcome else { Issue.record("not created: \(outcome)"); return }
+            let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: slotCount))
+            let view = try #require(try await store.task(tenant: "acme", id: id))
+            #expect(view.state == "QUEUED")
+            #expect(view.command == ["echo", "hi"])
+            #expect(try await redis.send(RedisCommand("XLEN", keys.ingest)).int == 1)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.tenantTasks("acme"), id)).string == "1000")
+            let timeline = try await store.timeline(tenant: "acme", id: id)
+            #expect(timeline.map(\.to) == ["QUEUED"])
+            #expect(try await store.task(tenant: "other", id: id) == nil)
+        }
+    }
+
+    @Test func idempotencyKeyReplaysSameBodyAndRejectsDifferentBody() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            let body = TaskSubmission(command: ["date"])
+            let first = try await store.submit(tenant: "acme", submission: body, idempotencyKey: "k1", nowMs: 1_000)
+            guard case .created(let id) = first else { Issue.record("not created"); return }
+            #expect(try await store.submit(tenant: "acme", submission: body, idempotencyKey: "k1", nowMs: 2_000) == .replay(id))
+            let other = TaskSubmission(command: ["date", "-u"])
+            #expect(try await store.submit(tenant: "acme", submission: other, idempotencyKey: "k1", nowMs: 3_000) == .conflict(id))
+            // Another tenant's identical key is a different key.
+            guard case .created = try await store.submit(tenant: "bolt", submission: body, idempotencyKey: "k1", nowMs: 3_000) else {
+                Issue.record("tenants share idempotency keys"); return
+            }
+        }
+    }
+
+    @Test func idempotencyKeyExpiresAfterItsTTL() async throws {
+        try await withRedis { redis in
+            var store = TaskStore(redis: redis, slotCount: slotCount)
+            store.idempotencyTTLMs = 100
+            let body = TaskSubmission(command: ["date"])
+            guard case .created(let first) = try await store.submit(tenant: "acme", submission: body, idempotencyKey: "k", nowMs: 1_000) else { return }
+            let later = try await store.submit(tenant: "acme", submission: body, idempotencyKey: "k", nowMs: 1_200)
+            guard case .created(let second) = later else { Issue.record("expired key replayed: \(later)"); return }
+            #expect(first != second)
+            let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: slotCount))
+            #expect(try await redis.send(RedisCommand("ZCARD", keys.idempotency)).int == 1)
+        }
+    }
+
+    @Test func leaseFencesTheFormerOwner() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1) else { return }
+            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
+            let old = SlotLeases(shardID: "shard-a", ttlMs: 60_000, redis: redis)
+            let new = SlotLeases(shardID: "shard-b", ttlMs: 60_000, redis: redis)
+            #expect(try await old.acquire([slot])[slot] == 1)
+            #expect(try await new.acquire([slot]).isEmpty, "a held lease must not be taken")
+            // The old owner pauses past its TTL: simulate by expiring the lease in Redis.
+            _ = try await redis.send(RedisCommand("DEL", SlotKeys(slot: slot).lease))
+            #expect(try await new.acquire([slot])[slot] == 2)
+            let admit = TransitionRequest(slot: slot, taskID: id, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 5))
+            let stale = try await TransitionWriter(redis: redis, leases: old).apply([admit], nowMs: 10)
+            #expect(stale == [.fenced])
+            #expect(try await store.task(tenant: "acme", id: id)?.state == "QUEUED")
+            #expect(try await old.renew() == [slot], "renewal must report the lost slot")
+            let fresh = try await TransitionWriter(redis: redis, leases: new).apply([admit], nowMs: 11)
+            guard case .applied(let previous, _, _) = fresh.first else { Issue.record("not applied: \(fresh)"); return }
+            #expect(previous == "QUEUED")
+            let entries = try await store.timeline(tenant: "acme", id: id)
+            #expect(entries.last?.shard == "shard-b")
+            #expect(entries.last?.epoch == 2)
+        }
+    }
+
+    @Test func transitionMovesBetweenSetsAcksIngestAndRefusesWrongState() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1) else { return }
+            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
+            let keys = SlotKeys(slot: slot)
+            let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
+            try await leases.acquire([slot])
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
+            let read = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
+            let entry = try #require(read.array?.first?.array?[1].array?.first?.array?.first?.string)
+            let writer = TransitionWriter(redis: redis, leases: leases)
+            let admit = TransitionRequest(slot: slot, taskID: id, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 42), ingestEntry: entry)
+            guard case .applied = try await writer.apply([admit], nowMs: 5).first else { Issue.record("admit failed"); return }
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.ready, id)).string == "42")
+            #expect(try await redis.send(RedisCommand("XPENDING", keys.ingest, IngestStream.group)).array?.first?.int == 0)
+            #expect(try await writer.apply([admit], nowMs: 6) == [.conflict(actual: "ADMITTED")])
+            let dispatch = TransitionRequest(slot: slot, taskID: id, expected: ["ADMITTED"], to: "DISPATCHED", reason: "dispatched", node: "n1", attempt: 1, queue: .inflight(deadlineMs: 99), fields: [("attempt", "1")])
+            guard case .applied(_, let command, _) = try await writer.apply([dispatch], nowMs: 7).first else { Issue.record("dispatch failed"); return }
+            #expect(command == #"["true"]"#)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.ready, id)).isNull)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.inflight, id)).string == "99")
+            let running = TransitionRequest(slot: slot, taskID: id, expected: ["DISPATCHED"], to: "RUNNING", reason: "started", node: "n1", attempt: 1, queue: .keep)
+            _ = try await writer.apply([running], nowMs: 8)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.inflight, id)).string == "99")
+            let done = TransitionRequest(slot: slot, taskID: id, expected: ["RUNNING"], to: "SUCCEEDED", reason: "exit_0", node: "n1", attempt: 1, terminal: true, fields: [("exit_code", "0")])
+            _ = try await writer.apply([done], nowMs: 9)
+            #expect(try await redis.send(RedisCommand("ZCARD", keys.inflight)).int == 0)
+            #expect(try await redis.send(RedisCommand("PTTL", keys.task(id))).int ?? -1 > 0)
+            let states = try await store.timeline(tenant: "acme", id: id).map(\.to)
+            #expect(states == ["QUEUED", "ADMITTED", "DISPATCHED", "RUNNING", "SUCCEEDED"])
+        }
+    }
+}
