@@ -1,2 +1,0 @@
-// Placeholder: the scheduling core lands with issue 3.
-public enum FluxCorePlaceholder {}

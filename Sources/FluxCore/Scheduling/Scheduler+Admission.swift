@@ -1,0 +1,137 @@
+/// Admission (DESIGN §5), in order: deadline already passed → DEADLINE_EXCEEDED; mode
+/// (READ_ONLY, DEGRADED) → REJECTED; tenant hard quota → REJECTED; CPU budget → REJECTED;
+/// every eligible node in a throttled domain → DEFERRED; queue full → SHED the lowest class,
+/// newest first (the newcomer itself if it is the lowest); otherwise ADMITTED.
+extension Scheduler {
+    mutating func submit(_ spec: TaskSpec, now: Timestamp, into out: inout [SchedulerDecision]) {
+        guard store.handle(of: spec.id) == nil else {
+            out.append(Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant))
+            return
+        }
+        guard let tenant = tenantIndex[spec.tenant], tenants[Int(tenant)].isConfigured else {
+            out.append(.rejected(arrivalTransition(spec.id, spec.tenant, to: .rejected, reason: .unknownTenant)))
+            return
+        }
+        let handle = store.insert(makeRecord(spec, tenant: tenant, now: now))
+        admit(handle, now: now, into: &out)
+    }
+
+    /// Runs admission for a held task in state QUEUED (new, deferred, or resumed).
+    mutating func admit(_ handle: UInt32, now: Timestamp, into out: inout [SchedulerDecision]) {
+        if store[handle].deadline <= now.milliseconds {
+            out.append(.deadlineExceeded(move(handle, to: .deadlineExceeded, reason: .deadlinePassed, now: now)))
+            return
+        }
+        if let reason = rejection(for: store[handle]) {
+            out.append(.rejected(move(handle, to: .rejected, reason: reason, now: now)))
+            return
+        }
+        if everyEligibleNodeThrottled(store[handle], now: now) {
+            let retryAt = now.advanced(by: configuration.deferRetryInterval)
+            store[handle].timerAt = retryAt.milliseconds
+            armDeadline(handle)
+            out.append(.deferred(move(handle, to: .deferred, reason: .domainThrottled, now: now), retryAt: retryAt))
+            return
+        }
+        if queues.total >= configuration.maxWaitingTasks && !makeRoom(for: store[handle].priority, now: now, into: &out) {
+            out.append(.shed(move(handle, to: .shed, reason: .queueFull, now: now)))
+            return
+        }
+        store[handle].enqueuedAt = now.milliseconds
+        armDeadline(handle)
+        let priority = PriorityClass(unchecked: store[handle].priority)
+        out.append(.admitted(move(handle, to: .admitted, reason: .admitted, now: now), priority: priority))
+    }
+
+    /// The hard-limit reason to refuse the task, if any.
+    private func rejection(for record: TaskRecord) -> DecisionReason? {
+        switch modes.current {
+        case .readOnly: return .readOnly
+        case .degraded where record.priority > configuration.degradedMaxPriority.rawValue: return .modeDegraded
+        default: break
+        }
+        let tenant = tenants[Int(record.tenant)]
+        let limits = tenant.configuration
+        if tenant.queued >= limits.maxQueued { return .tenantQuotaQueued }
+        if limits.maxInFlight == 0 { return .tenantQuotaInFlight }
+        if tenant.cpuCommitted + Int(record.cpuCost) > limits.cpuBudget { return .cpuBudget }
+        return nil
+    }
+
+    /// True if the task has eligible nodes and all of them sit in throttled domains. A task with
+    /// no eligible node at all is admitted and waits (nodes may connect).
+    private mutating func everyEligibleNodeThrottled(_ record: TaskRecord, now: Timestamp) -> Bool {
+        let counts: (eligible: Int, unthrottled: Int)
+        if let node = record.constraint.targetNode {
+            counts = registry.eligibility(node: node)
+        } else {
+            counts = registry.eligibility(pool: pool(for: record, now: now))
+        }
+        return counts.eligible > 0 && counts.unthrottled == 0
+    }
+
+    /// The node pool serving a task's constraint (not for node targets).
+    mutating func pool(for record: TaskRecord, now: Timestamp) -> UInt32 {
+        if let selector = record.constraint.selector {
+            return registry.pool(tenant: record.tenant, selector: selector, now: now)
+        }
+        return registry.tenants[Int(record.tenant)].allPool
+    }
+
+    /// Sheds the waiting task with the highest effective class (newest first among equals) if the
+    /// newcomer is more urgent than it. Returns false if the newcomer should be shed instead.
+    private mutating func makeRoom(for newcomer: UInt8, now: Timestamp, into out: inout [SchedulerDecision]) -> Bool {
+        guard let victim = shedVictim(now: now), Int(newcomer) < victim.effective else { return false }
+        out.append(.shed(move(victim.handle, to: .shed, reason: .queueFullDisplaced, now: now)))
+        return true
+    }
+
+    /// The newest task of each base class is the least aged of its class, so the victim is among
+    /// those 11 candidates; a base class below the best effective class found cannot beat it.
+    private mutating func shedVictim(now: Timestamp) -> (handle: UInt32, effective: Int)? {
+        var best: (handle: UInt32, effective: Int, enqueuedAt: Int64)?
+        for base in stride(from: PriorityClass.count - 1, through: 0, by: -1) {
+            if let found = best, base < found.effective { break }
+            guard let entry = queues.newest(priority: base, store: store) else { continue }
+            let record = store[entry.handle]
+            let effective = effectiveClass(of: record, now: now)
+            if let found = best, (effective, record.enqueuedAt) <= (found.effective, found.enqueuedAt) { continue }
+            best = (entry.handle, effective, record.enqueuedAt)
+        }
+        return best.map { ($0.handle, $0.effective) }
+    }
+
+    mutating func armDeadline(_ handle: UInt32) {
+        let record = store[handle]
+        guard record.deadline != TaskRecord.noTime else { return }
+        deadlineTimers.insert(TimerEntry(at: record.deadline, handle: handle, check: record.life))
+    }
+
+    /// A QUEUED record for a spec; tenants, nodes, selectors and policies become handles.
+    mutating func makeRecord(_ spec: TaskSpec, tenant: UInt32, now: Timestamp) -> TaskRecord {
+        TaskRecord(
+            id: spec.id, enqueuedAt: now.milliseconds, deadline: spec.deadline?.milliseconds ?? TaskRecord.noTime,
+            timerAt: TaskRecord.noTime, tenant: tenant, cpuCost: UInt32(clamping: spec.cpuCost),
+            timeoutMilliseconds: UInt32(clamping: max(1, spec.timeout.wholeMilliseconds)),
+            constraint: constraint(spec.target, tenant: tenant, now: now), node: TaskRecord.noNode,
+            policy: policyHandle(spec.retryPolicy), life: 0, stamp: 0, attempt: 0, attemptBase: 0,
+            priority: spec.priority.rawValue, state: .queued, lastReason: .admitted, isLive: true)
+    }
+
+    private mutating func constraint(_ target: PlacementTarget, tenant: UInt32, now: Timestamp) -> PlacementConstraint {
+        switch target {
+        case .any: .any
+        case .node(let node): .node(registry.handle(tenant: tenant, node: node, now: now))
+        case .selector(let selector): .selector(registry.internSelector(selector))
+        }
+    }
+
+    private mutating func policyHandle(_ policy: RetryPolicy) -> UInt32 {
+        if policy == .default { return 0 }
+        if let existing = policyIndex[policy] { return existing }
+        let handle = UInt32(policies.count)
+        policies.append(policy)
+        policyIndex[policy] = handle
+        return handle
+    }
+}
