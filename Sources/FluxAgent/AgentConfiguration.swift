@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable {
     public var stableSessionDuration: Duration
     /// On shutdown, how long running attempts may take to finish before they are killed.
     public var shutdownGracePeriod: Duration
+    /// On shutdown, once nothing runs, how long to wait for the acks of pending results.
+    public var resultFlushTimeout: Duration
     /// Test hook: when set, every `health` reports this self-score instead of the measured one,
     /// so a fault test can play an agent that claims to be healthy while its jobs fail.
     public var chaosSelfScore: Double?
@@ -40,7 +42,7 @@ public struct AgentConfiguration: Sendable {
         healthInterval: Duration = .seconds(5),
         reconnectMinimum: Duration = .milliseconds(100), reconnectMaximum: Duration = .seconds(5),
         stableSessionDuration: Duration = .seconds(10), shutdownGracePeriod: Duration = .seconds(30),
-        chaosSelfScore: Double? = nil, version: String = AgentConfiguration.agentVersion
+        resultFlushTimeout: Duration = .seconds(3), chaosSelfScore: Double? = nil, version: String = AgentConfiguration.agentVersion
     ) {
         precondition(capacity >= 1, "capacity must be at least 1")
         precondition(outputTailBytes >= 0, "outputTailBytes must not be negative")
@@ -60,6 +62,7 @@ public struct AgentConfiguration: Sendable {
         self.reconnectMaximum = reconnectMaximum
         self.stableSessionDuration = stableSessionDuration
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.resultFlushTimeout = resultFlushTimeout
         self.chaosSelfScore = chaosSelfScore
         self.version = version
     }

@@ -62,7 +62,8 @@ public struct AgentStateMachine: Sendable {
             guard running[attempt] != nil else { return [.ignored("cancel of \(attempt.label), not running")] }
             return [.kill(attempt)]
         case .ack(let attempt):
-            return outbox.acknowledge(attempt) ? [] : [.ignored("ack of \(attempt.label), nothing pending")]
+            outbox.acknowledge(attempt)  // acks are idempotent: a repeated one is no news
+            return []
         case .moved(let moved): return [.closeSession(.moved(moved.reason))]
         case .error(let problem): return [.ignored("error from server: \(problem.code): \(problem.message)")]
         case .welcome: return [.ignored("second welcome")]

@@ -16,6 +16,18 @@ extension TaskExecutor {
     /// Appended to the output tail of an attempt the agent killed on `cancel`.
     public static let cancelMarker = "\n[fluxforge-agent] killed: cancelled by the server\n"
 
+    /// Appended to the output tail of an attempt still running when the shutdown grace ran out.
+    public static let shutdownMarker = "\n[fluxforge-agent] killed: agent shutting down\n"
+
+    /// The marker line and exit code of an attempt the agent killed for `reason`.
+    static func killReport(_ reason: KillSwitch.Reason, timeoutMs: Int) -> (marker: String, exitCode: Int) {
+        switch reason {
+        case .timedOut: (timeoutMarker(timeoutMs), AgentExitCode.timedOut)
+        case .cancelled: (cancelMarker, AgentExitCode.cancelled)
+        case .agentShutdown: (shutdownMarker, AgentExitCode.cancelled)
+        }
+    }
+
     /// Maps how the process ended to the reported exit code. A kill by the agent counts only if
     /// the process really died of SIGKILL: one that exited by itself first reports its own code.
     func outcome(
@@ -29,14 +41,10 @@ extension TaskExecutor {
         case .signaled(let signal): exitCode = AgentExitCode.signalBase + Int(signal)
         }
         let killedBy = status == .signaled(SIGKILL) ? killSwitch.reason : nil
-        switch killedBy {
-        case .timedOut:
-            exitCode = AgentExitCode.timedOut
-            tail.append(Self.timeoutMarker(dispatch.timeoutMs))
-        case .cancelled:
-            exitCode = AgentExitCode.cancelled
-            tail.append(Self.cancelMarker)
-        case nil: break
+        if let killedBy {
+            let report = Self.killReport(killedBy, timeoutMs: dispatch.timeoutMs)
+            exitCode = report.exitCode
+            tail.append(report.marker)
         }
         let finished = AgentMessage.Finished(
             taskId: dispatch.taskId, attempt: dispatch.attempt, exitCode: exitCode,
@@ -74,13 +82,13 @@ extension TaskExecutor {
         return (AgentExitCode.cannotExecute, "[fluxforge-agent] cannot execute \(program): \(error)\n", agentFault)
     }
 
-    /// A cancel that landed before the process was spawned: nothing ran.
+    /// A kill that landed before the process was spawned: nothing ran.
     func killedBeforeStart(_ dispatch: AgentMessage.Dispatch, reason: KillSwitch.Reason) -> TaskResult {
+        let report = Self.killReport(reason, timeoutMs: dispatch.timeoutMs)
         var tail = OutputTail(limit: outputTailBytes)
-        tail.append(reason == .cancelled ? Self.cancelMarker : Self.timeoutMarker(dispatch.timeoutMs))
+        tail.append(report.marker)
         let finished = AgentMessage.Finished(
-            taskId: dispatch.taskId, attempt: dispatch.attempt,
-            exitCode: reason == .cancelled ? AgentExitCode.cancelled : AgentExitCode.timedOut,
+            taskId: dispatch.taskId, attempt: dispatch.attempt, exitCode: report.exitCode,
             outputTail: tail.text, durationMs: 0, timedOut: reason == .timedOut)
         return TaskResult(finished: finished, killedBy: reason)
     }

@@ -29,9 +29,7 @@ public struct TaskExecutor: Sendable {
     ) async -> TaskResult {
         let clock = ContinuousClock()
         let start = clock.now
-        if killSwitch.reason != nil {
-            return killedBeforeStart(dispatch, reason: killSwitch.reason!)
-        }
+        if let reason = killSwitch.reason { return killedBeforeStart(dispatch, reason: reason) }
         do {
             let (status, tail) = try await execute(dispatch, killSwitch: killSwitch, onStarted: onStarted)
             return outcome(dispatch, status: status, tail: tail, killSwitch: killSwitch, elapsed: clock.now - start)
