@@ -55,12 +55,19 @@ extension TaskExecutor {
     /// A command that never started: 127 when the program does not exist, 126 when it exists but
     /// cannot be executed. Anything else (no pipes, fork failed) is also 126 and the agent's fault.
     func spawnFailure(_ dispatch: AgentMessage.Dispatch, error: any Error, elapsed: Duration) -> TaskResult {
-        let program = dispatch.command[0]
-        let (code, message, agentFault) = Self.classify(error, program: program)
+        let (code, message, agentFault) = Self.classify(error, program: dispatch.command[0])
+        return notStarted(dispatch, exitCode: code, message: message, agentFault: agentFault, elapsed: elapsed)
+    }
+
+    /// The `finished` of an attempt whose process never existed.
+    func notStarted(
+        _ dispatch: AgentMessage.Dispatch, exitCode: Int, message: String, agentFault: Bool = false,
+        elapsed: Duration = .zero
+    ) -> TaskResult {
         var tail = OutputTail(limit: outputTailBytes)
         tail.append(message)
         let finished = AgentMessage.Finished(
-            taskId: dispatch.taskId, attempt: dispatch.attempt, exitCode: code,
+            taskId: dispatch.taskId, attempt: dispatch.attempt, exitCode: exitCode,
             outputTail: tail.text, durationMs: Self.milliseconds(elapsed))
         return TaskResult(finished: finished, agentFault: agentFault)
     }

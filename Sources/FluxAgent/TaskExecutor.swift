@@ -29,6 +29,9 @@ public struct TaskExecutor: Sendable {
     ) async -> TaskResult {
         let clock = ContinuousClock()
         let start = clock.now
+        guard let program = dispatch.command.first, !program.isEmpty else {
+            return notStarted(dispatch, exitCode: AgentExitCode.notFound, message: "[fluxforge-agent] empty command\n")
+        }
         if let reason = killSwitch.reason { return killedBeforeStart(dispatch, reason: reason) }
         do {
             let (status, tail) = try await execute(dispatch, killSwitch: killSwitch, onStarted: onStarted)
