@@ -114,9 +114,18 @@ extension Agent {
         core.handle { $0.received(message) }
     }
 
+    /// Reports health at the period the shard asked for in `welcome`, else the configured one.
+    /// Wakes at least every 100 ms so a period learned from `welcome` applies at once.
     private func tickHealth() async {
-        while (try? await Task.sleep(for: configuration.healthInterval)) != nil {
-            core.handle { $0.healthTick() }
+        let clock = ContinuousClock()
+        var lastReport = clock.now
+        while true {
+            let interval = core.heartbeatInterval ?? configuration.healthInterval
+            guard (try? await Task.sleep(for: min(interval, .milliseconds(100)))) != nil else { return }
+            if clock.now - lastReport >= interval {
+                core.handle { $0.healthTick() }
+                lastReport = clock.now
+            }
         }
     }
 

@@ -8,6 +8,7 @@ public import Logging
 /// refused, running attempts get `shutdownGracePeriod` to finish, stragglers are killed, pending
 /// results get a short chance to be acknowledged, then the session is closed.
 public final class Agent: Sendable {
+    /// What the agent was started with.
     public let configuration: AgentConfiguration
     let logger: Logger
     let executor: TaskExecutor
@@ -16,6 +17,8 @@ public final class Agent: Sendable {
     let shutdownRequested = OneShot<Void>()
     let stopped = OneShot<Void>()
 
+    /// Builds an idle agent; nothing connects or runs until `run()`. Every log line carries
+    /// `node` and `tenant` metadata.
     public init(configuration: AgentConfiguration, logger: Logger) {
         var logger = logger
         logger[metadataKey: "node"] = .string(configuration.node)

@@ -4,10 +4,15 @@ public struct AgentConfiguration: Sendable {
     /// Session endpoint, `ws://HOST:PORT/v1/agent/connect` (the router's agent port; a shard's in
     /// tests). Reconnects always go back to this URL: landing on the right shard is the router's job.
     public var url: String
+    /// Tenant the node serves; with `node`, the identity the shard keys the session by.
     public var tenant: String
+    /// Node name, unique within the tenant; exported to commands as `FLUX_NODE`.
     public var node: String
+    /// Failure domains: the scheduler isolates failures per zone and per rack.
     public var zone: String
+    /// Rack within the zone (second failure-domain level).
     public var rack: String
+    /// Labels tasks select nodes by (`selector`).
     public var labels: [String: String]
     /// How many attempts may run at once; a dispatch beyond it is answered `rejected no_capacity`.
     public var capacity: Int
@@ -17,7 +22,7 @@ public struct AgentConfiguration: Sendable {
     public var allowedCommands: Set<String>?
     /// Bytes of merged stdout+stderr kept per attempt: only the last `outputTailBytes` survive.
     public var outputTailBytes: Int
-    /// Period of `health` reports while a session is up.
+    /// Period of `health` reports while a session is up, unless the shard's `welcome` names one.
     public var healthInterval: Duration
     /// First reconnect delay, and the delay after a session that lasted.
     public var reconnectMinimum: Duration
@@ -35,6 +40,7 @@ public struct AgentConfiguration: Sendable {
     /// Version string reported in `hello`.
     public var version: String
 
+    /// Defaults suit a small edge node; `capacity` ≥ 1 and 0 < min ≤ max backoff are enforced.
     public init(
         url: String, tenant: String, node: String, zone: String, rack: String,
         labels: [String: String] = [:], capacity: Int = 4, token: String,

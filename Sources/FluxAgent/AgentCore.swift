@@ -118,4 +118,5 @@ final class AgentCore: Sendable {
     var runningCount: Int { state.withLock { $0.machine.running.count } }
     var pendingResults: Int { state.withLock { $0.machine.outbox.count } }
     var isReady: Bool { state.withLock { $0.machine.isReady } }
+    var heartbeatInterval: Duration? { state.withLock { $0.machine.heartbeatInterval } }
 }

@@ -34,10 +34,15 @@ extension AgentStateMachine {
 
     /// Rejection reasons sent in `rejected`; stable strings the shard may match on.
     public enum RejectReason {
+        /// `capacity` attempts already run.
         public static let noCapacity = "no_capacity"
+        /// `argv[0]` is not on the allow-list.
         public static let notAllowed = "not_allowed"
+        /// The agent is draining for shutdown.
         public static let shuttingDown = "shutting_down"
+        /// Empty argv, NUL bytes, a bad environment name, or a timeout ≤ 0.
         public static let invalidDispatch = "invalid_dispatch"
+        /// This attempt was already run (or refused) and its result acknowledged: not run again.
         public static let duplicate = "duplicate"
     }
 }

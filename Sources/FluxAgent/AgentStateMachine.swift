@@ -10,15 +10,23 @@ public import FluxAPI
 /// `running` was started and has not reported `taskFinished`; every result stays in `outbox`
 /// until acked; frames other than `hello` and `pong` are sent only in `ready`.
 public struct AgentStateMachine: Sendable {
+    /// Identity, capacity and allow-list the machine decides with.
     public let configuration: AgentConfiguration
+    /// Where the session stands.
     public private(set) var phase: Phase = .disconnected
+    /// Attempts started and not yet finished.
     public internal(set) var running: [AgentMessage.TaskAttempt: AgentMessage.Dispatch] = [:]
+    /// Every attempt ever answered (accepted or rejected), within its bounded window.
     public internal(set) var seen: SeenAttempts
+    /// Results not yet acknowledged.
     public internal(set) var outbox = Outbox()
     /// Set by `beginShutdown`: no new work is taken, running work may finish.
     public private(set) var isDraining = false
+    /// Health report period the shard asked for in `welcome`; nil before it, or if it gave none.
+    public private(set) var heartbeatInterval: Duration?
     var assessment = SelfAssessment()
 
+    /// A disconnected machine with nothing running; `seenLimit` bounds the dedupe window.
     public init(configuration: AgentConfiguration, seenLimit: Int = 100_000) {
         self.configuration = configuration
         self.seen = SeenAttempts(limit: seenLimit)
@@ -34,6 +42,7 @@ public struct AgentStateMachine: Sendable {
     /// wait in the outbox for the next session.
     public mutating func disconnected() {
         phase = .disconnected
+        heartbeatInterval = nil
     }
 
     /// A frame arrived from the server.
@@ -45,6 +54,7 @@ public struct AgentStateMachine: Sendable {
             return [.send(.pong(probe))]
         case (.awaitingWelcome, .welcome(let welcome)):
             phase = .ready(shard: welcome.shard)
+            heartbeatInterval = welcome.heartbeatIntervalMs > 0 ? .milliseconds(welcome.heartbeatIntervalMs) : nil
             return outbox.pending.map { .send($0) }
         case (.awaitingWelcome, .error(let problem)):
             return [.closeSession(.refused(problem))]
@@ -100,6 +110,7 @@ public struct AgentStateMachine: Sendable {
     /// Every attempt still running, for the runtime to kill once the grace period is over.
     public var runningAttempts: [AgentMessage.TaskAttempt] { running.keys.sorted(by: AgentMessage.TaskAttempt.precedes) }
 
+    /// True once welcomed on the current session.
     public var isReady: Bool {
         if case .ready = phase { return true }
         return false

@@ -14,6 +14,7 @@ public final class KillSwitch: Sendable {
 
     private let shot = OneShot<Reason>()
 
+    /// An untripped switch.
     public init() {}
 
     /// Trips the switch; returns false if it had already been tripped.

@@ -14,6 +14,7 @@ public struct Outbox: Sendable {
         var message: AgentMessage
     }
 
+    /// An empty outbox.
     public init() {}
 
     /// Adds (or replaces) the result for an attempt. A replaced result keeps its place in line.
@@ -32,6 +33,7 @@ public struct Outbox: Sendable {
         entries.removeValue(forKey: attempt) != nil
     }
 
+    /// The held result of an attempt, if any.
     public func message(for attempt: AgentMessage.TaskAttempt) -> AgentMessage? { entries[attempt]?.message }
 
     /// All held results in the order they were first produced.
@@ -39,6 +41,8 @@ public struct Outbox: Sendable {
         entries.values.sorted { $0.sequence < $1.sequence }.map(\.message)
     }
 
+    /// Results awaiting an ack.
     public var count: Int { entries.count }
+    /// True when every result was acknowledged.
     public var isEmpty: Bool { entries.isEmpty }
 }

@@ -1,11 +1,13 @@
 /// The last `limit` bytes of a stream, however much was written: a task that prints gigabytes
 /// costs the agent `limit` bytes of memory, never more.
 public struct OutputTail: Sendable {
+    /// Most bytes ever kept.
     public let limit: Int
     private var bytes: [UInt8] = []
     /// Everything ever appended, kept or not; lets a reader tell that the head was dropped.
     public private(set) var totalBytes: Int = 0
 
+    /// An empty tail keeping at most `limit` bytes.
     public init(limit: Int) {
         precondition(limit >= 0, "tail limit must not be negative")
         self.limit = limit

@@ -4,13 +4,16 @@
 ///
 /// Pure: the caller supplies how long the last session lasted and the random source.
 public struct ReconnectBackoff: Sendable {
+    /// First delay, and the floor after a reset.
     public let minimum: Duration
+    /// Ceiling no delay exceeds, however many failures.
     public let maximum: Duration
     /// A session at least this long counts as healthy and resets the delay to `minimum`.
     public let stableSession: Duration
     /// Consecutive failed connects (or short sessions) since the last stable one.
     public private(set) var failures: Int = 0
 
+    /// Requires 0 < minimum ≤ maximum.
     public init(minimum: Duration, maximum: Duration, stableSession: Duration) {
         precondition(minimum > .zero && minimum <= maximum, "backoff needs 0 < minimum <= maximum")
         self.minimum = minimum

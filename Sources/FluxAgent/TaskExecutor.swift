@@ -15,6 +15,7 @@ public struct TaskExecutor: Sendable {
     /// Bytes of output kept per attempt.
     public let outputTailBytes: Int
 
+    /// An executor for one node; `outputTailBytes` ≥ 0.
     public init(node: String, outputTailBytes: Int = 4096) {
         precondition(outputTailBytes >= 0, "outputTailBytes must not be negative")
         self.node = node

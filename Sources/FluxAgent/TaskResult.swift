@@ -3,6 +3,7 @@ public import FluxAPI
 /// What the executor hands back for one attempt: the `finished` frame to report, plus what the
 /// frame cannot say (whether the agent killed it, whether a failure was the agent's own fault).
 public struct TaskResult: Sendable, Hashable {
+    /// The frame reported to the shard.
     public var finished: AgentMessage.Finished
     /// Set when the agent killed the attempt (timeout or cancel) and that kill ended it.
     public var killedBy: KillSwitch.Reason?
@@ -10,6 +11,7 @@ public struct TaskResult: Sendable, Hashable {
     /// agent's self-score; a command's own failure never does.
     public var agentFault: Bool
 
+    /// A result; defaults describe a command that ended by itself.
     public init(finished: AgentMessage.Finished, killedBy: KillSwitch.Reason? = nil, agentFault: Bool = false) {
         self.finished = finished
         self.killedBy = killedBy

@@ -35,7 +35,7 @@ struct AgentCommand: AsyncParsableCommand {
     var allowedCommands: [String] = []
     @Option(help: "Bytes of output tail kept per attempt.")
     var outputTailBytes: Int = 4096
-    @Option(help: "Health report period in milliseconds.")
+    @Option(help: "Health report period in milliseconds (the shard's welcome may set another).")
     var healthIntervalMs: Int = 5000
     @Option(help: "Smallest reconnect delay in milliseconds.")
     var reconnectMinMs: Int = 100
@@ -51,7 +51,7 @@ struct AgentCommand: AsyncParsableCommand {
     func validate() throws {
         guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw ValidationError("--url must be ws:// or wss://") }
         guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
-        guard outputTailBytes >= 0 else { throw ValidationError("--output-tail-bytes must not be negative") }
+        guard (0...65_536).contains(outputTailBytes) else { throw ValidationError("--output-tail-bytes must be within 0…65536") }
         guard healthIntervalMs > 0, shutdownGraceMs >= 0 else { throw ValidationError("intervals must be positive") }
         guard reconnectMinMs > 0, reconnectMinMs <= reconnectMaxMs else {
             throw ValidationError("need 0 < --reconnect-min-ms <= --reconnect-max-ms")

@@ -181,9 +181,10 @@ import Testing
         }
     }
 
-    @Test func healthReportsTheForcedSelfScore() async throws {
+    @Test func healthReportsTheForcedSelfScoreAtTheShardsPeriod() async throws {
         try await withShard { shard in
-            try await withAgent(shard, { $0.healthInterval = .milliseconds(50); $0.chaosSelfScore = 0.97 }) { _ in
+            shard.setBehaviour { $0.heartbeatIntervalMs = 50 }  // the welcome's period beats the configured 30 s
+            try await withAgent(shard, { $0.chaosSelfScore = 0.97 }) { _ in
                 let reports = try await shard.waitFor("health", count: 2).compactMap(\.healthValue)
                 #expect(reports.allSatisfy { $0.selfScore == 0.97 && $0.running == 0 })
             }

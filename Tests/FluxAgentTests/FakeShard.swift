@@ -18,6 +18,7 @@ final class FakeShard: Sendable {
     struct Behaviour: Sendable {
         var welcome = true
         var ack = true
+        var heartbeatIntervalMs = 1000
     }
 
     private struct Connection: Sendable {
@@ -128,7 +129,7 @@ final class FakeShard: Sendable {
     private static func reply(to message: AgentMessage, behaviour: Behaviour) -> AgentMessage? {
         switch message {
         case .hello where behaviour.welcome:
-            return .welcome(.init(shard: "fake-shard", heartbeatIntervalMs: 1000))
+            return .welcome(.init(shard: "fake-shard", heartbeatIntervalMs: behaviour.heartbeatIntervalMs))
         case .finished(let finished) where behaviour.ack:
             return .ack(.init(taskId: finished.taskId, attempt: finished.attempt))
         case .rejected(let rejected) where behaviour.ack:
