@@ -46,6 +46,16 @@ import Testing
         #expect(result.finished.durationMs >= 300)
     }
 
+    @Test func aDetachedChildHoldingTheOutputDoesNotHangTheAttempt() async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        // The grandchild escapes the process group and keeps the pipe open for 3 s.
+        let result = await executor.run(dispatch(["sh", "-c", "setsid sleep 3 & echo parent done"]))
+        #expect(clock.now - start < .milliseconds(2500))
+        #expect(result.finished.exitCode == 0)
+        #expect(result.finished.outputTail.hasPrefix("parent done"))
+    }
+
     @Test func cancelKillsARunningCommand() async throws {
         let killSwitch = KillSwitch()
         let started = Flag()
