@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -80,12 +81,28 @@ let package = Package(
         // Test helpers shipped as a target: seeded RNG, Redis URL from the environment.
         .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis"], swiftSettings: strictSettings),
 
+        // Edge agent: one session to the router, a bounded executor of argv commands, an outbox of
+        // results kept until acknowledged. Never imports the shard or router targets.
+        .target(
+            name: "FluxAgent",
+            dependencies: [
+                "FluxAPI",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+
         .executableTarget(
             name: "fluxforge",
             dependencies: [
-                "FluxCore", "FluxSim", "FluxRedis", "FluxShard",
+                "FluxCore", "FluxSim", "FluxRedis", "FluxShard", "FluxAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -106,6 +123,17 @@ let package = Package(
         .testTarget(
             name: "FluxRuntimeTests",
             dependencies: ["FluxRuntime", "FluxAPI", "FluxRedis", "FluxTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FluxAgentTests",
+            dependencies: [
+                "FluxAgent", "FluxAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,12 +1,10 @@
-/// Tenant → slot for the runtime: FNV-1a 64 over the tenant's UTF-8 bytes, mod the slot count.
+import FluxCore
+
+/// Tenant → slot for the runtime, on the core's documented hash (FNV-1a 64 over the UTF-8
+/// bytes, mod the slot count), so shard, router and tools agree with the scheduler.
 public enum Slotting {
     /// The slot of a tenant name that has already passed `NameRules` validation.
     public static func slot(forTenant tenant: String, slotCount: Int) -> Int {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in tenant.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return Int(hash % UInt64(slotCount))
+        Int(FNV1a.hash64(tenant) % UInt64(slotCount))
     }
 }

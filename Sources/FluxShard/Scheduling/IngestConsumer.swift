@@ -27,7 +27,11 @@ struct IngestConsumer: Sendable {
                 if backlog && batch.isEmpty { backlog = false }
                 guard !batch.isEmpty else { continue }
                 let tasks = try await fetch(batch)
-                await services.driver.ingest(tasks)
+                // Not durable (Redis failed mid-write): the entries stay pending; read them again.
+                if await !services.driver.ingest(tasks) {
+                    backlog = true
+                    try await Task.sleep(for: .milliseconds(200))
+                }
             } catch {
                 logger.warning("ingest read failed; retrying", metadata: ["error": "\(error)"])
                 await connection?.close()
