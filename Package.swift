@@ -79,7 +79,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Test helpers shipped as a target: seeded RNG, Redis URL from the environment.
-        .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis"], swiftSettings: strictSettings),
+        .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis", "FluxAPI"], swiftSettings: strictSettings),
 
         // Edge agent: one session to the router, a bounded executor of argv commands, an outbox of
         // results kept until acknowledged. Never imports the shard or router targets.
@@ -139,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "FluxRedisTests",
             dependencies: ["FluxRedis", "FluxTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["FluxAPI", "FluxRedis", "FluxRuntime", "FluxTesting"],
             swiftSettings: strictSettings
         ),
     ]

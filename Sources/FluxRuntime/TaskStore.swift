@@ -32,6 +32,20 @@ public struct TaskStore: Sendable {
     public func submit(
         tenant: String, submission: TaskSubmission, idempotencyKey: String?, nowMs: Int64
     ) async throws -> SubmitOutcome {
+        let call = submitCall(tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, nowMs: nowMs)
+        return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.keys, arguments: call.arguments))
+    }
+
+    /// Writes many submissions in one pipelined round trip (each one atomic on its own).
+    public func submitBatch(tenant: String, submissions: [TaskSubmission], nowMs: Int64) async throws -> [SubmitOutcome] {
+        let calls = submissions.map { submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, nowMs: nowMs) }
+        return try await redis.evaluateMany(Self.submit, calls).map { reply in
+            if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
+            return try Self.outcome(reply)
+        }
+    }
+
+    private func submitCall(tenant: String, submission: TaskSubmission, idempotencyKey: String?, nowMs: Int64) -> ScriptCall {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let id = TaskIDs.generate()
         let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
@@ -41,10 +55,12 @@ public struct TaskStore: Sendable {
             String(idempotencyTTLMs), id, tenant, String(timelineTTLMs),
         ]
         for (field, value) in fields { arguments += [field, value] }
-        let reply = try await redis.evaluate(
-            Self.submit,
+        return ScriptCall(
             keys: [keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant)],
             arguments: arguments)
+    }
+
+    static func outcome(_ reply: RedisReply) throws -> SubmitOutcome {
         let parts = reply.array?.compactMap(\.string) ?? []
         guard parts.count == 2 else { throw RedisError(code: .protocolError, message: "submit script returned \(reply)") }
         switch parts[0] {

@@ -46,14 +46,13 @@ struct TaskRoutes: Sendable {
         let tenant = try await authorize(request, context)
         try services.requireWritable()
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
-        try batch.validate()
-        let nowMs = services.nowMs()
-        var accepted: [SubmissionAccepted] = []
-        for submission in batch.tasks {
-            let outcome = try await services.redisCall {
-                try await services.tasks.submit(tenant: tenant, submission: submission, idempotencyKey: nil, nowMs: nowMs)
-            }
-            if case .created(let id) = outcome { accepted.append(SubmissionAccepted(id: id, state: "QUEUED")) }
+        do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let outcomes = try await services.redisCall {
+            try await services.tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: services.nowMs())
+        }
+        let accepted = outcomes.compactMap { outcome -> SubmissionAccepted? in
+            if case .created(let id) = outcome { return SubmissionAccepted(id: id, state: "QUEUED") }
+            return nil
         }
         return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
     }

@@ -7,6 +7,7 @@ extension DriverLoop {
     mutating func agentMessage(_ message: AgentMessage, from key: NodeKey, nowMs: Int64) {
         guard let (tenant, node) = Self.ids(key) else { return }
         let now = Timestamp(milliseconds: nowMs)
+        if let attempt = Self.attempt(of: message) { turnWork.attempts[attempt.taskId] = (key.node, attempt.attempt) }
         switch message {
         case .started(let attempt):
             guard let id = try? TaskID(attempt.taskId) else { return }
@@ -30,6 +31,15 @@ extension DriverLoop {
             apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .ok(roundTrip: roundTrip)), now: now), nowMs: nowMs)
         default:
             logger.debug("agent frame ignored", metadata: ["node": "\(key)", "type": "\(message.type)"])
+        }
+    }
+
+    static func attempt(of message: AgentMessage) -> AgentMessage.TaskAttempt? {
+        switch message {
+        case .started(let attempt), .accepted(let attempt): attempt
+        case .finished(let finished): .init(taskId: finished.taskId, attempt: finished.attempt)
+        case .rejected(let rejected): .init(taskId: rejected.taskId, attempt: rejected.attempt)
+        default: nil
         }
     }
 

@@ -22,6 +22,10 @@ extension DriverLoop {
             taskID: id, expected: [t.from.rawValue], to: t.to.rawValue, reason: t.reason.code,
             terminal: t.to.isTerminal)
         shape(&request, for: decision, nowMs: nowMs)
+        if request.node == nil, let attempt = turnWork.attempts[id] {
+            request.node = attempt.node
+            request.attempt = attempt.attempt
+        }
         if t.from == .queued, let ingest = ingestEntries.removeValue(forKey: id) {
             request.ingestEntry = ingest.entry
         }

@@ -37,6 +37,8 @@ struct DriverLoop {
         var messages: [(AgentMessage, NodeKey)] = []
         var acks: [(AgentMessage.TaskAttempt, NodeKey)] = []
         var results: [String: [(String, String)]] = [:]
+        /// Node and attempt named by agent frames this turn, for the timeline of what they cause.
+        var attempts: [String: (node: String, attempt: Int)] = [:]
         var ingestDone: [CheckedContinuation<Bool, Never>] = []
         var changeWaiters: [CheckedContinuation<Result<Void, TaskChangeError>, Never>] = []
         var leftoverAcks: [(slot: Int, entry: String)] = []
