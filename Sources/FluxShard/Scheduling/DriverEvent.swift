@@ -27,3 +27,13 @@ struct TaskChangeError: Error, Sendable {
     var code: String
     var message: String
 }
+
+extension DriverEvent {
+    /// Slot acquisitions and losses are handled before the other events of a turn.
+    var isSlotChange: Bool {
+        switch self {
+        case .slotsAcquired, .slotsLost: true
+        default: false
+        }
+    }
+}

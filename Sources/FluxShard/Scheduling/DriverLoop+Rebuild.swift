@@ -25,6 +25,7 @@ extension DriverLoop {
             return
         }
         reconnectKnownNodes(inSlots: Set(slots), nowMs: nowMs)
+        driver.activate(slots)
         logger.info("rebuilt from Redis", metadata: ["slots": "\(slots.count)", "tasks": "\(restored)"])
     }
 
@@ -94,6 +95,7 @@ extension DriverLoop {
     /// Drops everything the core holds for `slots` (their tenants and tasks). With
     /// `closeSessions`, the slots' agents are told `moved` so they reconnect to the new owner.
     mutating func forget(slots: Set<Int>, nowMs: Int64, closeSessions: Bool = true) {
+        driver.deactivate(slots)
         var tenants: Set<String> = []
         for slot in slots { tenants.formUnion(tenantsBySlot.removeValue(forKey: slot) ?? []) }
         for tenant in tenants {
@@ -133,6 +135,7 @@ extension DriverLoop {
         ingestEntries = [:]
         pings = [:]
         hellos = [:]
+        driver.deactivate(driver.activeSlots)
         slotsToRebuild = Set(driver.leases.slots)
         driver.sessions.closeAll(reason: "shard recovered from a Redis outage")
         return true

@@ -50,8 +50,11 @@ struct DriverLoop {
         if driver.redisIsDown {
             guard await recoverFromRedisOutage() else { return failDrained() }
         }
+        // Slot changes first, so every other event of this turn sees the slots as they will be.
+        let events = driver.drain()
+        for event in events where event.isSlotChange { await handle(event, nowMs: nowMs) }
         if !slotsToRebuild.isEmpty { await rebuildPendingSlots(nowMs: nowMs) }
-        for event in driver.drain() { await handle(event, nowMs: nowMs) }
+        for event in events where !event.isSlotChange { await handle(event, nowMs: nowMs) }
         apply(scheduler.handle(.tick, now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         await flush(nowMs: nowMs)
         driver.publish(mode: scheduler.mode.rawValue)
@@ -67,7 +70,9 @@ struct DriverLoop {
         switch event {
         case .ingested(let tasks, let done):
             turnWork.ingestDone.append(done)
-            for task in tasks { admit(task, nowMs: nowMs) }
+            // A slot lost since the read is not ours to admit: its entries stay pending.
+            let active = Set(driver.activeSlots)
+            for task in tasks where active.contains(task.slot) { admit(task, nowMs: nowMs) }
         case .nodeConnected(let hello):
             connect(hello, now: now, nowMs: nowMs)
         case .nodeDisconnected(let key):
@@ -92,7 +97,6 @@ struct DriverLoop {
             request(change, tenant: tenant, taskID: taskID, done: done, nowMs: nowMs)
         case .slotsAcquired(let slots):
             slotsToRebuild.formUnion(slots)
-            await rebuildPendingSlots(nowMs: nowMs)
         case .slotsLost(let slots):
             forget(slots: Set(slots), nowMs: nowMs)
         case .nodesQuery(let tenant, let done):

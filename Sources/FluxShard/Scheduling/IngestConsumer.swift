@@ -16,20 +16,23 @@ struct IngestConsumer: Sendable {
     func run() async {
         var connection: RedisConnection?
         var groupsReady: Set<Int> = []
-        var backlog = true
+        // Slots whose own pending entries (delivered earlier, never acknowledged) were re-read.
+        var caughtUp: Set<Int> = []
         while !Task.isCancelled {
             do {
                 let conn = try await connectionOrNew(&connection)
-                let slots = services.leases.slots
+                let slots = services.driver.activeSlots
                 try await ensureGroups(slots.filter { !groupsReady.contains($0) }, on: conn)
                 groupsReady.formUnion(slots)
-                let batch = try await read(slots, backlog: backlog, on: conn)
-                if backlog && batch.isEmpty { backlog = false }
+                let behind = slots.filter { !caughtUp.contains($0) }
+                let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, on: conn)
+                if !behind.isEmpty && batch.isEmpty { caughtUp.formUnion(behind) }
+                caughtUp.formIntersection(slots)
                 guard !batch.isEmpty else { continue }
                 let tasks = try await fetch(batch)
                 // Not durable (Redis failed mid-write): the entries stay pending; read them again.
                 if await !services.driver.ingest(tasks) {
-                    backlog = true
+                    caughtUp = []
                     try await Task.sleep(for: .milliseconds(200))
                 }
             } catch {
@@ -37,7 +40,7 @@ struct IngestConsumer: Sendable {
                 await connection?.close()
                 connection = nil
                 groupsReady = []
-                backlog = true
+                caughtUp = []
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }

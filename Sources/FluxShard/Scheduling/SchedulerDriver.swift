@@ -31,6 +31,8 @@ final class SchedulerDriver: Sendable {
     struct PublishedState: Sendable {
         var mode: String = "NORMAL"
         var redisDown = false
+        /// Slots rebuilt into the core and open for ingest.
+        var activeSlots: Set<Int> = []
     }
 
     init(configuration: ShardConfiguration, redis: RedisClient, leases: SlotLeases, sessions: AgentSessions, logger: Logger) {
@@ -53,6 +55,12 @@ final class SchedulerDriver: Sendable {
     func publish(mode: String) { published.withLock { $0.mode = mode } }
     func publish(redisDown: Bool) { published.withLock { $0.redisDown = redisDown } }
     var redisIsDown: Bool { published.withLock { $0.redisDown } }
+
+    /// Slots whose state the core holds; the ingest consumer reads only these, so no
+    /// submission is admitted before its slot's tenants and tasks are loaded.
+    var activeSlots: [Int] { published.withLock { $0.activeSlots.sorted() } }
+    func activate(_ slots: some Sequence<Int>) { published.withLock { $0.activeSlots.formUnion(slots) } }
+    func deactivate(_ slots: some Sequence<Int>) { published.withLock { $0.activeSlots.subtract(slots) } }
 
     /// Any Redis failure seen anywhere: go READ_ONLY until the loop sees Redis answer again.
     func redisFailed(_ error: any Error) {
