@@ -29,7 +29,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Deterministic whole-system simulator over FluxCore (virtual time, simulated agents).
-        .target(name: "FluxSim", dependencies: ["FluxCore"], swiftSettings: strictSettings),
+        .target(
+            name: "FluxSim",
+            dependencies: ["FluxCore", .product(name: "Collections", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
 
         // The only place C enters: Debian's libhiredis (RESP reader and command formatter).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),

@@ -1,6 +1,12 @@
 /// Read-only introspection: `explain`, the debug snapshot, metrics.
 extension Scheduler {
-    /// Totals across the scheduler.
+    /// Tasks held in any state (O(1), unlike `counters`).
+    public var heldTasks: Int { store.count }
+
+    /// Waiting (ADMITTED) tasks (O(1)).
+    public var waitingTasks: Int { queues.total }
+
+    /// Totals across the scheduler (walks tenants and nodes).
     public var counters: SchedulerCounters {
         SchedulerCounters(
             waiting: queues.total, held: store.count, inFlight: inFlightTotal,
