@@ -53,7 +53,7 @@ extension Scheduler {
         }
         let tenant = Int(store[handle].tenant)
         let limits = tenants[tenant].configuration
-        if tenants[tenant].queued >= limits.maxQueued { return .tenantQuotaQueued }
+        if tenants[tenant].queued + tenants[tenant].inFlight >= limits.maxQueued { return .tenantQuotaQueued }
         if limits.maxInFlight == 0 { return .tenantQuotaInFlight }
         if tenants[tenant].cpuCommitted + Int(store[handle].cpuCost) > limits.cpuBudget { return .cpuBudget }
         return nil

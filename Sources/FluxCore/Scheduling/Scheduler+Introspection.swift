@@ -49,7 +49,8 @@ extension Scheduler {
         return QueueSnapshot(
             tenant: state.id, waitingByClass: waiting, headEffectiveClass: heads,
             oldestWaitingAge: oldest.map { .milliseconds(max(0, now.milliseconds - $0)) },
-            queued: state.queued, maxQueued: limits.maxQueued, inFlight: state.inFlight,
+            queued: state.queued, outstanding: state.queued + state.inFlight, maxQueued: limits.maxQueued,
+            inFlight: state.inFlight,
             maxInFlight: limits.maxInFlight, cpuCommitted: state.cpuCommitted, cpuBudget: limits.cpuBudget,
             weight: limits.weight)
     }

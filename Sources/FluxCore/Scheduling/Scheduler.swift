@@ -85,7 +85,7 @@ struct TenantState: Sendable {
     var isConfigured = true
     /// Waiting (ADMITTED) tasks.
     var waiting = 0
-    /// Waiting, backing off or deferred: what `maxQueued` limits.
+    /// Waiting, backing off or deferred; with `inFlight`, what `maxQueued` limits.
     var queued = 0
     var inFlight = 0
     /// Sum of `cpuCost` over queued and in-flight tasks: what `cpuBudget` limits.

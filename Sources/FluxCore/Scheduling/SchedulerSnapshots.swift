@@ -11,8 +11,10 @@ public struct QueueSnapshot: Hashable, Sendable {
     public var headEffectiveClass: [Int?]
     /// Age of the oldest waiting task (`flux_queue_oldest_task_age_seconds`).
     public var oldestWaitingAge: Duration?
-    /// Waiting + backing off + deferred, and its limit.
-    public var queued: Int, maxQueued: Int
+    /// Waiting + backing off + deferred.
+    public var queued: Int
+    /// Queued + in flight, and its limit `maxQueued`.
+    public var outstanding: Int, maxQueued: Int
     /// In flight, and its limit.
     public var inFlight: Int, maxInFlight: Int
     /// CPU units committed (queued + in flight), and the budget.
