@@ -26,12 +26,14 @@ let package = Package(
         .target(
             name: "FluxCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         // Deterministic whole-system simulator over FluxCore (virtual time, simulated agents).
         .target(
             name: "FluxSim",
             dependencies: ["FluxCore", .product(name: "Collections", package: "swift-collections")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
 
