@@ -34,12 +34,18 @@ let package = Package(
         .target(
             name: "FluxCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         // Codable wire types and input validation for the HTTP API and the agent protocol.
         .target(name: "FluxAPI", dependencies: ["FluxCore"], swiftSettings: strictSettings),
         // Deterministic whole-system simulator over FluxCore (virtual time, simulated agents).
-        .target(name: "FluxSim", dependencies: ["FluxCore"], swiftSettings: strictSettings),
+        .target(
+            name: "FluxSim",
+            dependencies: ["FluxCore", .product(name: "Collections", package: "swift-collections")],
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
 
         // The only place C enters: Debian's libhiredis (RESP reader and command formatter).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),

@@ -1,10 +1,13 @@
 /// The limits and share of one tenant, set by an administrator (`PUT /v1/admin/tenants/{tenant}`).
 ///
-/// "Queued" means every task of the tenant the scheduler holds that is not in flight: waiting
-/// (ADMITTED), backing off (RETRY_WAIT) or deferred (DEFERRED). Suspended tasks are excluded:
-/// they wait for an operator, not for capacity.
+/// `maxQueued` limits the tenant's *outstanding* tasks: everything accepted and not yet finished
+/// — waiting (ADMITTED), backing off (RETRY_WAIT), deferred (DEFERRED) or in flight. Counting the
+/// in-flight ones is what makes the limit hold at every instant: a failed attempt that goes back
+/// to RETRY_WAIT moves between those states without changing the total, so only admission can
+/// raise it. Suspended tasks are excluded: they wait for an operator, not for capacity.
 public struct TenantConfiguration: Hashable, Sendable {
-    /// Hard limit on queued tasks; admission beyond it is REJECTED (`tenant_quota_queued`).
+    /// Hard limit on outstanding tasks (see above); admission beyond it is REJECTED
+    /// (`tenant_quota_queued`).
     public var maxQueued: Int
     /// Hard limit on tasks in flight (DISPATCHED or RUNNING): dispatch never exceeds it, the rest
     /// wait. With `maxInFlight == 0` the tenant is paused and nothing it submits could ever run,

@@ -44,6 +44,13 @@ public struct NodeHealth: Hashable, Sendable {
         return HealthScore(agentReport: agentReport, effectiveAgentReport: report, failureRate: rate, probe: probe, value: value)
     }
 
+    /// Just the score value, with the decay interval precomputed (placement's hot path).
+    func scoreValue(at now: Timestamp, configuration c: HealthConfiguration, decay: Int64) -> Double {
+        let rate = failures.value(at: now.milliseconds, factor: c.failureRateDecayFactor, intervalMilliseconds: decay)
+        let report = consecutiveFailures >= c.consecutiveFailuresToDistrustReport ? 0 : agentReport
+        return c.agentReportWeight * report + c.failureRateWeight * (1 - rate) + c.probeWeight * probe
+    }
+
     /// Folds in one job outcome.
     public mutating func recordJob(failed: Bool, now: Timestamp, configuration c: HealthConfiguration) -> Change {
         failures.record(

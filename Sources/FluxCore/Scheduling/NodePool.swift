@@ -86,36 +86,38 @@ extension NodeRegistry {
     /// Re-derives a node's counters and ranking after any change to it. Every change bumps the
     /// version (old heap entries die) and, if the node can take work, pushes fresh entries.
     mutating func refresh(_ handle: UInt32, now: Timestamp) {
-        let node = nodes[Int(handle)]
+        let index = Int(handle)
+        let eligible = nodes[index].isEligible
         let next = NodeContribution(
-            eligible: node.isEligible, unthrottled: node.isEligible && !isDomainThrottled(handle),
-            freeSlots: node.freeSlots)
-        let old = node.counted
+            eligible: eligible, unthrottled: eligible && !isDomainThrottled(handle), freeSlots: nodes[index].freeSlots)
+        let old = nodes[index].counted
         if next != old {
             let eligibleDelta = (next.eligible ? 1 : 0) - (old.eligible ? 1 : 0)
             let unthrottledDelta = (next.unthrottled ? 1 : 0) - (old.unthrottled ? 1 : 0)
-            for pool in node.pools {
+            for pool in nodes[index].pools {
                 pools[Int(pool)].eligible += eligibleDelta
                 pools[Int(pool)].unthrottled += unthrottledDelta
             }
-            tenants[Int(node.tenant)].freeSlots += Int(next.freeSlots - old.freeSlots)
-            nodes[Int(handle)].counted = next
+            tenants[Int(nodes[index].tenant)].freeSlots += Int(next.freeSlots - old.freeSlots)
+            nodes[index].counted = next
         }
-        nodes[Int(handle)].version &+= 1
+        nodes[index].version &+= 1
         guard next.freeSlots > 0 else { return }
-        let entry = PoolEntry(key: rankKey(handle, now: now), version: nodes[Int(handle)].version)
-        for pool in node.pools {
+        let entry = PoolEntry(key: rankKey(handle, now: now), version: nodes[index].version)
+        for position in nodes[index].pools.indices {
+            let pool = nodes[index].pools[position]
             pools[Int(pool)].heap.insert(entry)
             compactIfNeeded(pool, now: now)
         }
     }
 
     private func rankKey(_ handle: UInt32, now: Timestamp) -> UInt64 {
-        let node = nodes[Int(handle)]
+        let index = Int(handle)
         let buckets = configuration.placementScoreBuckets
-        let value = node.health.score(at: now, configuration: configuration.health).value
+        let value = nodes[index].health.scoreValue(at: now, configuration: configuration.health, decay: healthDecay)
         let bucket = min(buckets, max(0, Int(value * Double(buckets))))
-        return PoolEntry.key(bucket: bucket, buckets: buckets, inFlight: node.inFlight, capacity: node.capacity, node: handle)
+        return PoolEntry.key(
+            bucket: bucket, buckets: buckets, inFlight: nodes[index].inFlight, capacity: nodes[index].capacity, node: handle)
     }
 
     /// Rebuilds a heap whose stale entries outnumber its members.
@@ -150,8 +152,7 @@ extension NodeRegistry {
 
     /// The targeted node if it may take a task now (same rules as pools).
     mutating func choose(node handle: UInt32, tenant: UInt32, now: Timestamp) -> UInt32? {
-        let node = nodes[Int(handle)]
-        guard node.tenant == tenant, node.freeSlots > 0 else { return nil }
+        guard nodes[Int(handle)].tenant == tenant, nodes[Int(handle)].freeSlots > 0 else { return nil }
         return takeDomainTokensIfNeeded(handle, now: now.milliseconds) ? handle : nil
     }
 

@@ -23,9 +23,12 @@ struct NodeRegistry: Sendable {
     /// Heap entries set aside during one dispatch round (throttled, no token).
     var parked: [(pool: UInt32, entry: PoolEntry)] = []
     let configuration: SchedulerConfiguration
+    /// `configuration.health.failureRateDecayInterval` in milliseconds, computed once.
+    let healthDecay: Int64
 
     init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
+        healthDecay = configuration.health.failureRateDecayInterval.wholeMilliseconds
     }
 
     /// Makes room for tenant handle `tenant` and gives it its all-nodes pool.

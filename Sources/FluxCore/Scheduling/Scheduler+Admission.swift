@@ -4,15 +4,16 @@
 /// newest first (the newcomer itself if it is the lowest); otherwise ADMITTED.
 extension Scheduler {
     mutating func submit(_ spec: TaskSpec, now: Timestamp, into out: inout [SchedulerDecision]) {
-        guard store.handle(of: spec.id) == nil else {
+        guard let tenant = tenantIndex[spec.tenant], tenants[Int(tenant)].isConfigured else {
+            let known = store.handle(of: spec.id) != nil
+            out.append(known ? Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant)
+                : .rejected(arrivalTransition(spec.id, spec.tenant, to: .rejected, reason: .unknownTenant)))
+            return
+        }
+        guard let handle = store.insert(makeRecord(spec, tenant: tenant, now: now)) else {
             out.append(Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant))
             return
         }
-        guard let tenant = tenantIndex[spec.tenant], tenants[Int(tenant)].isConfigured else {
-            out.append(.rejected(arrivalTransition(spec.id, spec.tenant, to: .rejected, reason: .unknownTenant)))
-            return
-        }
-        let handle = store.insert(makeRecord(spec, tenant: tenant, now: now))
         admit(handle, now: now, into: &out)
     }
 
@@ -22,11 +23,11 @@ extension Scheduler {
             out.append(.deadlineExceeded(move(handle, to: .deadlineExceeded, reason: .deadlinePassed, now: now)))
             return
         }
-        if let reason = rejection(for: store[handle]) {
+        if let reason = rejection(for: handle) {
             out.append(.rejected(move(handle, to: .rejected, reason: reason, now: now)))
             return
         }
-        if everyEligibleNodeThrottled(store[handle], now: now) {
+        if everyEligibleNodeThrottled(handle, now: now) {
             let retryAt = now.advanced(by: configuration.deferRetryInterval)
             store[handle].timerAt = retryAt.milliseconds
             armDeadline(handle)
@@ -44,38 +45,40 @@ extension Scheduler {
     }
 
     /// The hard-limit reason to refuse the task, if any.
-    private func rejection(for record: TaskRecord) -> DecisionReason? {
+    private func rejection(for handle: UInt32) -> DecisionReason? {
         switch modes.current {
         case .readOnly: return .readOnly
-        case .degraded where record.priority > configuration.degradedMaxPriority.rawValue: return .modeDegraded
+        case .degraded where store[handle].priority > configuration.degradedMaxPriority.rawValue: return .modeDegraded
         default: break
         }
-        let tenant = tenants[Int(record.tenant)]
-        let limits = tenant.configuration
-        if tenant.queued >= limits.maxQueued { return .tenantQuotaQueued }
+        let tenant = Int(store[handle].tenant)
+        let limits = tenants[tenant].configuration
+        if tenants[tenant].queued + tenants[tenant].inFlight >= limits.maxQueued { return .tenantQuotaQueued }
         if limits.maxInFlight == 0 { return .tenantQuotaInFlight }
-        if tenant.cpuCommitted + Int(record.cpuCost) > limits.cpuBudget { return .cpuBudget }
+        if tenants[tenant].cpuCommitted + Int(store[handle].cpuCost) > limits.cpuBudget { return .cpuBudget }
         return nil
     }
 
     /// True if the task has eligible nodes and all of them sit in throttled domains. A task with
     /// no eligible node at all is admitted and waits (nodes may connect).
-    private mutating func everyEligibleNodeThrottled(_ record: TaskRecord, now: Timestamp) -> Bool {
+    private mutating func everyEligibleNodeThrottled(_ handle: UInt32, now: Timestamp) -> Bool {
+        let constraint = store[handle].constraint
         let counts: (eligible: Int, unthrottled: Int)
-        if let node = record.constraint.targetNode {
+        if let node = constraint.targetNode {
             counts = registry.eligibility(node: node)
         } else {
-            counts = registry.eligibility(pool: pool(for: record, now: now))
+            let pool = pool(for: constraint, tenant: store[handle].tenant, now: now)
+            counts = registry.eligibility(pool: pool)
         }
         return counts.eligible > 0 && counts.unthrottled == 0
     }
 
     /// The node pool serving a task's constraint (not for node targets).
-    mutating func pool(for record: TaskRecord, now: Timestamp) -> UInt32 {
-        if let selector = record.constraint.selector {
-            return registry.pool(tenant: record.tenant, selector: selector, now: now)
+    mutating func pool(for constraint: PlacementConstraint, tenant: UInt32, now: Timestamp) -> UInt32 {
+        if let selector = constraint.selector {
+            return registry.pool(tenant: tenant, selector: selector, now: now)
         }
-        return registry.tenants[Int(record.tenant)].allPool
+        return registry.tenants[Int(tenant)].allPool
     }
 
     /// Sheds the waiting task with the highest effective class (newest first among equals) if the

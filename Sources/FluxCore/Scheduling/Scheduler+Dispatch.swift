@@ -69,22 +69,22 @@ extension Scheduler {
         let blocked = tenants[Int(tenant)].blockedClasses
         for priority in 0..<PriorityClass.count where blocked & (1 << priority) == 0 {
             guard queues.live(tenant: tenant, priority: priority) > 0,
-                  let entry = queues.head(tenant: tenant, priority: priority, store: store)
+                  let head = queues.head(tenant: tenant, priority: priority, store: store)
             else { continue }
-            let record = store[entry.handle]
-            let effective = effectiveClass(of: record, now: now)
-            if let found = best, (effective, record.enqueuedAt) >= (found.effective, found.enqueuedAt) { continue }
-            best = (entry.handle, priority, effective, record.enqueuedAt)
+            let effective = effectiveClass(priority: UInt8(priority), enqueuedAt: head.enqueuedAt, now: now)
+            if let found = best, (effective, head.enqueuedAt) >= (found.effective, found.enqueuedAt) { continue }
+            best = (head.handle, priority, effective, head.enqueuedAt)
         }
         return best.map { ($0.handle, $0.priority) }
     }
 
     private mutating func placement(for handle: UInt32, now: Timestamp) -> UInt32? {
-        let record = store[handle]
-        if let node = record.constraint.targetNode {
-            return registry.choose(node: node, tenant: record.tenant, now: now)
+        let constraint = store[handle].constraint
+        let tenant = store[handle].tenant
+        if let node = constraint.targetNode {
+            return registry.choose(node: node, tenant: tenant, now: now)
         }
-        return registry.choose(inPool: pool(for: record, now: now), now: now)
+        return registry.choose(inPool: pool(for: constraint, tenant: tenant, now: now), now: now)
     }
 
     private mutating func dispatch(_ handle: UInt32, to node: UInt32, now: Timestamp, into out: inout [SchedulerDecision]) {

@@ -46,47 +46,48 @@ extension Scheduler {
 
     /// Puts a record into the place of its current state (restore, and `move`).
     mutating func enter(_ handle: UInt32, _ category: Category, now: Timestamp) {
-        let record = store[handle]
-        let tenant = Int(record.tenant)
-        let entry = QueueEntry(handle: handle, stamp: record.stamp)
+        let tenantHandle = store[handle].tenant
+        let tenant = Int(tenantHandle)
+        let stamp = store[handle].stamp
         switch category {
         case .idle:
             return
         case .waiting:
-            queues.enqueue(entry, tenant: record.tenant, priority: Int(record.priority), enqueuedAt: record.enqueuedAt, store: store)
+            queues.enqueue(
+                QueueEntry(handle: handle, stamp: stamp), tenant: tenantHandle, priority: Int(store[handle].priority),
+                enqueuedAt: store[handle].enqueuedAt, store: store)
             tenants[tenant].waiting += 1
             tenants[tenant].queued += 1
-            activate(record.tenant)
+            activate(tenantHandle)
         case .timer:
-            retryTimers.insert(TimerEntry(at: record.timerAt, handle: handle, check: record.stamp))
+            retryTimers.insert(TimerEntry(at: store[handle].timerAt, handle: handle, check: stamp))
             tenants[tenant].queued += 1
         case .inFlight:
-            registry.assign(task: handle, to: record.node, now: now)
-            timeoutTimers.insert(TimerEntry(at: record.timerAt, handle: handle, check: record.stamp))
+            registry.assign(task: handle, to: store[handle].node, now: now)
+            timeoutTimers.insert(TimerEntry(at: store[handle].timerAt, handle: handle, check: stamp))
             tenants[tenant].inFlight += 1
             inFlightTotal += 1
         }
-        tenants[tenant].cpuCommitted += Int(record.cpuCost)
+        tenants[tenant].cpuCommitted += Int(store[handle].cpuCost)
     }
 
     private mutating func leave(_ handle: UInt32, _ category: Category, now: Timestamp) {
-        let record = store[handle]
-        let tenant = Int(record.tenant)
+        let tenant = Int(store[handle].tenant)
         switch category {
         case .idle:
             return
         case .waiting:
-            queues.didRemove(tenant: record.tenant, priority: Int(record.priority), store: store)
+            queues.didRemove(tenant: store[handle].tenant, priority: Int(store[handle].priority), store: store)
             tenants[tenant].waiting -= 1
             tenants[tenant].queued -= 1
         case .timer:
             tenants[tenant].queued -= 1
         case .inFlight:
-            registry.release(task: handle, from: record.node, now: now)
+            registry.release(task: handle, from: store[handle].node, now: now)
             tenants[tenant].inFlight -= 1
             inFlightTotal -= 1
         }
-        tenants[tenant].cpuCommitted -= Int(record.cpuCost)
+        tenants[tenant].cpuCommitted -= Int(store[handle].cpuCost)
     }
 
     private mutating func forget(_ handle: UInt32) {
@@ -103,9 +104,12 @@ extension Scheduler {
 
     /// The class a waiting task competes in now: one class more urgent per aging interval.
     func effectiveClass(of record: TaskRecord, now: Timestamp) -> Int {
-        let interval = max(1, configuration.agingInterval.wholeMilliseconds)
-        let steps = max(0, now.milliseconds - record.enqueuedAt) / interval
-        return Int(record.priority) - Int(min(Int64(record.priority), steps))
+        effectiveClass(priority: record.priority, enqueuedAt: record.enqueuedAt, now: now)
+    }
+
+    func effectiveClass(priority: UInt8, enqueuedAt: Int64, now: Timestamp) -> Int {
+        let steps = max(0, now.milliseconds - enqueuedAt) / agingMilliseconds
+        return Int(priority) - Int(min(Int64(priority), steps))
     }
 
     /// A legal transition of a task the scheduler does not hold (rejected or shed on arrival).

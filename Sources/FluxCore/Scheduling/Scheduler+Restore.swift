@@ -3,10 +3,6 @@
 /// (their states are already durable). Limits are not checked: what Redis holds was admitted.
 extension Scheduler {
     mutating func restore(_ spec: TaskSpec, _ position: RestoredTask, now: Timestamp, into out: inout [SchedulerDecision]) {
-        guard store.handle(of: spec.id) == nil else {
-            out.append(Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant))
-            return
-        }
         guard let tenant = configuredTenant(spec.tenant) else {
             out.append(Self.ignored(.unknownTenant, task: spec.id, tenant: spec.tenant))
             return
@@ -14,7 +10,10 @@ extension Scheduler {
         var record = makeRecord(spec, tenant: tenant, now: now)
         record.lastReason = .restoredTask
         let state = place(&record, position, tenant: tenant, now: now)
-        let handle = store.insert(record)
+        guard let handle = store.insert(record) else {
+            out.append(Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant))
+            return
+        }
         store[handle].state = state
         enter(handle, Category(state), now: now)
         armDeadline(handle)

@@ -1,14 +1,15 @@
-/// What the passage of time does, in this order: attempts past their timeout fail (`timeout`,
-/// with a cancel to the agent); tasks past their deadline end DEADLINE_EXCEEDED; due backoffs
-/// re-enter the queue and due deferrals re-run admission; time-healed nodes and domains are
-/// released; the queue-depth trigger of DEGRADED is evaluated; then waiting tasks are dispatched.
+/// What the passage of time does, in this order: time-healed nodes and domains are released (so
+/// that what follows sees them); attempts past their timeout fail (`timeout`, with a cancel to the
+/// agent); tasks past their deadline end DEADLINE_EXCEEDED; due backoffs re-enter the queue and
+/// due deferrals re-run admission; the queue-depth trigger of DEGRADED is evaluated; then waiting
+/// tasks are dispatched.
 extension Scheduler {
     mutating func tick(now: Timestamp, into out: inout [SchedulerDecision]) {
+        for change in registry.reevaluateQuarantined(now: now) { emit(change, now: now, into: &out) }
+        for flip in registry.reevaluateThrottled(now: now) { emit(flip, into: &out) }
         fireTimeouts(now: now, into: &out)
         fireDeadlines(now: now, into: &out)
         fireRetries(now: now, into: &out)
-        for change in registry.reevaluateQuarantined(now: now) { emit(change, now: now, into: &out) }
-        for flip in registry.reevaluateThrottled(now: now) { emit(flip, into: &out) }
         changeMode(modes.observeDepth(waiting: queues.total, configuration: configuration), into: &out)
         dispatchWaiting(now: now, into: &out)
     }

@@ -13,6 +13,7 @@ import HeapModule
 public struct Scheduler: Sendable {
     /// The thresholds in force.
     public let configuration: SchedulerConfiguration
+    let agingMilliseconds: Int64
     var store: TaskStore
     var queues = WaitingQueues()
     var registry: NodeRegistry
@@ -36,6 +37,7 @@ public struct Scheduler: Sendable {
     /// Creates an empty scheduler. `expectedTasks` pre-sizes task storage (optional).
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), expectedTasks: Int = 0) {
         self.configuration = configuration
+        agingMilliseconds = max(1, configuration.agingInterval.wholeMilliseconds)
         store = TaskStore(reservingCapacity: expectedTasks)
         registry = NodeRegistry(configuration: configuration)
     }
@@ -83,7 +85,7 @@ struct TenantState: Sendable {
     var isConfigured = true
     /// Waiting (ADMITTED) tasks.
     var waiting = 0
-    /// Waiting, backing off or deferred: what `maxQueued` limits.
+    /// Waiting, backing off or deferred; with `inFlight`, what `maxQueued` limits.
     var queued = 0
     var inFlight = 0
     /// Sum of `cpuCost` over queued and in-flight tasks: what `cpuBudget` limits.

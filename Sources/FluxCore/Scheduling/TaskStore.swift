@@ -8,24 +8,27 @@
 struct TaskStore: Sendable {
     private(set) var records: [TaskRecord] = []
     private var freeHandles: [UInt32] = []
-    private(set) var index: [TaskID: UInt32] = [:]
+    private var index: TaskIndex
 
     var count: Int { index.count }
 
     init(reservingCapacity capacity: Int = 0) {
         records.reserveCapacity(capacity)
-        index.reserveCapacity(capacity)
+        index = TaskIndex(minimumCapacity: capacity)
     }
 
-    func handle(of id: TaskID) -> UInt32? { index[id] }
+    func handle(of id: TaskID) -> UInt32? { index.find(id, hash: TaskIndex.hash(id), records: records) }
 
+    // `_read` lends the record instead of copying it (and retaining its id) on every field read.
     subscript(handle: UInt32) -> TaskRecord {
-        get { records[Int(handle)] }
+        _read { yield records[Int(handle)] }
         _modify { yield &records[Int(handle)] }
     }
 
-    /// Stores a new record and indexes it; the caller checked the id is not held.
-    mutating func insert(_ record: TaskRecord) -> UInt32 {
+    /// Stores a new record and indexes it; nil if a task with the same id is held.
+    mutating func insert(_ record: TaskRecord) -> UInt32? {
+        let hash = TaskIndex.hash(record.id)
+        guard index.find(record.id, hash: hash, records: records) == nil else { return nil }
         let handle: UInt32
         if let reused = freeHandles.popLast() {
             handle = reused
@@ -38,14 +41,13 @@ struct TaskStore: Sendable {
             handle = UInt32(records.count)
             records.append(record)
         }
-        index[record.id] = handle
+        index.insert(hash: hash, handle: handle)
         return handle
     }
 
     /// Forgets the record: invalidates every queue and timer entry pointing at it.
     mutating func remove(_ handle: UInt32) {
-        let id = records[Int(handle)].id
-        index.removeValue(forKey: id)
+        index.remove(hash: TaskIndex.hash(records[Int(handle)].id), handle: handle)
         records[Int(handle)].life &+= 1
         records[Int(handle)].stamp &+= 1
         records[Int(handle)].isLive = false
@@ -56,7 +58,7 @@ struct TaskStore: Sendable {
     var reservedBytes: Int {
         records.capacity * MemoryLayout<TaskRecord>.stride
             + freeHandles.capacity * MemoryLayout<UInt32>.stride
-            + index.capacity * (MemoryLayout<TaskID>.stride + MemoryLayout<UInt32>.stride) * 8 / 7
+            + index.reservedBytes
     }
 }
 

@@ -16,8 +16,9 @@ struct QueueEntry: Hashable, Sendable {
 struct WaitingQueues: Sendable {
     static let classes = PriorityClass.count
     private(set) var fifos: [Deque<QueueEntry>] = []
-    /// Live entries per FIFO (the deque also holds stale ones).
-    private(set) var liveCounts: [Int32] = []
+    /// Live count and cached head/tail per FIFO, so that choosing among a tenant's 11 heads does
+    /// not touch 11 cold task records on every dispatch.
+    private(set) var states: [FifoState] = []
     /// Per class, every waiting task in arrival order across tenants: the back is the newest.
     private(set) var arrivals: [Deque<QueueEntry>]
     private(set) var arrivalLive: [Int]
@@ -33,51 +34,66 @@ struct WaitingQueues: Sendable {
         let needed = (Int(tenant) + 1) * Self.classes
         while fifos.count < needed {
             fifos.append(Deque())
-            liveCounts.append(0)
+            states.append(FifoState())
         }
     }
 
-    func live(tenant: UInt32, priority: Int) -> Int { Int(liveCounts[Int(tenant) * Self.classes + priority]) }
+    func live(tenant: UInt32, priority: Int) -> Int { Int(states[Int(tenant) * Self.classes + priority].live) }
 
-    /// Appends to the FIFO, walking back past younger entries so restored tasks with old
-    /// enqueue times keep the FIFO sorted (O(1) for in-order arrivals).
+    /// Appends to the FIFO; a restored task with an older enqueue time than the tail is inserted
+    /// in order instead, so the head stays the oldest.
     mutating func enqueue(_ entry: QueueEntry, tenant: UInt32, priority: Int, enqueuedAt: Int64, store: TaskStore) {
         let slot = Int(tenant) * Self.classes + priority
+        if fifos[slot].isEmpty || enqueuedAt >= states[slot].tailEnqueuedAt {
+            fifos[slot].append(entry)
+            states[slot].tailEnqueuedAt = enqueuedAt
+        } else {
+            insertInOrder(entry, slot: slot, enqueuedAt: enqueuedAt, store: store)
+        }
+        if states[slot].live == 0 { states[slot].headValid = false }
+        states[slot].live += 1
+        arrivals[priority].append(entry)
+        arrivalLive[priority] += 1
+        total += 1
+    }
+
+    private mutating func insertInOrder(_ entry: QueueEntry, slot: Int, enqueuedAt: Int64, store: TaskStore) {
         var position = fifos[slot].count
         while position > 0 {
             let previous = fifos[slot][position - 1]
             guard Self.isValid(previous, store), store[previous.handle].enqueuedAt > enqueuedAt else { break }
             position -= 1
         }
-        if position == fifos[slot].count {
-            fifos[slot].append(entry)
-        } else {
-            fifos[slot].insert(entry, at: position)
-        }
-        liveCounts[slot] += 1
-        arrivals[priority].append(entry)
-        arrivalLive[priority] += 1
-        total += 1
+        fifos[slot].insert(entry, at: position)
+        states[slot].headValid = false
     }
 
     /// Accounts for a task leaving the waiting set (its stamp has already changed).
     mutating func didRemove(tenant: UInt32, priority: Int, store: TaskStore) {
         let slot = Int(tenant) * Self.classes + priority
-        liveCounts[slot] -= 1
+        states[slot].live -= 1
+        states[slot].headValid = false
         arrivalLive[priority] -= 1
         total -= 1
-        if fifos[slot].count > 2 * Int(liveCounts[slot]) + 64 {
+        if fifos[slot].count > 2 * Int(states[slot].live) + 64 {
             fifos[slot].removeAll { !Self.isValid($0, store) }
         }
         compactArrivals(priority: priority, store: store)
     }
 
-    /// The oldest live entry of a FIFO, dropping stale entries in front of it.
-    mutating func head(tenant: UInt32, priority: Int, store: TaskStore) -> QueueEntry? {
+    /// The oldest live entry of a FIFO and its enqueue time, dropping stale entries in front of
+    /// it; cached until the FIFO loses a task.
+    mutating func head(tenant: UInt32, priority: Int, store: TaskStore) -> (handle: UInt32, enqueuedAt: Int64)? {
         let slot = Int(tenant) * Self.classes + priority
-        guard liveCounts[slot] > 0 else { return nil }
+        guard states[slot].live > 0 else { return nil }
+        if states[slot].headValid { return (states[slot].headHandle, states[slot].headEnqueuedAt) }
         while let first = fifos[slot].first {
-            if Self.isValid(first, store) { return first }
+            if Self.isValid(first, store) {
+                states[slot].headValid = true
+                states[slot].headHandle = first.handle
+                states[slot].headEnqueuedAt = store[first.handle].enqueuedAt
+                return (first.handle, states[slot].headEnqueuedAt)
+            }
             fifos[slot].removeFirst()
         }
         return nil
@@ -86,7 +102,7 @@ struct WaitingQueues: Sendable {
     /// The oldest live entry without mutation (introspection).
     func peekHead(tenant: UInt32, priority: Int, store: TaskStore) -> QueueEntry? {
         let slot = Int(tenant) * Self.classes + priority
-        guard liveCounts[slot] > 0 else { return nil }
+        guard states[slot].live > 0 else { return nil }
         return fifos[slot].first { Self.isValid($0, store) }
     }
 
@@ -113,15 +129,14 @@ struct WaitingQueues: Sendable {
         for priority in 0..<Self.classes {
             let slot = Int(tenant) * Self.classes + priority
             fifos[slot] = Deque()
-            total -= Int(liveCounts[slot])
-            arrivalLive[priority] -= Int(liveCounts[slot])
-            liveCounts[slot] = 0
+            total -= Int(states[slot].live)
+            arrivalLive[priority] -= Int(states[slot].live)
+            states[slot] = FifoState()
         }
     }
 
     static func isValid(_ entry: QueueEntry, _ store: TaskStore) -> Bool {
-        let record = store[entry.handle]
-        return record.stamp == entry.stamp && record.state == .admitted && record.isLive
+        store[entry.handle].stamp == entry.stamp && store[entry.handle].state == .admitted && store[entry.handle].isLive
     }
 
     var reservedBytes: Int {
@@ -129,6 +144,16 @@ struct WaitingQueues: Sendable {
         return fifos.reduce(0) { $0 + $1.capacityEstimate * entry }
             + arrivals.reduce(0) { $0 + $1.capacityEstimate * entry }
     }
+}
+
+/// Bookkeeping of one FIFO.
+struct FifoState: Sendable {
+    var live: Int32 = 0
+    var headValid = false
+    var headHandle: UInt32 = 0
+    var headEnqueuedAt: Int64 = 0
+    /// Enqueue time of the last appended entry (an upper bound on every live entry's).
+    var tailEnqueuedAt: Int64 = .min
 }
 
 extension Deque {

@@ -1,3 +1,0 @@
-import FluxCore
-// Placeholder: the simulator lands with issue 3.
-public enum FluxSimPlaceholder {}

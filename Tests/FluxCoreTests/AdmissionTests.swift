@@ -1,0 +1,110 @@
+import Testing
+@testable import FluxCore
+
+@Suite struct AdmissionTests {
+    @Test func unknownTenantIsRejectedAndDuplicateIgnored() {
+        var scheduler = makeScheduler()
+        let unknown = scheduler.handle(.taskSubmitted(spec("t1", tenant: "nobody")), now: at(0))
+        #expect(unknown.transitions.map(\.reason) == [.unknownTenant])
+        #expect(unknown.moves == ["t1:REJECTED"])
+        _ = scheduler.handle(.taskSubmitted(spec("t2")), now: at(0))
+        let duplicate = scheduler.handle(.taskSubmitted(spec("t2")), now: at(0))
+        #expect(duplicate == [.eventIgnored(IgnoredEvent(task: task("t2"), tenant: tenant("acme"), node: nil, reason: .duplicateTask))])
+    }
+
+    @Test func hardQuotaRejectsWithReason() {
+        var scheduler = makeScheduler(tenants: ["acme": TenantConfiguration(maxQueued: 2)], nodes: [])
+        for id in ["a", "b"] { _ = scheduler.handle(.taskSubmitted(spec(id)), now: at(0)) }
+        let third = scheduler.handle(.taskSubmitted(spec("c")), now: at(0))
+        #expect(third.transitions.map(\.reason.code) == ["tenant_quota_queued"])
+        var paused = makeScheduler(tenants: ["acme": TenantConfiguration(maxInFlight: 0)])
+        let refused = paused.handle(.taskSubmitted(spec("x")), now: at(0))
+        #expect(refused.transitions.map(\.reason.code) == ["tenant_quota_in_flight"])
+    }
+
+    @Test func cpuBudgetCountsQueuedAndInFlightCost() {
+        var scheduler = makeScheduler(tenants: ["acme": TenantConfiguration(cpuBudget: 5)])
+        #expect(scheduler.handle(.taskSubmitted(spec("a", cpu: 2)), now: at(0)).moves == ["a:ADMITTED"])
+        _ = scheduler.handle(.tick, now: at(0))  // a is now in flight, still counted
+        #expect(scheduler.handle(.taskSubmitted(spec("b", cpu: 2)), now: at(0)).moves == ["b:ADMITTED"])
+        let over = scheduler.handle(.taskSubmitted(spec("c", cpu: 2)), now: at(0))
+        #expect(over.transitions.map(\.reason) == [.cpuBudget])
+        #expect(scheduler.queueSnapshot(tenant: tenant("acme"), now: at(0))?.cpuCommitted == 4)
+        _ = scheduler.handle(.taskFinished(task("a"), attempt: 1, outcome: .succeeded), now: at(1))
+        #expect(scheduler.handle(.taskSubmitted(spec("c", cpu: 2)), now: at(1)).moves == ["c:ADMITTED"])
+    }
+
+    @Test func deadlineAlreadyPassedEndsTheTask() {
+        var scheduler = makeScheduler()
+        let late = scheduler.handle(.taskSubmitted(spec("t", deadline: at(5))), now: at(6))
+        #expect(late.moves == ["t:DEADLINE_EXCEEDED"])
+        #expect(late.transitions.first?.reason == .deadlinePassed)
+    }
+
+    /// Queue full: the lowest class goes first, newest first, and a newcomer that is itself the
+    /// lowest is shed instead of a waiting task.
+    @Test func sheddingOrder() {
+        var configuration = SchedulerConfiguration()
+        configuration.maxWaitingTasks = 3
+        var scheduler = makeScheduler(configuration: configuration, nodes: [])
+        for (id, priority) in [("a", 5), ("b", 10), ("c", 10)] {
+            _ = scheduler.handle(.taskSubmitted(spec(id, priority: priority)), now: at(0))
+        }
+        #expect(scheduler.handle(.taskSubmitted(spec("d", priority: 7)), now: at(1)).moves == ["c:SHED", "d:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("e", priority: 5)), now: at(1)).moves == ["b:SHED", "e:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("f", priority: 10)), now: at(1)).moves == ["f:SHED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("g", priority: 5)), now: at(1)).moves == ["d:SHED", "g:ADMITTED"])
+        let tie = scheduler.handle(.taskSubmitted(spec("h", priority: 5)), now: at(1))
+        #expect(tie.moves == ["h:SHED"])
+        #expect(tie.transitions.first?.reason.code == "queue_full")
+    }
+
+    /// Shedding compares effective classes: an aged P10 (now P8) outranks a fresh P9.
+    @Test func sheddingUsesEffectiveClassAfterAging() {
+        var configuration = SchedulerConfiguration()
+        configuration.maxWaitingTasks = 2
+        var scheduler = makeScheduler(configuration: configuration, nodes: [])
+        _ = scheduler.handle(.taskSubmitted(spec("old", priority: 10)), now: at(0))
+        _ = scheduler.handle(.taskSubmitted(spec("fresh", priority: 9)), now: at(60))
+        let decisions = scheduler.handle(.taskSubmitted(spec("new", priority: 1)), now: at(60))
+        #expect(decisions.moves == ["fresh:SHED", "new:ADMITTED"])
+        #expect(decisions.transitions.first?.reason == .queueFullDisplaced)
+    }
+
+    @Test func readOnlyAndDegradedModesGateAdmission() {
+        var scheduler = makeScheduler()
+        let changed = scheduler.handle(.modeOverride(.readOnly), now: at(0))
+        #expect(changed == [.modeChanged(from: .normal, to: .readOnly, reason: .manualOverride)])
+        #expect(scheduler.handle(.taskSubmitted(spec("a", priority: 0)), now: at(0)).transitions.map(\.reason) == [.readOnly])
+        _ = scheduler.handle(.modeOverride(.degraded), now: at(0))
+        #expect(scheduler.handle(.taskSubmitted(spec("b", priority: 4)), now: at(0)).transitions.map(\.reason) == [.modeDegraded])
+        #expect(scheduler.handle(.taskSubmitted(spec("c", priority: 3)), now: at(0)).moves == ["c:ADMITTED"])
+        _ = scheduler.handle(.modeOverride(nil), now: at(0))
+        #expect(scheduler.mode == .normal)
+        #expect(scheduler.handle(.taskSubmitted(spec("d", priority: 9)), now: at(0)).moves == ["d:ADMITTED"])
+    }
+
+    /// When every eligible node sits in a throttled domain, admission defers and retries later.
+    @Test func throttledDomainsDeferAdmission() {
+        var configuration = SchedulerConfiguration()
+        configuration.domains.failureRateAlpha = 0.5
+        var scheduler = makeScheduler(configuration: configuration, nodes: [descriptor("n1", zone: "z1", capacity: 4)])
+        _ = scheduler.handle(.taskSubmitted(spec("a", retry: .noRetries)), now: at(0))
+        _ = scheduler.handle(.tick, now: at(0))
+        let failed = scheduler.handle(.taskFinished(task("a"), attempt: 1, outcome: .exitCode(3)), now: at(1))
+        #expect(failed.contains(.domainThrottled(.zone("z1"), failureRate: 0.5)))
+        let deferred = scheduler.handle(.taskSubmitted(spec("b")), now: at(1))
+        #expect(deferred == [.deferred(
+            TaskTransition(task: task("b"), tenant: tenant("acme"), from: .queued, to: .deferred, reason: .domainThrottled),
+            retryAt: at(6))])
+        #expect(scheduler.explain(task: task("b"), now: at(2))?.state == .deferred)
+        // The rate fades by 0.8 per 10 s: 0.5·0.8⁴ = 0.205 at 40 s, 0.164 < 0.2 at 50 s.
+        let retried = scheduler.handle(.tick, now: at(50))
+        let recovered = retried.compactMap { decision -> Double? in
+            if case .domainRecovered(.zone("z1"), let rate) = decision { return rate }
+            return nil
+        }
+        #expect(recovered.count == 1 && abs(recovered[0] - 0.16384) < 1e-9)
+        #expect(retried.moves.prefix(3) == ["b:QUEUED", "b:ADMITTED", "b:DISPATCHED"])
+    }
+}

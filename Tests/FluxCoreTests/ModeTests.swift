@@ -1,0 +1,49 @@
+import Testing
+@testable import FluxCore
+
+@Suite struct ModeTests {
+    @Test func queueDepthDegradesWithHysteresis() {
+        var configuration = SchedulerConfiguration()
+        configuration.maxWaitingTasks = 10
+        var scheduler = makeScheduler(configuration: configuration, nodes: [])
+        for index in 0..<10 { _ = scheduler.handle(.taskSubmitted(spec("t\(index)", priority: 2)), now: at(0)) }
+        #expect(scheduler.handle(.tick, now: at(1)) == [.modeChanged(from: .normal, to: .degraded, reason: .overloadQueueDepth)])
+        #expect(scheduler.handle(.taskSubmitted(spec("p5", priority: 5)), now: at(1)).transitions.map(\.reason) == [.modeDegraded])
+        for index in 0..<2 { _ = scheduler.handle(.taskCancelled(task("t\(index)")), now: at(2)) }
+        #expect(scheduler.handle(.tick, now: at(2)).isEmpty, "8 waiting is between the marks: stays DEGRADED")
+        _ = scheduler.handle(.taskCancelled(task("t2")), now: at(3))
+        _ = scheduler.handle(.taskCancelled(task("t3")), now: at(3))
+        #expect(scheduler.handle(.tick, now: at(3)) == [.modeChanged(from: .degraded, to: .normal, reason: .overloadCleared)])
+    }
+
+    @Test func redisLatencyDegradesWithHysteresis() {
+        var scheduler = makeScheduler()
+        let slow = OverloadSignal(redisLatencyP99: .milliseconds(150))
+        #expect(scheduler.handle(.overloadSignalled(slow), now: at(0)) == [
+            .modeChanged(from: .normal, to: .degraded, reason: .overloadRedisLatency)])
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(70))), now: at(1)).isEmpty)
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(40))), now: at(2)) == [
+            .modeChanged(from: .degraded, to: .normal, reason: .overloadCleared)])
+    }
+
+    @Test func unreachableRedisMeansReadOnly() {
+        var scheduler = makeScheduler()
+        let down = scheduler.handle(.overloadSignalled(OverloadSignal(redisReachable: false)), now: at(0))
+        #expect(down == [.modeChanged(from: .normal, to: .readOnly, reason: .redisUnreachable)])
+        let refused = scheduler.handle(.taskSubmitted(spec("t", priority: 0)), now: at(0))
+        #expect(refused.transitions.map(\.reason.code) == ["read_only"])
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisReachable: true)), now: at(1)) == [
+            .modeChanged(from: .readOnly, to: .normal, reason: .overloadCleared)])
+    }
+
+    @Test func manualOverrideWinsUntilCleared() {
+        var scheduler = makeScheduler()
+        _ = scheduler.handle(.overloadSignalled(OverloadSignal(redisReachable: false)), now: at(0))
+        #expect(scheduler.handle(.modeOverride(.normal), now: at(1)) == [
+            .modeChanged(from: .readOnly, to: .normal, reason: .manualOverride)])
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisReachable: false)), now: at(2)).isEmpty)
+        #expect(scheduler.modeSnapshot.override == .normal && scheduler.modeSnapshot.redisUnreachable)
+        #expect(scheduler.handle(.modeOverride(nil), now: at(3)) == [
+            .modeChanged(from: .normal, to: .readOnly, reason: .overrideCleared)])
+    }
+}
