@@ -88,23 +88,28 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private func dispatch(_ reply: RedisReply) throws(RedisError) {
-        guard let head = pending.first else {
+        guard !pending.isEmpty else {
             throw RedisError(code: .protocolError, message: "reply with no command pending: \(reply)")
         }
+        let head = pending.startIndex
         headReceived += 1
-        switch head.waiter {
+        let complete = headReceived == pending[head].replyCount
+        switch pending[head].waiter {
         case .single(let continuation):
             popHead()
             continuation.resume(returning: .success(reply))
         case .batch(let continuation):
             headReplies.append(reply)
-            guard headReceived == head.replyCount else { return }
+            guard complete else { return }
             let replies = headReplies
             headReplies = []
             popHead()
             continuation.resume(returning: .success(replies))
+        case .batchPart(let collector):
+            if complete { popHead() }
+            collector.append(reply)
         case .abandoned:
-            if headReceived == head.replyCount { popHead() }
+            if complete { popHead() }
         }
     }
 

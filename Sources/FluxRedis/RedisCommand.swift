@@ -18,6 +18,7 @@ public struct RedisCommand: Sendable, Hashable {
         bytes = []
         ends = []
         bytes.reserveCapacity(32)
+        ends.reserveCapacity(8)
         append(name)
         repeat append(each arguments)
     }

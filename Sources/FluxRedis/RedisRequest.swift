@@ -17,6 +17,8 @@ struct RedisRequest: Sendable {
 enum RedisWaiter: Sendable {
     case single(CheckedContinuation<Result<RedisReply, RedisError>, Never>)
     case batch(CheckedContinuation<Result<[RedisReply], RedisError>, Never>)
+    /// One part of a batch written in several parts; its replies go to the shared collector.
+    case batchPart(RedisBatchCollector)
     case abandoned
 
     /// Resumes the waiter with `error`. Callers make sure each waiter is resumed once by
@@ -25,6 +27,7 @@ enum RedisWaiter: Sendable {
         switch self {
         case .single(let continuation): continuation.resume(returning: .failure(error))
         case .batch(let continuation): continuation.resume(returning: .failure(error))
+        case .batchPart(let collector): collector.fail(error)
         case .abandoned: break
         }
     }

@@ -13,8 +13,10 @@ struct RedisFailureTests {
             _ = try await redis.send(RedisCommand("CLIENT", "PAUSE", 1000, "ALL"))
             let clock = ContinuousClock()
             let start = clock.now
+            async let batchError = redisError { _ = try await redis.pipeline((0..<500).map { RedisCommand("ECHO", $0) }) }
             let error = await redisError { _ = try await redis.send(RedisCommand("ECHO", "late")) }
             #expect(error?.code == .timeout)
+            #expect(await batchError?.code == .timeout)
             #expect(clock.now - start < .milliseconds(900))
             // Sent while the late "late" reply is still owed: it must not be handed to us.
             var patient = RedisCommand("ECHO", "next")
