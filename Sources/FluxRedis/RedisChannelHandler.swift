@@ -74,7 +74,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// Writes everything the outbox holds with a single flush.
     func drainOutbox() {
         let requests = outbox.takeRequests()
-        guard let context, !requests.isEmpty else { return }
+        guard let context else {
+            for request in requests { request.waiter.fail(closeReason ?? .connectionLost("the connection is gone")) }
+            return
+        }
         let now = NIODeadline.now()
         var earliest: NIODeadline?
         for request in requests {
@@ -106,8 +109,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
             popHead()
             continuation.resume(returning: .success(replies))
         case .batchPart(let collector):
-            if complete { popHead() }
-            collector.append(reply)
+            headReplies.append(reply)
+            guard complete else { return }
+            let replies = headReplies
+            headReplies = []
+            popHead()
+            collector.deliver(replies)
         case .abandoned:
             if complete { popHead() }
         }
