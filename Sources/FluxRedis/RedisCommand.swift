@@ -5,15 +5,18 @@
 ///     RedisCommand("SET", key, value)            // String, Int, Int64, Double, [UInt8]
 ///     var xadd = RedisCommand("XADD", stream); xadd.append("*"); xadd.append(fields: …)
 public struct RedisCommand: Sendable, Hashable {
+    // Inlinable (with the storage `@usableFromInline`) so that building a command specializes
+    // into the caller: unspecialized, the parameter-pack initializer dominated pipelined XADD.
     /// All argument bytes, the command name first, back to back.
-    private(set) var bytes: [UInt8]
+    @usableFromInline var bytes: [UInt8]
     /// `ends[i]` is the offset one past the last byte of argument `i`.
-    private(set) var ends: [Int]
+    @usableFromInline var ends: [Int]
     /// How long the server may legitimately hold this command before replying (a `BLOCK`
     /// timeout). The sender adds it to its command timeout so a blocking read is not timed out.
     public var blockingDuration: Duration?
 
     /// A command with its name and any number of arguments of mixed `RedisArgument` types.
+    @inlinable
     public init<each Argument: RedisArgument>(_ name: String, _ arguments: repeat each Argument) {
         bytes = []
         ends = []
@@ -24,17 +27,20 @@ public struct RedisCommand: Sendable, Hashable {
     }
 
     /// A command from a name and an array of arguments of one type (e.g. keys).
+    @inlinable
     public init(_ name: String, arguments: [some RedisArgument]) {
         self.init(name)
         for argument in arguments { append(argument) }
     }
 
     /// Appends one argument.
+    @inlinable
     public mutating func append(_ argument: some RedisArgument) {
         argument.appendAsRedisArgument(to: &self)
     }
 
     /// Appends raw bytes as one argument; the building block `RedisArgument` conformers use.
+    @inlinable
     public mutating func appendArgument(bytes argumentBytes: some Collection<UInt8>) {
         bytes.append(contentsOf: argumentBytes)
         ends.append(bytes.count)
@@ -61,24 +67,28 @@ public protocol RedisArgument: Sendable {
 }
 
 extension String: RedisArgument {
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: utf8)
     }
 }
 
 extension Substring: RedisArgument {
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: utf8)
     }
 }
 
 extension Int: RedisArgument {
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: String(self).utf8)
     }
 }
 
 extension Int64: RedisArgument {
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: String(self).utf8)
     }
@@ -87,6 +97,7 @@ extension Int64: RedisArgument {
 extension Double: RedisArgument {
     /// Infinite scores are spelled `+inf`/`-inf` as Redis expects; finite ones use Swift's
     /// shortest round-tripping form.
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         if isInfinite {
             command.appendArgument(bytes: (self < 0 ? "-inf" : "+inf").utf8)
@@ -97,6 +108,7 @@ extension Double: RedisArgument {
 }
 
 extension Array: RedisArgument where Element == UInt8 {
+    @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: self)
     }
