@@ -20,7 +20,7 @@ public struct RedisCommand: Sendable, Hashable {
     public init<each Argument: RedisArgument>(_ name: String, _ arguments: repeat each Argument) {
         bytes = []
         ends = []
-        bytes.reserveCapacity(32)
+        bytes.reserveCapacity(64)
         ends.reserveCapacity(8)
         append(name)
         repeat append(each arguments)

@@ -89,7 +89,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
 
     /// Large batches are written in parts of this many commands, so Redis starts on the first
     /// part while the rest is still being formatted (see `RedisBatchCollector`).
-    static let batchPartSize = 128
+    static let batchPartSize = 256
 
     private func encode(_ commands: ArraySlice<RedisCommand>) -> ByteBuffer {
         var bytes = channel.allocator.buffer(capacity: commands.count * 48)
