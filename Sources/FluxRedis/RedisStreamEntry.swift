@@ -35,25 +35,3 @@ public struct RedisStreamEntry: Sendable, Hashable {
         self[name].map { String(decoding: $0, as: UTF8.self) }
     }
 }
-
-/// The result of `XAUTOCLAIM`: where to continue scanning, what was claimed, and IDs that were
-/// pending but no longer exist in the stream (removed from the PEL by Redis).
-public struct RedisAutoclaimResult: Sendable, Hashable {
-    /// Cursor for the next `XAUTOCLAIM` (`0-0` when the scan is complete).
-    public var next: String
-    /// Entries now owned by the claiming consumer.
-    public var entries: [RedisStreamEntry]
-    /// Pending IDs whose entries had been deleted.
-    public var deletedIDs: [String]
-}
-
-/// The summary form of `XPENDING key group`.
-public struct RedisPendingSummary: Sendable, Hashable {
-    /// Number of entries delivered but not acknowledged.
-    public var count: Int64
-    /// Smallest and largest pending IDs; nil when nothing is pending.
-    public var smallestID: String?
-    public var largestID: String?
-    /// Pending count per consumer.
-    public var consumers: [String: Int64]
-}

@@ -31,9 +31,9 @@ struct BenchRedisCommand: AsyncParsableCommand {
         let external = RedisBenchmarkRunner(configuration: configuration)
         let streamKey = "fluxforge:bench:\(UInt32.random(in: 0...UInt32.max))"
         _ = try await BenchRedisWorkload.sequentialPings(connection, count: min(requests, 5_000))  // warm-up
-        var best = Figures()
+        var best = BenchRedisFigures()
         for round in 1...max(1, rounds) {
-            var figures = Figures()
+            var figures = BenchRedisFigures()
             figures.ping = try await BenchRedisWorkload.sequentialPings(connection, count: requests)
             figures.pingOnLoop = try await withTaskExecutorPreference(connection.taskExecutor) {
                 try await BenchRedisWorkload.sequentialPings(connection, count: requests)
@@ -53,7 +53,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
         printReport(best)
     }
 
-    private func printReport(_ best: Figures) {
+    private func printReport(_ best: BenchRedisFigures) {
         func row(_ name: String, _ ours: Double, _ theirs: Double, _ target: Double) -> String {
             let ratio = ours / theirs
             let verdict = ratio >= target ? "ok" : "BELOW TARGET"
@@ -74,28 +74,6 @@ struct BenchRedisCommand: AsyncParsableCommand {
     }
 
     private func format(_ value: Double) -> String { String(format: "%.0f", value) }
-}
-
-/// One round's figures, or the best seen over several rounds.
-struct Figures {
-    var ping = BenchRedisWorkload.Result(operations: 0, elapsed: .seconds(1))
-    var pingOnLoop = BenchRedisWorkload.Result(operations: 0, elapsed: .seconds(1))
-    var xadd = BenchRedisWorkload.Result(operations: 0, elapsed: .seconds(1))
-    var referencePing = 0.0
-    var referenceXadd = 0.0
-
-    var summary: String {
-        String(format: "PING pool %.0f/s, loop %.0f/s, redis-benchmark %.0f/s; XADD %.0f/s, redis-benchmark %.0f/s",
-               ping.perSecond, pingOnLoop.perSecond, referencePing, xadd.perSecond, referenceXadd)
-    }
-
-    mutating func keepBest(of other: Figures) {
-        if other.ping.perSecond > ping.perSecond { ping = other.ping }
-        if other.pingOnLoop.perSecond > pingOnLoop.perSecond { pingOnLoop = other.pingOnLoop }
-        if other.xadd.perSecond > xadd.perSecond { xadd = other.xadd }
-        referencePing = max(referencePing, other.referencePing)
-        referenceXadd = max(referenceXadd, other.referenceXadd)
-    }
 }
 
 extension String {
