@@ -17,7 +17,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private let reader = HiredisReader()
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    private var pending = CircularBuffer<RedisPendingRequest>(initialCapacity: 16)
+    private var pending = RedisPendingQueue()
     /// Replies received so far for the head of `pending` (a batch collects them here).
     private var headReplies: [RedisReply] = []
     private var headReceived = 0
@@ -94,7 +94,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         guard !pending.isEmpty else {
             throw RedisError(code: .protocolError, message: "reply with no command pending: \(reply)")
         }
-        let head = pending.startIndex
+        let head = pending.headIndex
         headReceived += 1
         let complete = headReceived == pending[head].replyCount
         switch pending[head].waiter {
@@ -131,8 +131,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         timer?.cancel()
         timer = nil
         timerDeadline = nil
-        let requests = pending
-        pending.removeAll()
+        let requests = pending.removeAll()
         headReplies = []
         headReceived = 0
         for request in requests { request.waiter.fail(error) }

@@ -70,6 +70,8 @@ struct BenchRedisCommand: AsyncParsableCommand {
             let p50 = result.percentile(0.50), p99 = result.percentile(0.99)
             print("sequential PING latency (caller on \(name)): p50 \(String(format: "%.1f", p50)) µs, p99 \(String(format: "%.1f", p99)) µs")
         }
+        print(String(format: "client CPU (all threads): %.2f µs per pooled-caller PING, %.2f µs per XADD",
+                     best.ping.cpuMicrosecondsPerOperation, best.xadd.cpuMicrosecondsPerOperation))
         print("process RSS: \(ProcessMemory.residentMebibytes.map { String(format: "%.1f MiB", $0) } ?? "unknown")")
     }
 

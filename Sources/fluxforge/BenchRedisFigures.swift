@@ -7,8 +7,9 @@ struct BenchRedisFigures {
     var referenceXadd = 0.0
 
     var summary: String {
-        String(format: "PING pool %.0f/s, loop %.0f/s, redis-benchmark %.0f/s; XADD %.0f/s, redis-benchmark %.0f/s",
-               ping.perSecond, pingOnLoop.perSecond, referencePing, xadd.perSecond, referenceXadd)
+        String(format: "PING pool %.0f/s, loop %.0f/s, redis-benchmark %.0f/s (%.0f%%); XADD %.0f/s, redis-benchmark %.0f/s (%.0f%%), client CPU %.2f µs/XADD",
+               ping.perSecond, pingOnLoop.perSecond, referencePing, 100 * ping.perSecond / referencePing,
+               xadd.perSecond, referenceXadd, 100 * xadd.perSecond / referenceXadd, xadd.cpuMicrosecondsPerOperation)
     }
 
     mutating func keepBest(of other: BenchRedisFigures) {
