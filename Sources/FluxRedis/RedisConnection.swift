@@ -58,9 +58,14 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
         var bytes = channel.allocator.buffer(capacity: command.bytes.count + 8 * command.argumentCount + 16)
         HiredisFormatter.write(command, into: &bytes)
-        let timeout = TimeAmount(configuration.commandTimeout + (command.blockingDuration ?? .zero))
-        let result = await withCheckedContinuation { continuation in
-            outbox.submit(RedisRequest(bytes: bytes, replyCount: 1, waiter: .single(continuation), timeout: timeout))
+        let request = RedisRequest(bytes: bytes, replyCount: 1, waiter: RedisWaiter(expected: 1),
+                                   timeout: TimeAmount(configuration.commandTimeout + (command.blockingDuration ?? .zero)))
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if request.waiter.attach(.single(continuation)) { outbox.submit(request) }
+            }
+        } onCancel: {
+            request.waiter.fail(.cancelled())
         }
         let reply = try result.get()
         if case .error(let text) = reply { throw .server(text) }
@@ -70,25 +75,24 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         let timeout = TimeAmount(configuration.commandTimeout + commands.reduce(.zero) { $0 + ($1.blockingDuration ?? .zero) })
-        if commands.count <= Self.batchPartSize {
-            let bytes = encode(commands[...])
-            let result = await withCheckedContinuation { continuation in
-                outbox.submit(RedisRequest(bytes: bytes, replyCount: commands.count, waiter: .batch(continuation), timeout: timeout))
+        let waiter = RedisWaiter(expected: commands.count)
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard waiter.attach(.batch(continuation)) else { return }
+                for start in stride(from: 0, to: commands.count, by: Self.batchPartSize) {
+                    let part = commands[start..<min(start + Self.batchPartSize, commands.count)]
+                    outbox.submit(RedisRequest(bytes: encode(part), replyCount: part.count, waiter: waiter, timeout: timeout))
+                }
             }
-            return try result.get()
-        }
-        let result = await withCheckedContinuation { continuation in
-            let collector = RedisBatchCollector(expected: commands.count, continuation: continuation)
-            for start in stride(from: 0, to: commands.count, by: Self.batchPartSize) {
-                let part = commands[start..<min(start + Self.batchPartSize, commands.count)]
-                outbox.submit(RedisRequest(bytes: encode(part), replyCount: part.count, waiter: .batchPart(collector), timeout: timeout))
-            }
+        } onCancel: {
+            waiter.fail(.cancelled())
         }
         return try result.get()
     }
 
     /// Large batches are written in parts of this many commands, so Redis starts on the first
-    /// part while the rest is still being formatted (see `RedisBatchCollector`).
+    /// part while the rest is still being formatted: formatting a batch takes about as long as
+    /// Redis takes to run it. Each part is its own FIFO entry; all share one `RedisWaiter`.
     static let batchPartSize = 256
 
     private func encode(_ commands: ArraySlice<RedisCommand>) -> ByteBuffer {

@@ -6,7 +6,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Value: Sendable, Hashable {
             case connectionRefused, connectionLost, timeout, server, protocolError
-            case invalidURL, authenticationFailed, closed
+            case invalidURL, authenticationFailed, closed, cancelled
         }
 
         let value: Value
@@ -27,6 +27,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let authenticationFailed = Code(value: .authenticationFailed)
         /// The connection or client was closed by its owner.
         public static let closed = Code(value: .closed)
+        /// The calling task was cancelled while waiting. The command may still run on the server;
+        /// its reply is discarded and the connection stays usable.
+        public static let cancelled = Code(value: .cancelled)
 
         public var description: String {
             switch value {
@@ -38,6 +41,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .invalidURL: "invalidURL"
             case .authenticationFailed: "authenticationFailed"
             case .closed: "closed"
+            case .cancelled: "cancelled"
             }
         }
     }
@@ -71,6 +75,9 @@ extension RedisError {
         RedisError(code: .closed, message: detail)
     }
     // The URL itself is not echoed: it may carry a password.
+    static func cancelled() -> RedisError {
+        RedisError(code: .cancelled, message: "the calling task was cancelled; the command may still run on the server")
+    }
     static func invalidURL(_ problem: String) -> RedisError {
         RedisError(code: .invalidURL, message: "invalid Redis URL: \(problem)")
     }

@@ -25,15 +25,12 @@ struct RedisPendingQueue {
         return head
     }
 
-    subscript(index: Int) -> RedisPendingRequest {
-        get { storage[index] }
-        _modify { yield &storage[index] }
-    }
+    subscript(index: Int) -> RedisPendingRequest { storage[index] }
 
-    /// Drops the oldest entry (releasing its waiter) and compacts now and then.
+    /// Drops the oldest entry and compacts now and then (the storage is emptied, releasing
+    /// finished waiters, whenever the FIFO drains).
     mutating func removeFirst() {
         precondition(!isEmpty, "no pending request")
-        storage[head].waiter = .abandoned
         head += 1
         if head == storage.count {
             storage.removeAll(keepingCapacity: true)

@@ -5,7 +5,7 @@ import NIOCore
 struct RedisRequest: Sendable {
     /// RESP bytes of every command in the request, written in one go.
     var bytes: ByteBuffer
-    /// How many replies complete the request: 1 for `send`, N for a batch.
+    /// How many replies this request's bytes produce: 1 for `send`, N for a batch (or part).
     var replyCount: Int
     var waiter: RedisWaiter
     /// How long after it is written the request may wait for its last reply.
@@ -14,7 +14,7 @@ struct RedisRequest: Sendable {
 
 /// A request that has been written and awaits replies, in the handler's FIFO.
 struct RedisPendingRequest {
-    var waiter: RedisWaiter
+    let waiter: RedisWaiter
     let replyCount: Int
     let deadline: NIODeadline
 }

@@ -68,6 +68,23 @@ struct RedisFailureTests {
         await redis.close()
     }
 
+    @Test func cancellingABlockedCallerFailsItAtOnceAndKeepsOrder() async throws {
+        let list = TestRedis.uniquePrefix()
+        try await withConnection { blocked throws in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let task = Task { await redisError { _ = try await blocked.send(RedisCommand("BLPOP", list, 20)) } }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            let error = await task.value
+            #expect(error?.code == .cancelled)
+            #expect(clock.now - start < .seconds(3))
+            // The server still owes the BLPOP reply; release it, and the next reply must be ours.
+            try await withConnection { other throws in _ = try await other.send(RedisCommand("RPUSH", list, "x")) }
+            #expect(try await blocked.send(RedisCommand("ECHO", "after")) == .bulk("after".bytes))
+        }
+    }
+
     @Test func unreachableServerIsConnectionRefused() async throws {
         let server = try await RedisServerProcess()
         let configuration = server.configuration
