@@ -67,6 +67,7 @@ public protocol RedisArgument: Sendable {
 }
 
 extension String: RedisArgument {
+    /// The UTF-8 bytes of the string.
     @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: utf8)
@@ -74,6 +75,7 @@ extension String: RedisArgument {
 }
 
 extension Substring: RedisArgument {
+    /// The UTF-8 bytes of the substring.
     @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: utf8)
@@ -81,6 +83,7 @@ extension Substring: RedisArgument {
 }
 
 extension Int: RedisArgument {
+    /// Decimal text, as Redis parses integers.
     @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: String(self).utf8)
@@ -88,6 +91,7 @@ extension Int: RedisArgument {
 }
 
 extension Int64: RedisArgument {
+    /// Decimal text, as Redis parses integers.
     @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: String(self).utf8)
@@ -108,6 +112,7 @@ extension Double: RedisArgument {
 }
 
 extension Array: RedisArgument where Element == UInt8 {
+    /// The bytes as they are: binary-safe.
     @inlinable
     public func appendAsRedisArgument(to command: inout RedisCommand) {
         command.appendArgument(bytes: self)

@@ -55,6 +55,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         return connection
     }
 
+    /// Sends on this connection, pipelined behind whatever is in flight; see `RedisCommandSender.send`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
         var bytes = channel.allocator.buffer(capacity: command.bytes.count + 8 * command.argumentCount + 16)
         HiredisFormatter.write(command, into: &bytes)
@@ -72,6 +73,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         return reply
     }
 
+    /// Sends the batch on this connection, pipelined behind whatever is in flight; see `RedisCommandSender.pipeline`.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         let timeout = TimeAmount(configuration.commandTimeout + commands.reduce(.zero) { $0 + ($1.blockingDuration ?? .zero) })

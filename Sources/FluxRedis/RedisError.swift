@@ -31,6 +31,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         /// its reply is discarded and the connection stays usable.
         public static let cancelled = Code(value: .cancelled)
 
+        /// The code's name, e.g. `timeout`.
         public var description: String {
             switch value {
             case .connectionRefused: "connectionRefused"
@@ -57,6 +58,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `RedisError.<code>: <message>`, for logs.
     public var description: String { "RedisError.\(code): \(message)" }
 
     /// For `server` errors, the error prefix the server used (`WRONGTYPE`, `NOSCRIPT`, `ERR`, …).

@@ -3,9 +3,12 @@
 public struct RedisStreamEntry: Sendable, Hashable {
     /// One field of an entry.
     public struct Field: Sendable, Hashable {
+        /// Field name.
         public var name: String
+        /// Field value, binary-safe.
         public var value: [UInt8]
 
+        /// A field, e.g. for tests or for building expected entries.
         public init(name: String, value: [UInt8]) {
             self.name = name
             self.value = value
@@ -19,6 +22,7 @@ public struct RedisStreamEntry: Sendable, Hashable {
     /// Fields in insertion order; empty if the entry was deleted while pending.
     public var fields: [Field]
 
+    /// An entry, e.g. for tests or fakes of a stream reader.
     public init(stream: String, id: String, fields: [Field]) {
         self.stream = stream
         self.id = id
