@@ -101,6 +101,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
             head.waiter.deliver(single: reply)
             return
         }
+        if headReplies.isEmpty { headReplies.reserveCapacity(head.replyCount) }
         headReplies.append(reply)
         guard headReplies.count == head.replyCount else { return }
         let replies = headReplies

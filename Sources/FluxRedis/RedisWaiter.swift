@@ -69,6 +69,7 @@ final class RedisWaiter: Sendable {
                 state.finished = true
                 return (continuation, part)
             }
+            if state.replies.isEmpty { state.replies.reserveCapacity(expected) }
             state.replies.append(contentsOf: part)
             guard state.replies.count == expected else { return nil }
             state.finished = true
