@@ -58,6 +58,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         // Redis-backed stores, the key schema and Lua scripts, leases, HTTP problem mapping.

@@ -6,9 +6,11 @@ import NIOCore
 /// reply to the oldest pending request (Redis answers in order). Decoding and dispatch happen
 /// in the same `channelRead`, so no reply is boxed into `NIOAny` or passed down a pipeline.
 ///
-/// Invariants: `pending` holds written requests in wire order; a waiter is resumed exactly once
-/// (it is replaced by `.abandoned` or removed in the same step); once the channel is inactive,
-/// `pending` is empty and the outbox is closed, so no caller can hang.
+/// Invariants: `pending` holds written requests in wire order, and an entry leaves it only when
+/// all its replies have arrived (or the channel is gone), even if its caller was already failed
+/// by a timeout or cancellation — so late replies never shift anyone else's. A `RedisWaiter`
+/// resumes its caller exactly once. Once the channel is inactive, `pending` is empty and the
+/// outbox is closed, so no caller can hang.
 final class RedisChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -17,10 +19,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private let reader = HiredisReader()
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    private var pending = CircularBuffer<RedisPendingRequest>(initialCapacity: 16)
+    private var pending = RedisPendingQueue()
     /// Replies received so far for the head of `pending` (a batch collects them here).
     private var headReplies: [RedisReply] = []
-    private var headReceived = 0
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     /// Why the channel is going away, when we know better than "the peer closed".
@@ -74,7 +75,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// Writes everything the outbox holds with a single flush.
     func drainOutbox() {
         let requests = outbox.takeRequests()
-        guard let context, !requests.isEmpty else { return }
+        guard let context else {
+            for request in requests { request.waiter.fail(closeReason ?? .connectionLost("the connection is gone")) }
+            return
+        }
         let now = NIODeadline.now()
         var earliest: NIODeadline?
         for request in requests {
@@ -88,30 +92,26 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private func dispatch(_ reply: RedisReply) throws(RedisError) {
-        guard let head = pending.first else {
+        guard !pending.isEmpty else {
             throw RedisError(code: .protocolError, message: "reply with no command pending: \(reply)")
         }
-        headReceived += 1
-        switch head.waiter {
-        case .single(let continuation):
+        let head = pending[pending.headIndex]
+        if head.replyCount == 1, head.waiter.expected == 1 {
             popHead()
-            continuation.resume(returning: .success(reply))
-        case .batch(let continuation):
-            headReplies.append(reply)
-            guard headReceived == head.replyCount else { return }
-            let replies = headReplies
-            headReplies = []
-            popHead()
-            continuation.resume(returning: .success(replies))
-        case .abandoned:
-            if headReceived == head.replyCount { popHead() }
+            head.waiter.deliver(single: reply)
+            return
         }
+        if headReplies.isEmpty { headReplies.reserveCapacity(head.replyCount) }
+        headReplies.append(reply)
+        guard headReplies.count == head.replyCount else { return }
+        let replies = headReplies
+        headReplies = []
+        popHead()
+        head.waiter.deliver(replies)
     }
 
     private func popHead() {
         pending.removeFirst()
-        headReceived = 0
-        if !headReplies.isEmpty { headReplies = [] }
     }
 
     private func failEverything(_ error: RedisError) {
@@ -119,10 +119,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
         timer?.cancel()
         timer = nil
         timerDeadline = nil
-        let requests = pending
-        pending.removeAll()
+        let requests = pending.removeAll()
         headReplies = []
-        headReceived = 0
         for request in requests { request.waiter.fail(error) }
     }
 }
@@ -145,10 +143,10 @@ extension RedisChannelHandler {
         timerDeadline = nil
         let now = NIODeadline.now()
         var next: NIODeadline?
-        for index in pending.indices where pending[index].waiter.isWaiting {
+        for index in pending.indices {
             let request = pending[index]
+            guard !request.waiter.isFinished else { continue }
             if request.deadline <= now {
-                pending[index].waiter = .abandoned
                 request.waiter.fail(Self.timeoutError(request))
             } else {
                 next = min(next ?? request.deadline, request.deadline)
@@ -158,7 +156,7 @@ extension RedisChannelHandler {
     }
 
     private static func timeoutError(_ request: RedisPendingRequest) -> RedisError {
-        let what = request.replyCount == 1 ? "the command" : "a pipeline of \(request.replyCount) commands"
+        let what = request.waiter.expected == 1 ? "the command" : "a pipeline of \(request.waiter.expected) commands"
         return RedisError(code: .timeout, message: "no reply to \(what) before its deadline")
     }
 }

@@ -37,10 +37,12 @@ public final class RedisClient: RedisCommandSender, Sendable {
         ))
     }
 
+    /// Sends on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.send`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
         try await connection().send(command)
     }
 
+    /// Sends the batch on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.pipeline`.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         try await connection().pipeline(commands)
     }

@@ -17,6 +17,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     private let outbox: RedisOutbox
     private let handler: NIOLoopBound<RedisChannelHandler>
     private let logger: Logger
+    private let executor: RedisEventLoopExecutor
 
     private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, outbox: RedisOutbox,
                  configuration: RedisConfiguration, logger: Logger) {
@@ -25,6 +26,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         self.outbox = outbox
         self.configuration = configuration
         self.logger = logger
+        executor = RedisEventLoopExecutor(eventLoop: channel.eventLoop)
     }
 
     /// Connects, authenticates (`AUTH [user] password` when a password is configured) and
@@ -53,31 +55,52 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         return connection
     }
 
+    /// Sends on this connection, pipelined behind whatever is in flight; see `RedisCommandSender.send`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
         var bytes = channel.allocator.buffer(capacity: command.bytes.count + 8 * command.argumentCount + 16)
         HiredisFormatter.write(command, into: &bytes)
-        let timeout = TimeAmount(configuration.commandTimeout + (command.blockingDuration ?? .zero))
-        let result = await withCheckedContinuation { continuation in
-            outbox.submit(RedisRequest(bytes: bytes, replyCount: 1, waiter: .single(continuation), timeout: timeout))
+        let request = RedisRequest(bytes: bytes, replyCount: 1, waiter: RedisWaiter(expected: 1),
+                                   timeout: TimeAmount(configuration.commandTimeout + (command.blockingDuration ?? .zero)))
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if request.waiter.attach(.single(continuation)) { outbox.submit(request) }
+            }
+        } onCancel: {
+            request.waiter.fail(.cancelled())
         }
         let reply = try result.get()
         if case .error(let text) = reply { throw .server(text) }
         return reply
     }
 
+    /// Sends the batch on this connection, pipelined behind whatever is in flight; see `RedisCommandSender.pipeline`.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        var bytes = channel.allocator.buffer(capacity: commands.count * 48)
-        var blocking = Duration.zero
-        for command in commands {
-            HiredisFormatter.write(command, into: &bytes)
-            blocking += command.blockingDuration ?? .zero
-        }
-        let timeout = TimeAmount(configuration.commandTimeout + blocking)
-        let result = await withCheckedContinuation { continuation in
-            outbox.submit(RedisRequest(bytes: bytes, replyCount: commands.count, waiter: .batch(continuation), timeout: timeout))
+        let timeout = TimeAmount(configuration.commandTimeout + commands.reduce(.zero) { $0 + ($1.blockingDuration ?? .zero) })
+        let waiter = RedisWaiter(expected: commands.count)
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard waiter.attach(.batch(continuation)) else { return }
+                for start in stride(from: 0, to: commands.count, by: Self.batchPartSize) {
+                    let part = commands[start..<min(start + Self.batchPartSize, commands.count)]
+                    outbox.submit(RedisRequest(bytes: encode(part), replyCount: part.count, waiter: waiter, timeout: timeout))
+                }
+            }
+        } onCancel: {
+            waiter.fail(.cancelled())
         }
         return try result.get()
+    }
+
+    /// Large batches are written in parts of this many commands, so Redis starts on the first
+    /// part while the rest is still being formatted: formatting a batch takes about as long as
+    /// Redis takes to run it. Each part is its own FIFO entry; all share one `RedisWaiter`.
+    static let batchPartSize = 256
+
+    private func encode(_ commands: ArraySlice<RedisCommand>) -> ByteBuffer {
+        var bytes = channel.allocator.buffer(capacity: commands.count * 48)
+        for command in commands { HiredisFormatter.write(command, into: &bytes) }
+        return bytes
     }
 
     /// Closes the connection. Commands still pending fail with `closed`; so do later ones.
@@ -87,6 +110,12 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         try? await eventLoop.submit { handler.value.close(reason: .closed()) }.get()
         try? await channel.closeFuture.get()
     }
+
+    /// A task executor running on this connection's event loop. Latency-sensitive sequential
+    /// callers can run under `withTaskExecutorPreference(connection.taskExecutor) { … }` so each
+    /// awaited round trip stays on one thread (no hop to the loop and back); keep such code short
+    /// and non-blocking, it shares the thread with the connection's I/O.
+    public var taskExecutor: any TaskExecutor { executor }
 
     /// True once the connection was closed or lost; it never reopens (the pool replaces it).
     public var isClosed: Bool { outbox.isClosed }

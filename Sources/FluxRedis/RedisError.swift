@@ -6,7 +6,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Value: Sendable, Hashable {
             case connectionRefused, connectionLost, timeout, server, protocolError
-            case invalidURL, authenticationFailed, closed
+            case invalidURL, authenticationFailed, closed, cancelled
         }
 
         let value: Value
@@ -27,7 +27,11 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let authenticationFailed = Code(value: .authenticationFailed)
         /// The connection or client was closed by its owner.
         public static let closed = Code(value: .closed)
+        /// The calling task was cancelled while waiting. The command may still run on the server;
+        /// its reply is discarded and the connection stays usable.
+        public static let cancelled = Code(value: .cancelled)
 
+        /// The code's name, e.g. `timeout`.
         public var description: String {
             switch value {
             case .connectionRefused: "connectionRefused"
@@ -38,6 +42,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .invalidURL: "invalidURL"
             case .authenticationFailed: "authenticationFailed"
             case .closed: "closed"
+            case .cancelled: "cancelled"
             }
         }
     }
@@ -53,6 +58,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `RedisError.<code>: <message>`, for logs.
     public var description: String { "RedisError.\(code): \(message)" }
 
     /// For `server` errors, the error prefix the server used (`WRONGTYPE`, `NOSCRIPT`, `ERR`, …).
@@ -71,6 +77,9 @@ extension RedisError {
         RedisError(code: .closed, message: detail)
     }
     // The URL itself is not echoed: it may carry a password.
+    static func cancelled() -> RedisError {
+        RedisError(code: .cancelled, message: "the calling task was cancelled; the command may still run on the server")
+    }
     static func invalidURL(_ problem: String) -> RedisError {
         RedisError(code: .invalidURL, message: "invalid Redis URL: \(problem)")
     }

@@ -5,39 +5,16 @@ import NIOCore
 struct RedisRequest: Sendable {
     /// RESP bytes of every command in the request, written in one go.
     var bytes: ByteBuffer
-    /// How many replies complete the request: 1 for `send`, N for a batch.
+    /// How many replies this request's bytes produce: 1 for `send`, N for a batch (or part).
     var replyCount: Int
     var waiter: RedisWaiter
     /// How long after it is written the request may wait for its last reply.
     var timeout: TimeAmount
 }
 
-/// Who is waiting for a request's replies. `abandoned` keeps a timed-out request's place in the
-/// FIFO so its late replies are consumed and dropped without shifting anyone else's.
-enum RedisWaiter: Sendable {
-    case single(CheckedContinuation<Result<RedisReply, RedisError>, Never>)
-    case batch(CheckedContinuation<Result<[RedisReply], RedisError>, Never>)
-    case abandoned
-
-    /// Resumes the waiter with `error`. Callers make sure each waiter is resumed once by
-    /// replacing it with `.abandoned` (or removing it) in the same step.
-    func fail(_ error: RedisError) {
-        switch self {
-        case .single(let continuation): continuation.resume(returning: .failure(error))
-        case .batch(let continuation): continuation.resume(returning: .failure(error))
-        case .abandoned: break
-        }
-    }
-
-    var isWaiting: Bool {
-        if case .abandoned = self { return false }
-        return true
-    }
-}
-
 /// A request that has been written and awaits replies, in the handler's FIFO.
 struct RedisPendingRequest {
-    var waiter: RedisWaiter
+    let waiter: RedisWaiter
     let replyCount: Int
     let deadline: NIODeadline
 }

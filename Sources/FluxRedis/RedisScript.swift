@@ -17,6 +17,7 @@ public final class RedisScript: Sendable, CustomStringConvertible {
     /// The SHA1 the server reported for this script, once loaded.
     public var sha: String? { cachedSHA.withLock { $0 } }
 
+    /// Shows the SHA (never the source, which can be long).
     public var description: String { "RedisScript(\(sha ?? "not loaded"))" }
 
     /// Loads the script with `SCRIPT LOAD` on `sender` and caches the SHA it returns.

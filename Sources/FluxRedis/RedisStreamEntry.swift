@@ -3,9 +3,12 @@
 public struct RedisStreamEntry: Sendable, Hashable {
     /// One field of an entry.
     public struct Field: Sendable, Hashable {
+        /// Field name.
         public var name: String
+        /// Field value, binary-safe.
         public var value: [UInt8]
 
+        /// A field, e.g. for tests or for building expected entries.
         public init(name: String, value: [UInt8]) {
             self.name = name
             self.value = value
@@ -19,6 +22,7 @@ public struct RedisStreamEntry: Sendable, Hashable {
     /// Fields in insertion order; empty if the entry was deleted while pending.
     public var fields: [Field]
 
+    /// An entry, e.g. for tests or fakes of a stream reader.
     public init(stream: String, id: String, fields: [Field]) {
         self.stream = stream
         self.id = id
@@ -34,26 +38,4 @@ public struct RedisStreamEntry: Sendable, Hashable {
     public func string(_ name: String) -> String? {
         self[name].map { String(decoding: $0, as: UTF8.self) }
     }
-}
-
-/// The result of `XAUTOCLAIM`: where to continue scanning, what was claimed, and IDs that were
-/// pending but no longer exist in the stream (removed from the PEL by Redis).
-public struct RedisAutoclaimResult: Sendable, Hashable {
-    /// Cursor for the next `XAUTOCLAIM` (`0-0` when the scan is complete).
-    public var next: String
-    /// Entries now owned by the claiming consumer.
-    public var entries: [RedisStreamEntry]
-    /// Pending IDs whose entries had been deleted.
-    public var deletedIDs: [String]
-}
-
-/// The summary form of `XPENDING key group`.
-public struct RedisPendingSummary: Sendable, Hashable {
-    /// Number of entries delivered but not acknowledged.
-    public var count: Int64
-    /// Smallest and largest pending IDs; nil when nothing is pending.
-    public var smallestID: String?
-    public var largestID: String?
-    /// Pending count per consumer.
-    public var consumers: [String: Int64]
 }

@@ -9,6 +9,7 @@ public enum TestRedis {
 
     /// Why a test could not get a Redis URL. Thrown (so the test fails) rather than skipped.
     public struct MissingURL: Error, CustomStringConvertible {
+        /// Says what is missing and how to run the tests properly.
         public let description = "\(TestRedis.environmentVariable) is not set: run the tests through "
             + "cluster/test, which starts a throwaway redis-server"
     }

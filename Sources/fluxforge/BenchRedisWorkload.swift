@@ -1,4 +1,5 @@
 import FluxRedis
+import Glibc
 
 /// The timed loops of `fluxforge bench redis`, each on one connection.
 enum BenchRedisWorkload {
@@ -7,6 +8,11 @@ enum BenchRedisWorkload {
         var elapsed: Duration
         /// Per-operation latencies in microseconds (sequential runs only).
         var latencies: [Double] = []
+        /// CPU time this process (all threads) used during the run: a load-independent measure
+        /// of the client's own cost.
+        var cpuSeconds = 0.0
+
+        var cpuMicrosecondsPerOperation: Double { cpuSeconds * 1e6 / Double(max(operations, 1)) }
 
         var perSecond: Double { Double(operations) / elapsed.seconds }
 
@@ -24,13 +30,15 @@ enum BenchRedisWorkload {
         var latencies: [Double] = []
         latencies.reserveCapacity(count)
         let start = clock.now
+        let cpuStart = processCPUSeconds()
         for _ in 0..<count {
             let sent = clock.now
             let reply = try await connection.send(ping)
             latencies.append((clock.now - sent).seconds * 1e6)
             precondition(reply == .simpleString("PONG"), "unexpected PING reply \(reply)")
         }
-        return Result(operations: count, elapsed: clock.now - start, latencies: latencies)
+        return Result(operations: count, elapsed: clock.now - start, latencies: latencies,
+                      cpuSeconds: processCPUSeconds() - cpuStart)
     }
 
     /// `count` `XADD key * f v`, sent as `pipeline` calls of `batch` commands, one batch in
@@ -39,6 +47,7 @@ enum BenchRedisWorkload {
     static func pipelinedXadds(_ connection: RedisConnection, key: String, count: Int, batch: Int) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
+        let cpuStart = processCPUSeconds()
         var sent = 0
         while sent < count {
             let size = min(batch, count - sent)
@@ -47,8 +56,16 @@ enum BenchRedisWorkload {
             precondition(replies.count == size && replies.allSatisfy { $0.bytes != nil }, "XADD failed: \(replies.first!)")
             sent += size
         }
-        return Result(operations: count, elapsed: clock.now - start)
+        return Result(operations: count, elapsed: clock.now - start, cpuSeconds: processCPUSeconds() - cpuStart)
     }
+}
+
+/// User plus system CPU time of this process (all threads, not children).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 extension Duration {

@@ -81,6 +81,27 @@ struct RedisConnectionTests {
         }
     }
 
+    @Test func largePipelinesInterleaveWithConcurrentCommands() async throws {
+        try await withConnection { redis throws in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        let commands = (0..<1000).map { RedisCommand("ECHO", "p\(task)-\($0)") }
+                        let replies = try await redis.pipeline(commands)
+                        #expect(replies == (0..<1000).map { .bulk(Array("p\(task)-\($0)".utf8)) })
+                    }
+                    group.addTask {
+                        for index in 0..<100 {
+                            let reply = try await redis.send(RedisCommand("ECHO", "s\(task)-\(index)"))
+                            #expect(reply.string == "s\(task)-\(index)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test func closeFailsLaterCommandsWithClosed() async throws {
         let redis = try await RedisConnection.connect(configuration: TestRedis.configuration())
         await redis.close()

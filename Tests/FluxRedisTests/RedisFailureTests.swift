@@ -13,8 +13,10 @@ struct RedisFailureTests {
             _ = try await redis.send(RedisCommand("CLIENT", "PAUSE", 1000, "ALL"))
             let clock = ContinuousClock()
             let start = clock.now
+            async let batchError = redisError { _ = try await redis.pipeline((0..<500).map { RedisCommand("ECHO", $0) }) }
             let error = await redisError { _ = try await redis.send(RedisCommand("ECHO", "late")) }
             #expect(error?.code == .timeout)
+            #expect(await batchError?.code == .timeout)
             #expect(clock.now - start < .milliseconds(900))
             // Sent while the late "late" reply is still owed: it must not be handed to us.
             var patient = RedisCommand("ECHO", "next")
@@ -64,6 +66,23 @@ struct RedisFailureTests {
         let after = await redisError { _ = try await redis.send(RedisCommand("PING")) }
         #expect(after?.code == .connectionLost)
         await redis.close()
+    }
+
+    @Test func cancellingABlockedCallerFailsItAtOnceAndKeepsOrder() async throws {
+        let list = TestRedis.uniquePrefix()
+        try await withConnection { blocked throws in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let task = Task { await redisError { _ = try await blocked.send(RedisCommand("BLPOP", list, 20)) } }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            let error = await task.value
+            #expect(error?.code == .cancelled)
+            #expect(clock.now - start < .seconds(3))
+            // The server still owes the BLPOP reply; release it, and the next reply must be ours.
+            try await withConnection { other throws in _ = try await other.send(RedisCommand("RPUSH", list, "x")) }
+            #expect(try await blocked.send(RedisCommand("ECHO", "after")) == .bulk("after".bytes))
+        }
     }
 
     @Test func unreachableServerIsConnectionRefused() async throws {
