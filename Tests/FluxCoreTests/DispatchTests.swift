@@ -33,6 +33,16 @@ import Testing
         #expect(scheduler.nodeSnapshot(tenant: tenant("acme"), node: node("n1"), now: at(0))?.isQuarantined == true)
     }
 
+    @Test func constrainedTasksOfATenantWithoutNodesWaitAndMeetTheirDeadline() {
+        var scheduler = makeScheduler(nodes: [])
+        let selector = PlacementTarget.selector(LabelSelector(["zone": "nowhere"]))
+        let admitted = scheduler.handle(.taskSubmitted(spec("s", target: selector, deadline: at(1))), now: at(0))
+        #expect(admitted.moves == ["s:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("t", target: .node(node("ghost")))), now: at(0)).moves == ["t:ADMITTED"])
+        #expect(scheduler.handle(.tick, now: at(0.5)).dispatches.isEmpty)
+        #expect(scheduler.handle(.tick, now: at(1.5)).moves == ["s:DEADLINE_EXCEEDED"])
+    }
+
     @Test func selectorsAndTargetsRestrictPlacement() {
         var scheduler = makeScheduler(nodes: [
             descriptor("cpu1", labels: ["class": "cpu"], capacity: 2), descriptor("gpu1", labels: ["class": "gpu"], capacity: 2),
