@@ -149,6 +149,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FluxShardTests",
+            dependencies: [
+                "FluxShard", "FluxRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["FluxAPI", "FluxRedis", "FluxRuntime", "FluxTesting"],
             swiftSettings: strictSettings

@@ -20,7 +20,7 @@ public struct ShardApp: Sendable {
     public func run() async throws {
         let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
-        let services = makeServices(redis: redis)
+        let services = Self.services(configuration: configuration, redis: redis, logger: logger)
         let api = Application(
             router: ShardRouter.api(services),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard"),
@@ -42,7 +42,8 @@ public struct ShardApp: Sendable {
         await redis.close()
     }
 
-    private func makeServices(redis: RedisClient) -> ShardServices {
+    /// Wires the shard's parts; nothing here does I/O until the loops and servers start.
+    static func services(configuration: ShardConfiguration, redis: RedisClient, logger: Logger) -> ShardServices {
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let leases = SlotLeases(shardID: configuration.shardID, ttlMs: configuration.leaseTTL.milliseconds, redis: redis)
         let sessions = AgentSessions()
