@@ -7,18 +7,25 @@ extension DriverLoop {
     mutating func agentMessage(_ message: AgentMessage, from key: NodeKey, nowMs: Int64) {
         guard let (tenant, node) = Self.ids(key) else { return }
         let now = Timestamp(milliseconds: nowMs)
-        if let attempt = Self.attempt(of: message) { turnWork.attempts[attempt.taskId] = (key.node, attempt.attempt) }
+        if let attempt = Self.attempt(of: message) {
+            if case .finished = message { turnWork.acks.append((attempt, key)) }
+            if case .rejected = message { turnWork.acks.append((attempt, key)) }
+            guard let id = try? TaskID(attempt.taskId), holdsAttempt(key, taskID: id, attempt: attempt.attempt, now: now) else {
+                logger.warning("agent frame for an attempt the node does not hold; ignored", metadata: [
+                    "node": "\(key)", "task": "\(attempt.taskId)", "attempt": "\(attempt.attempt)", "type": "\(message.type)"])
+                return
+            }
+            turnWork.attempts[attempt.taskId] = (key.node, attempt.attempt)
+        }
         switch message {
         case .started(let attempt):
             guard let id = try? TaskID(attempt.taskId) else { return }
             apply(scheduler.handle(.taskStarted(id, attempt: attempt.attempt), now: now), nowMs: nowMs)
         case .finished(let finished):
-            turnWork.acks.append((.init(taskId: finished.taskId, attempt: finished.attempt), key))
             guard let id = try? TaskID(finished.taskId) else { return }
             turnWork.results[finished.taskId] = Self.resultFields(finished)
             apply(scheduler.handle(.taskFinished(id, attempt: finished.attempt, outcome: Self.outcome(finished)), now: now), nowMs: nowMs)
         case .rejected(let rejected):
-            turnWork.acks.append((.init(taskId: rejected.taskId, attempt: rejected.attempt), key))
             guard let id = try? TaskID(rejected.taskId) else { return }
             turnWork.results[rejected.taskId] = [("output_tail", "agent rejected: " + String(rejected.reason.prefix(200)))]
             apply(scheduler.handle(.taskFinished(id, attempt: rejected.attempt, outcome: .agentRejected), now: now), nowMs: nowMs)

@@ -25,6 +25,10 @@ extension DriverLoop {
         if request.node == nil, let attempt = turnWork.attempts[id] {
             request.node = attempt.node
             request.attempt = attempt.attempt
+        } else if request.node == nil, t.from.isInFlight, let explanation = scheduler.explain(task: t.task, now: Timestamp(milliseconds: nowMs)) {
+            // Decided by the clock (timeout, deadline): name the attempt it ended.
+            request.node = explanation.node?.rawValue
+            request.attempt = explanation.attempt
         }
         if t.from == .queued, let ingest = ingestEntries.removeValue(forKey: id) {
             request.ingestEntry = ingest.entry

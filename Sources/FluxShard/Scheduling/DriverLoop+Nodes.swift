@@ -2,13 +2,34 @@ import FluxAPI
 import FluxCore
 
 extension DriverLoop {
-    /// The tenant's connected nodes for `GET …/nodes`.
+    /// The tenant's nodes for `GET …/nodes`: placement facts and every health component, as
+    /// the core sees them now (connected nodes, and known ones that left with work in flight).
     func nodeViews(tenant: String, now: Timestamp) -> [NodeView] {
-        hellos.values.filter { $0.tenant == tenant }.sorted { $0.node < $1.node }.map { hello in
-            NodeView(
-                node: hello.node, zone: hello.zone, rack: hello.rack, labels: hello.labels, capacity: hello.capacity,
-                running: 0, connected: true, agentReport: 1, observedFailureRate: 0, externalProbe: 1, score: 1,
-                quarantined: false, selfReportIgnored: false)
+        guard let id = try? TenantID(tenant) else { return [] }
+        let configuration = scheduler.configuration.health
+        return scheduler.nodeSnapshots(tenant: id, now: now).map { snapshot in
+            let hello = hellos[NodeKey(tenant: tenant, node: snapshot.node.rawValue)]
+            return NodeView(
+                node: snapshot.node.rawValue, zone: hello?.zone ?? Self.name(snapshot.zone), rack: hello?.rack ?? Self.name(snapshot.rack),
+                labels: hello?.labels ?? [:], capacity: snapshot.capacity, running: snapshot.inFlight,
+                connected: snapshot.isConnected, agentReport: snapshot.health.agentReport,
+                observedFailureRate: snapshot.health.failureRate, externalProbe: snapshot.health.probe,
+                score: snapshot.health.value, quarantined: snapshot.isQuarantined,
+                selfReportIgnored: snapshot.consecutiveFailures >= configuration.consecutiveFailuresToDistrustReport)
         }
+    }
+
+    static func name(_ domain: FailureDomain) -> String {
+        switch domain {
+        case .zone(let zone): zone
+        case .rack(_, let rack): rack
+        }
+    }
+
+    /// True when `key` holds the attempt the frame names. Agents are not trusted: a result for
+    /// another node's attempt (a confused or lying agent) must not finish someone else's task.
+    func holdsAttempt(_ key: NodeKey, taskID: TaskID, attempt: Int, now: Timestamp) -> Bool {
+        guard let explanation = scheduler.explain(task: taskID, now: now) else { return true }
+        return explanation.node?.rawValue == key.node && explanation.attempt == attempt
     }
 }
