@@ -1,6 +1,7 @@
 /// The body of `PUT /v1/admin/tenants/{tenant}`: a tenant's limits.
 public struct TenantSettings: Codable, Sendable, Hashable {
-    /// Most tasks the tenant may have waiting (QUEUED/ADMITTED/RETRY_WAIT) at once.
+    /// Most tasks the tenant may have outstanding at once: waiting, backing off, deferred or in
+    /// flight (the scheduler's hard quota; a retry does not change the total).
     public var maxQueued: Int
     /// Most tasks the tenant may have dispatched or running at once.
     public var maxInFlight: Int

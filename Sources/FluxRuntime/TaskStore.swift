@@ -86,13 +86,8 @@ public struct TaskStore: Sendable {
     }
 
     static func timelineEntry(_ reply: RedisReply) -> TimelineEntry? {
-        guard let pair = reply.array, pair.count == 2, let id = pair[0].string, let flat = pair[1].array else { return nil }
-        var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < flat.count {
-            if let key = flat[index].string { fields[key] = flat[index + 1].string ?? "" }
-            index += 2
-        }
+        guard let pair = reply.array, pair.count == 2, let id = pair[0].string else { return nil }
+        let fields = stringHash(pair[1])
         return TimelineEntry(
             id: id, atMs: TaskRecord.int64(fields["at"]), from: fields["from"] ?? "", to: fields["to"] ?? "",
             reason: fields["reason"] ?? "", shard: fields["shard"] ?? "", epoch: TaskRecord.int64(fields["epoch"]),
@@ -103,14 +98,6 @@ public struct TaskStore: Sendable {
 extension RedisCommandSender {
     /// HGETALL with values decoded as UTF-8 strings (task records hold only text).
     func hgetallStrings(_ key: String) async throws -> [String: String] {
-        let reply = try await send(RedisCommand("HGETALL", key))
-        var result: [String: String] = [:]
-        let flat = reply.array ?? []
-        var index = 0
-        while index + 1 < flat.count {
-            if let field = flat[index].string { result[field] = flat[index + 1].string ?? "" }
-            index += 2
-        }
-        return result
+        TaskStore.stringHash(try await send(RedisCommand("HGETALL", key)))
     }
 }
