@@ -78,5 +78,5 @@ wait_http() {
 
 # json_field NAME: reads JSON on stdin and prints the string value of the first "NAME" key.
 json_field() {
-    sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -1
+    sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -1 || true
 }
