@@ -159,7 +159,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["FluxAPI", "FluxRedis", "FluxRuntime", "FluxTesting"],
+            dependencies: [
+                "FluxAPI", "FluxRedis", "FluxRuntime", "FluxTesting",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

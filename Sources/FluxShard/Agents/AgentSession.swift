@@ -1,4 +1,5 @@
 import FluxAPI
+import FluxRuntime
 import Foundation
 import HummingbirdWebSocket
 import Logging
@@ -51,6 +52,13 @@ struct AgentSession {
         }
         guard try await services.auth.agent(hello.tenant, token: hello.token) != nil else {
             try await reject(APIProblem(code: "unauthorized", message: "agent token is not valid for tenant \(hello.tenant)"))
+            return nil
+        }
+        // Until the tenant's slot is loaded from Redis, results could not be matched to their
+        // tasks and would be lost: the agent backs off and says hello again.
+        let slot = Slotting.slot(forTenant: hello.tenant, slotCount: services.configuration.slotCount)
+        guard services.driver.isActive(slot: slot) else {
+            try await reject(APIProblem(code: "slot_not_ready", message: "this shard is not serving tenant \(hello.tenant) yet; retry"))
             return nil
         }
         return hello

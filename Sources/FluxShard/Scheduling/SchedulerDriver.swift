@@ -59,6 +59,7 @@ final class SchedulerDriver: Sendable {
     /// Slots whose state the core holds; the ingest consumer reads only these, so no
     /// submission is admitted before its slot's tenants and tasks are loaded.
     var activeSlots: [Int] { published.withLock { $0.activeSlots.sorted() } }
+    func isActive(slot: Int) -> Bool { published.withLock { $0.activeSlots.contains(slot) } }
     func activate(_ slots: some Sequence<Int>) { published.withLock { $0.activeSlots.formUnion(slots) } }
     func deactivate(_ slots: some Sequence<Int>) { published.withLock { $0.activeSlots.subtract(slots) } }
 
