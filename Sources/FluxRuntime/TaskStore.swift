@@ -11,6 +11,8 @@ public struct TaskStore: Sendable {
     public var idempotencyTTLMs: Int64 = 24 * 3_600_000
     /// How long a timeline stream lives after its last entry.
     public var timelineTTLMs: Int64 = 24 * 3_600_000
+    /// How long finished task records (and so their index entries) are kept.
+    public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
 
     static let submit = RedisScript(SubmitScript.source)
 
@@ -52,7 +54,7 @@ public struct TaskStore: Sendable {
         let fields = TaskRecord.fields(id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey)
         var arguments = [
             String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
-            String(idempotencyTTLMs), id, tenant, String(timelineTTLMs),
+            String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs),
         ]
         for (field, value) in fields { arguments += [field, value] }
         return ScriptCall(

@@ -5,7 +5,9 @@
 ///
 /// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks
 /// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
-///       7 timeline ttl ms, 8… task hash field/value pairs
+///       7 timeline ttl ms, 8 index retention ms, 9… task hash field/value pairs
+/// The tenant index forgets entries older than the task records' retention (at most 100 per
+/// call), so it does not outgrow the records it points to.
 /// Returns {"created", id} | {"replay", id} | {"conflict", id}
 enum SubmitScript {
     static let source = """
@@ -25,11 +27,13 @@ enum SubmitScript {
         return {'conflict', id}
       end
     end
-    redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+    redis.call('HSET', KEYS[3], unpack(ARGV, 9))
     redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')
     redis.call('PEXPIRE', KEYS[5], ARGV[7])
+    local stale = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[8]), 'LIMIT', 0, 100)
+    if #stale > 0 then redis.call('ZREM', KEYS[6], unpack(stale)) end
     redis.call('ZADD', KEYS[6], now, ARGV[5])
     if idem ~= '' then
       redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), idem)
