@@ -12,6 +12,7 @@ enum ShardRouter {
         router.get("readyz") { _, _ in try readiness(services) }
         TaskRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
+        DebugRoutes(services: services).register(on: router)
         return router
     }
 
