@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 import Synchronization
 
 /// The shard's metrics, through swift-metrics with whatever factory the process hands in (the
@@ -8,7 +8,7 @@ import Synchronization
 /// Counters and histograms are updated where things happen (the driver's flush, after Redis
 /// holds the outcome). Gauges describing state (queues, domains, mode, sessions) are refreshed
 /// by the driver when `/metrics` is scraped, so an idle shard does no metrics work.
-public final class ShardMetrics: Sendable {
+final class ShardMetrics: Sendable {
     private let factory: any MetricsFactory
     let mode: Gauge
     let agentsConnected: Gauge
@@ -22,7 +22,7 @@ public final class ShardMetrics: Sendable {
     private let gaugeKeys = Mutex<(tenants: Set<String>, domains: Set<String>)>(([], []))
 
     /// Histogram buckets the Prometheus factory should use (label → upper bounds).
-    public static let durationBuckets: [String: [Duration]] = [
+    static let durationBuckets: [String: [Duration]] = [
         "flux_dispatch_latency_seconds": [
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
@@ -35,7 +35,7 @@ public final class ShardMetrics: Sendable {
         ],
     ]
 
-    public init(factory: any MetricsFactory) {
+    init(factory: any MetricsFactory) {
         self.factory = factory
         mode = Gauge(label: "flux_scheduler_mode", factory: factory)
         agentsConnected = Gauge(label: "flux_agents_connected", factory: factory)
