@@ -80,6 +80,22 @@ public struct TaskStore: Sendable {
         return view
     }
 
+    /// The raw task hash (every field as stored), or nil when it does not exist or belongs to
+    /// another tenant. For `explain`, which reads fields the API view does not carry.
+    public func record(tenant: String, id: String) async throws -> [String: String]? {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let hash = try await redis.hgetallStrings(keys.task(id))
+        guard hash["tenant"] == tenant else { return nil }
+        return hash
+    }
+
+    /// The newest timeline entry of a task, if any.
+    public func lastTimelineEntry(tenant: String, id: String) async throws -> TimelineEntry? {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let reply = try await redis.send(RedisCommand("XREVRANGE", keys.timeline(id), "+", "-", "COUNT", "1"))
+        return (reply.array ?? []).compactMap(Self.timelineEntry).first
+    }
+
     /// The timeline of a task in order, oldest first.
     public func timeline(tenant: String, id: String) async throws -> [TimelineEntry] {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))

@@ -51,8 +51,9 @@ public struct TransitionRequest: Sendable {
 
 /// What Redis said about one transition.
 public enum TransitionOutcome: Sendable, Equatable {
-    /// Applied. `command`/`env` are the task's stored JSON, for building a dispatch.
-    case applied(previous: String, command: String, env: String)
+    /// Applied. `command`/`env` are the task's stored JSON, for building a dispatch;
+    /// `createdMs` its submission time (for the submit→dispatch latency).
+    case applied(previous: String, command: String, env: String, createdMs: Int64?)
     /// The task was in another state; nothing changed.
     case conflict(actual: String)
     /// The task record no longer exists.
@@ -125,7 +126,8 @@ public struct TransitionWriter: Sendable {
         }
         let parts = reply.array?.map { $0.string ?? "" } ?? []
         switch parts.first {
-        case "ok" where parts.count == 4: return .applied(previous: parts[1], command: parts[2], env: parts[3])
+        case "ok" where parts.count >= 4:
+            return .applied(previous: parts[1], command: parts[2], env: parts[3], createdMs: parts.count > 4 ? Int64(parts[4]) : nil)
         case "conflict" where parts.count >= 2: return .conflict(actual: parts[1])
         case "missing": return .missing
         default: return .failed("unexpected transition reply \(reply)")

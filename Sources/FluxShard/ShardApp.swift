@@ -3,6 +3,7 @@ import FluxRedis
 import FluxRuntime
 import Hummingbird
 import HummingbirdWebSocket
+import Prometheus
 import ServiceLifecycle
 
 /// A shard process: the tenant API, the agent gateway and the scheduling loops, run as one
@@ -13,6 +14,9 @@ public struct ShardApp: Sendable {
 
     public init(configuration: ShardConfiguration, logger: Logger) {
         self.configuration = configuration
+        var logger = logger
+        // Every line of this process names its shard (docs/runbook.md, structured logs).
+        if logger[metadataKey: "shard"] == nil { logger[metadataKey: "shard"] = "\(configuration.shardID)" }
         self.logger = logger
     }
 
@@ -47,10 +51,16 @@ public struct ShardApp: Sendable {
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let leases = SlotLeases(shardID: configuration.shardID, ttlMs: configuration.leaseTTL.milliseconds, redis: redis)
         let sessions = AgentSessions()
-        let driver = SchedulerDriver(configuration: configuration, redis: redis, leases: leases, sessions: sessions, logger: logger)
+        // A registry of its own per shard: nothing global, so tests may run several shards.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = ShardMetrics.durationBuckets
+        let metrics = ShardMetrics(factory: factory)
+        let driver = SchedulerDriver(
+            configuration: configuration, redis: redis, leases: leases, sessions: sessions, metrics: metrics, logger: logger)
         return ShardServices(
             configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
-            leases: leases, sessions: sessions, driver: driver)
+            leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry)
     }
 }

@@ -1,3 +1,5 @@
+public import FluxCore
+
 /// Everything a shard process is told at start (flags of `fluxforge shard`, docs/runbook.md).
 public struct ShardConfiguration: Sendable {
     /// Stable name of this shard; it is the lease holder and the ingest consumer name, so a
@@ -20,6 +22,19 @@ public struct ShardConfiguration: Sendable {
     public var tickInterval: Duration = .milliseconds(20)
     /// Most ingest entries read per XREADGROUP.
     public var ingestBatch: Int = 512
+    /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of
+    /// it); the core's default is 100 ms (docs/scheduler-design.md §9).
+    public var degradeAboveRedisLatency: Duration = .milliseconds(100)
+    /// How often node health is written to Redis at most (quarantine changes go at once).
+    public var nodeHealthWriteInterval: Duration = .seconds(1)
+
+    /// The scheduling core's configuration: its defaults, with this shard's latency threshold.
+    public var scheduler: SchedulerConfiguration {
+        var configuration = SchedulerConfiguration()
+        configuration.degradeAboveRedisLatency = degradeAboveRedisLatency
+        configuration.recoverBelowRedisLatency = degradeAboveRedisLatency / 2
+        return configuration
+    }
 
     public init(shardID: String, redisURL: String, adminToken: String) {
         self.shardID = shardID

@@ -2,6 +2,7 @@ import FluxAPI
 import FluxRedis
 import FluxRuntime
 import Foundation
+import Prometheus
 
 /// The shard's parts, wired once at start and shared by the HTTP routes, the agent sessions
 /// and the background loops. Nothing here is global: tests build as many shards as they like.
@@ -14,6 +15,9 @@ struct ShardServices: Sendable {
     let leases: SlotLeases
     let sessions: AgentSessions
     let driver: SchedulerDriver
+    let metrics: ShardMetrics
+    /// The registry `GET /metrics` renders (this shard's own).
+    let metricsRegistry: PrometheusCollectorRegistry
 
     var shardID: String { configuration.shardID }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }

@@ -18,7 +18,10 @@ public final class ShardHarness: @unchecked Sendable {
     private let shardArguments: [String]
 
     /// Starts a shard against `redis` (an isolated test database by default) and waits until
-    /// it is ready. `extraArguments` go to `fluxforge shard`.
+    /// it is ready. `extraArguments` go to `fluxforge shard` (after the defaults, so they win).
+    ///
+    /// The default Redis-latency threshold for DEGRADED is raised to 2 s: the suite shares two
+    /// loaded cores, where a 100 ms p99 would flip unrelated tests into DEGRADED at random.
     public init(redis: RedisConfiguration? = nil, extraArguments: [String] = []) async throws {
         if let redis {
             self.redis = redis
@@ -32,7 +35,7 @@ public final class ShardHarness: @unchecked Sendable {
         shardArguments = [
             "shard", "--id", "shard-it", "--redis", TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
-            "--heartbeat-ms", "500", "--lease-ttl-ms", "3000",
+            "--heartbeat-ms", "500", "--lease-ttl-ms", "3000", "--redis-latency-degrade-ms", "2000",
         ] + extraArguments
         shard = try FluxProcess(name: "shard", arguments: shardArguments, directory: directory)
         try await waitUntilReady()

@@ -35,6 +35,9 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Agent ping interval in milliseconds.")
     var heartbeatMs: Int = 2_000
 
+    @Option(help: "Redis command latency p99 (ms) above which the scheduler goes DEGRADED; it recovers below half.")
+    var redisLatencyDegradeMs: Int = 100
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -42,6 +45,7 @@ struct ShardCommand: AsyncParsableCommand {
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (1_000...600_000).contains(leaseTTLMs) else { throw ValidationError("--lease-ttl-ms must be within 1000…600000") }
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
+        guard (1...60_000).contains(redisLatencyDegradeMs) else { throw ValidationError("--redis-latency-degrade-ms must be within 1…60000") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -57,6 +61,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.agentPort = agentPort
         configuration.leaseTTL = .milliseconds(leaseTTLMs)
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
+        configuration.degradeAboveRedisLatency = .milliseconds(redisLatencyDegradeMs)
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "shard"] = "\(shardID)"

@@ -100,7 +100,7 @@ struct ScriptTests {
             #expect(try await store.task(tenant: "acme", id: id)?.state == "QUEUED")
             #expect(try await old.renew() == [slot], "renewal must report the lost slot")
             let fresh = try await TransitionWriter(redis: redis, leases: new).apply([admit], nowMs: 11)
-            guard case .applied(let previous, _, _) = fresh.first else { Issue.record("not applied: \(fresh)"); return }
+            guard case .applied(let previous, _, _, _) = fresh.first else { Issue.record("not applied: \(fresh)"); return }
             #expect(previous == "QUEUED")
             let entries = try await store.timeline(tenant: "acme", id: id)
             #expect(entries.last?.shard == "shard-b")
@@ -126,7 +126,7 @@ struct ScriptTests {
             #expect(try await redis.send(RedisCommand("XPENDING", keys.ingest, IngestStream.group)).array?.first?.int == 0)
             #expect(try await writer.apply([admit], nowMs: 6) == [.conflict(actual: "ADMITTED")])
             let dispatch = TransitionRequest(slot: slot, taskID: id, expected: ["ADMITTED"], to: "DISPATCHED", reason: "dispatched", node: "n1", attempt: 1, queue: .inflight(deadlineMs: 99), fields: [("attempt", "1")])
-            guard case .applied(_, let command, _) = try await writer.apply([dispatch], nowMs: 7).first else { Issue.record("dispatch failed"); return }
+            guard case .applied(_, let command, _, _) = try await writer.apply([dispatch], nowMs: 7).first else { Issue.record("dispatch failed"); return }
             #expect(command == #"["true"]"#)
             #expect(try await redis.send(RedisCommand("ZSCORE", keys.ready, id)).isNull)
             #expect(try await redis.send(RedisCommand("ZSCORE", keys.inflight, id)).string == "99")

@@ -13,7 +13,7 @@
 ///       11 queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are),
 ///       12 queue score, 13 ingest entry id or "", 14 record ttl ms or "0", 15 timeline ttl ms,
 ///       16… extra task hash field/value pairs
-/// Returns {"ok", oldState, command, env} | {"conflict", state} | {"missing", ""}
+/// Returns {"ok", oldState, command, env, created_ms} | {"conflict", state} | {"missing", ""}
 enum TransitionScript {
     static let source = """
     if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -44,7 +44,7 @@ enum TransitionScript {
     redis.call('PEXPIRE', KEYS[3], ARGV[15])
     if ARGV[13] ~= '' then redis.call('XACK', KEYS[7], 'shards', ARGV[13]) end
     if ARGV[14] ~= '0' then redis.call('PEXPIRE', KEYS[2], ARGV[14]) end
-    local spec = redis.call('HMGET', KEYS[2], 'command', 'env')
-    return {'ok', state, spec[1] or '[]', spec[2] or '{}'}
+    local spec = redis.call('HMGET', KEYS[2], 'command', 'env', 'created_ms')
+    return {'ok', state, spec[1] or '[]', spec[2] or '{}', spec[3] or ''}
     """
 }

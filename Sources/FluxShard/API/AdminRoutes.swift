@@ -1,13 +1,30 @@
 import FluxAPI
+import FluxCore
 import FluxRuntime
 import Hummingbird
 
-/// Operator calls: tenant creation and settings (admin token required).
+/// Operator calls: tenant creation and settings, the scheduler's mode (admin token required).
 struct AdminRoutes: Sendable {
     let services: ShardServices
 
     func register(on router: Router<BasicRequestContext>) {
         router.put("v1/admin/tenants/{tenant}") { request, context in try await putTenant(request, context) }
+        router.put("v1/admin/scheduler/mode") { request, context in try await putMode(request, context) }
+    }
+
+    /// Forces a mode (`READ_ONLY` refuses submissions with 503 `read_only`) or, with null, clears
+    /// the override. Allowed in any mode: it is how an operator leaves READ_ONLY.
+    private func putMode(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try services.auth.admin(request)
+        let body = try await JSONBody.decode(SchedulerModeRequest.self, from: request, limit: 1_024)
+        do { try body.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let mode = body.mode.flatMap(SchedulerMode.init(rawValue:))
+        guard let view = await services.driver.setMode(mode) else {
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; the shard is READ_ONLY until it returns")
+        }
+        context.logger.notice("scheduler mode override", metadata: [
+            "override": "\(body.mode ?? "cleared")", "mode": "\(view.mode)", "shard": "\(services.shardID)"])
+        return try JSONBody.response(view)
     }
 
     private func putTenant(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

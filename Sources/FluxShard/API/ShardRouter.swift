@@ -12,6 +12,7 @@ enum ShardRouter {
         router.get("readyz") { _, _ in try readiness(services) }
         TaskRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
+        DebugRoutes(services: services).register(on: router)
         return router
     }
 
@@ -25,9 +26,10 @@ enum ShardRouter {
         return router
     }
 
-    /// Ready means: it holds leases and can write (not READ_ONLY).
+    /// Ready means: it holds leases, has loaded those slots from Redis (so submissions are
+    /// admitted without waiting for a rebuild), and can write (not READ_ONLY).
     private static func readiness(_ services: ShardServices) throws -> Response {
-        let slots = services.leases.slots.count
+        let slots = services.driver.activeSlots.count
         let ready = slots > 0 && !services.driver.isReadOnly
         let body = ["status": ready ? "ready" : "not_ready", "slots": String(slots), "mode": services.driver.modeName]
         return try JSONBody.response(body, status: ready ? .ok : .serviceUnavailable)

@@ -15,6 +15,7 @@ struct TaskRoutes: Sendable {
         tasks.get("tasks") { request, context in try await list(request, context) }
         tasks.get("tasks/{id}") { request, context in try await get(request, context) }
         tasks.get("tasks/{id}/timeline") { request, context in try await timeline(request, context) }
+        tasks.get("tasks/{id}/explain") { request, context in try await explain(request, context) }
         tasks.post("tasks/{id}/cancel") { request, context in try await change(.cancel, request, context) }
         tasks.post("tasks/{id}/resume") { request, context in try await change(.resume, request, context) }
         tasks.get("nodes") { request, context in try await nodes(request, context) }
@@ -103,7 +104,7 @@ struct TaskRoutes: Sendable {
         return try JSONBody.response(NodeList(nodes: await services.driver.nodes(tenant: tenant)))
     }
 
-    private func authorize(_ request: Request, _ context: BasicRequestContext) async throws -> String {
+    func authorize(_ request: Request, _ context: BasicRequestContext) async throws -> String {
         let tenant = try context.parameters.require("tenant")
         _ = try await services.redisCall { try await services.auth.tenant(tenant, request: request) }
         return tenant

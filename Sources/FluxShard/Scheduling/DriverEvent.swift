@@ -1,4 +1,5 @@
 import FluxAPI
+import FluxCore
 
 /// Something the scheduler driver must handle, queued from any task (routes, sessions, loops)
 /// and processed in order by the driver's single loop.
@@ -14,6 +15,22 @@ enum DriverEvent: Sendable {
     case slotsAcquired([Int])
     case slotsLost([Int])
     case nodesQuery(tenant: String, done: CheckedContinuation<[NodeView], Never>)
+    /// `GET …/explain`: nil when the core does not hold the task.
+    case explainQuery(ExplainQuery, done: CheckedContinuation<TaskExplanationView?, Never>)
+    /// `GET /scheduler/debug/snapshot`: nil when the loop cannot answer (Redis down).
+    case snapshotQuery(done: CheckedContinuation<SchedulerSnapshotView?, Never>)
+    /// `PUT /v1/admin/scheduler/mode`: nil when the loop cannot answer (Redis down).
+    case modeOverride(SchedulerMode?, done: CheckedContinuation<SchedulerModeView?, Never>)
+    /// `/metrics` is being scraped: refresh the state gauges first.
+    case metricsRefresh(done: CheckedContinuation<Void, Never>)
+}
+
+/// What `explain` needs besides the core's view: the task's placement target from its record.
+struct ExplainQuery: Sendable {
+    var tenant: String
+    var taskID: String
+    var node: String?
+    var selector: [String: String]
 }
 
 /// A tenant's request to change one of its tasks.

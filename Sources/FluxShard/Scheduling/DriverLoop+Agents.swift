@@ -7,12 +7,16 @@ extension DriverLoop {
     mutating func agentMessage(_ message: AgentMessage, from key: NodeKey, nowMs: Int64) {
         guard let (tenant, node) = Self.ids(key) else { return }
         let now = Timestamp(milliseconds: nowMs)
+        dirtyNodes.insert(key)
         if let attempt = Self.attempt(of: message) {
             if case .finished = message { turnWork.acks.append((attempt, key)) }
             if case .rejected = message { turnWork.acks.append((attempt, key)) }
             guard let id = try? TaskID(attempt.taskId), holdsAttempt(key, taskID: id, attempt: attempt.attempt, now: now) else {
-                logger.warning("agent frame for an attempt the node does not hold; ignored", metadata: [
-                    "node": "\(key)", "task": "\(attempt.taskId)", "attempt": "\(attempt.attempt)", "type": "\(message.type)"])
+                var metadata = taskMetadata(task: attempt.taskId, tenant: key.tenant)
+                metadata["node"] = "\(key)"
+                metadata["attempt"] = "\(attempt.attempt)"
+                metadata["type"] = "\(message.type)"
+                logger.warning("agent frame for an attempt the node does not hold; ignored", metadata: metadata)
                 return
             }
             turnWork.attempts[attempt.taskId] = (key.node, attempt.attempt)

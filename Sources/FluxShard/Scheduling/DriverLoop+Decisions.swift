@@ -1,6 +1,7 @@
 import FluxAPI
 import FluxCore
 import FluxRuntime
+import Logging
 
 extension DriverLoop {
     /// Turns core decisions into this turn's work: a fenced transition for every task state
@@ -36,7 +37,33 @@ extension DriverLoop {
         if let result = turnWork.results[id], t.from.isInFlight {
             request.fields += result
         }
+        if t.from.isInFlight, let node = request.node {
+            // The outcome of an attempt moved the node's health.
+            dirtyNodes.insert(NodeKey(tenant: t.tenant.rawValue, node: node))
+        }
+        request.fields += detailFields(for: decision, t, nowMs: nowMs)
+        count(t)
+        let level: Logger.Level = t.to == .suspended ? .warning : .debug
+        if logger.logLevel <= level {
+            var metadata = taskMetadata(task: id, tenant: t.tenant.rawValue)
+            metadata["from"] = "\(t.from)"
+            metadata["to"] = "\(t.to)"
+            metadata["reason"] = "\(t.reason.code)"
+            if let node = request.node { metadata["node"] = "\(node)" }
+            logger.log(level: level, "task transition", metadata: metadata)
+        }
         turnWork.requests.append(request)
+        turnWork.tenants.append(t.tenant.rawValue)
+    }
+
+    /// Failure outcomes by reason, for the debug snapshot.
+    private mutating func count(_ t: TaskTransition) {
+        switch t.reason {
+        case .timeout, .nonZeroExit, .nodeLost, .agentRejected, .crashed, .poison:
+            failureCounters[t.reason.code, default: 0] += 1
+        default:
+            break
+        }
     }
 
     /// Where the task goes among ready/delayed/inflight, and the fields the change sets.
@@ -71,15 +98,27 @@ extension DriverLoop {
         }
     }
 
+    /// The metadata every log line about a task carries: task, tenant, shard and the epoch of
+    /// the tenant's slot lease (`-` when the slot is not held).
+    func taskMetadata(task: String, tenant: String) -> Logger.Metadata {
+        let slot = Slotting.slot(forTenant: tenant, slotCount: driver.configuration.slotCount)
+        let epoch = driver.leases.lease(forSlot: slot).map { String($0.epoch) } ?? "-"
+        return ["task": "\(task)", "tenant": "\(tenant)", "shard": "\(driver.configuration.shardID)", "epoch": "\(epoch)"]
+    }
+
     private mutating func note(_ decision: SchedulerDecision) {
         switch decision {
         case .cancelDispatched(let task, let tenant, let node, let attempt):
             let key = NodeKey(tenant: tenant.rawValue, node: node.rawValue)
             turnWork.messages.append((.cancel(.init(taskId: task.rawValue, attempt: attempt)), key))
         case .nodeQuarantined(let tenant, let node, let health):
-            logger.warning("node quarantined", metadata: ["node": "\(tenant)/\(node)", "score": "\(health.value)"])
+            dirtyNodes.insert(NodeKey(tenant: tenant.rawValue, node: node.rawValue))
+            nodeHealthUrgent = true
+            logger.warning("node quarantined", metadata: ["node": "\(tenant)/\(node)", "tenant": "\(tenant)", "score": "\(health.value)"])
         case .nodeReleased(let tenant, let node, let health):
-            logger.notice("node released from quarantine", metadata: ["node": "\(tenant)/\(node)", "score": "\(health.value)"])
+            dirtyNodes.insert(NodeKey(tenant: tenant.rawValue, node: node.rawValue))
+            nodeHealthUrgent = true
+            logger.notice("node released from quarantine", metadata: ["node": "\(tenant)/\(node)", "tenant": "\(tenant)", "score": "\(health.value)"])
         case .domainThrottled(let domain, let rate):
             logger.warning("failure domain throttled", metadata: ["domain": "\(domain)", "failure_rate": "\(rate)"])
         case .domainRecovered(let domain, let rate):
@@ -87,7 +126,9 @@ extension DriverLoop {
         case .modeChanged(let from, let to, let reason):
             logger.warning("scheduler mode changed", metadata: ["from": "\(from)", "to": "\(to)", "reason": "\(reason.code)"])
         case .eventIgnored(let ignored):
-            logger.debug("event ignored", metadata: ["task": "\(ignored.task?.rawValue ?? "-")", "reason": "\(ignored.reason.code)"])
+            var metadata = taskMetadata(task: ignored.task?.rawValue ?? "-", tenant: ignored.tenant?.rawValue ?? "-")
+            metadata["reason"] = "\(ignored.reason.code)"
+            logger.debug("event ignored", metadata: metadata)
         default:
             break
         }

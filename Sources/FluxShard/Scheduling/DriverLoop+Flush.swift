@@ -10,15 +10,19 @@ extension DriverLoop {
     mutating func flush(nowMs: Int64) async {
         let work = turnWork
         turnWork = TurnWork()
+        await probeLatency(nowMs: nowMs)
+        await writeNodeHealth(nowMs: nowMs)
         guard !work.requests.isEmpty || !work.leftoverAcks.isEmpty || !work.ingestDone.isEmpty
             || !work.messages.isEmpty || !work.changeWaiters.isEmpty || !work.acks.isEmpty
         else { return }
         do {
             let writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
+            let started = ContinuousClock.now
             let outcomes = try await writer.apply(work.requests, nowMs: nowMs)
+            if !work.requests.isEmpty { driver.metrics.redisLatency(ContinuousClock.now - started, operation: "transitions") }
             try await acknowledge(work.leftoverAcks)
             for (index, outcome) in outcomes.enumerated() {
-                handle(outcome, of: work.requests[index], dispatch: work.dispatches[index])
+                handle(outcome, of: work.requests[index], tenant: work.tenants[index], dispatch: work.dispatches[index], nowMs: nowMs)
             }
             for (message, key) in work.messages { driver.sessions.send(message, to: key) }
             for (attempt, key) in work.acks { driver.sessions.send(.ack(attempt), to: key) }
@@ -38,30 +42,51 @@ extension DriverLoop {
         _ = try await driver.redis.pipeline(entries.map { RedisCommand("XACK", SlotKeys(slot: $0.slot).ingest, IngestStream.group, $0.entry) })
     }
 
-    private mutating func handle(_ outcome: TransitionOutcome, of request: TransitionRequest, dispatch: (key: NodeKey, timeoutMs: Int)?) {
+    private mutating func handle(
+        _ outcome: TransitionOutcome, of request: TransitionRequest, tenant: String, dispatch: (key: NodeKey, timeoutMs: Int)?, nowMs: Int64
+    ) {
+        var metadata = taskMetadata(task: request.taskID, tenant: tenant)
         switch outcome {
-        case .applied(_, let command, let env):
+        case .applied(_, let command, let env, let createdMs):
+            count(request, createdMs: createdMs, nowMs: nowMs)
             guard let dispatch else { return }
             let message = AgentMessage.Dispatch(
                 taskId: request.taskID, attempt: request.attempt,
                 command: TaskRecord.decode([String].self, command) ?? [],
                 env: TaskRecord.decode([String: String].self, env) ?? [:], timeoutMs: dispatch.timeoutMs)
             if !driver.sessions.send(.dispatch(message), to: dispatch.key) {
-                logger.warning("dispatched to a node without a session; it will time out", metadata: ["task": "\(request.taskID)", "node": "\(dispatch.key)"])
+                metadata["node"] = "\(dispatch.key)"
+                logger.warning("dispatched to a node without a session; it will time out", metadata: metadata)
             }
         case .fenced:
-            logger.error("write fenced: slot lease lost", metadata: ["slot": "\(request.slot)", "task": "\(request.taskID)"])
+            metadata["slot"] = "\(request.slot)"
+            logger.error("write fenced: slot lease lost", metadata: metadata)
             driver.leases.drop([request.slot])
             forget(slots: [request.slot], nowMs: Clock.nowMs())
         case .conflict(let actual):
-            logger.warning("Redis disagrees with the scheduler; rebuilding the slot", metadata: [
-                "task": "\(request.taskID)", "expected": "\(request.expected)", "actual": "\(actual)", "slot": "\(request.slot)"])
+            metadata["expected"] = "\(request.expected)"
+            metadata["actual"] = "\(actual)"
+            metadata["slot"] = "\(request.slot)"
+            logger.warning("Redis disagrees with the scheduler; rebuilding the slot", metadata: metadata)
             slotsToRebuild.insert(request.slot)
         case .missing:
-            logger.warning("task record missing", metadata: ["task": "\(request.taskID)"])
+            logger.warning("task record missing", metadata: metadata)
         case .failed(let message):
-            logger.error("transition script failed", metadata: ["task": "\(request.taskID)", "error": "\(message)"])
+            metadata["error"] = "\(message)"
+            logger.error("transition script failed", metadata: metadata)
             slotsToRebuild.insert(request.slot)
+        }
+    }
+
+    /// Metrics of a durable transition: admission outcomes, terminal states, and the
+    /// submit→dispatch latency of first attempts.
+    private func count(_ request: TransitionRequest, createdMs: Int64?, nowMs: Int64) {
+        if request.expected == ["QUEUED"] {
+            driver.metrics.admission(decision: request.to.lowercased(), reason: request.reason)
+        }
+        if request.terminal { driver.metrics.terminal(state: request.to) }
+        if request.to == "DISPATCHED", request.attempt == 1, let createdMs {
+            driver.metrics.dispatchLatency.recordMilliseconds(max(0, nowMs - createdMs))
         }
     }
 }

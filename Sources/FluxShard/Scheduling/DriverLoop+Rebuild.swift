@@ -130,7 +130,9 @@ extension DriverLoop {
         }
         driver.publish(redisDown: false)
         logger.notice("Redis reachable again: rebuilding the scheduler from Redis")
-        scheduler = Scheduler()
+        scheduler = Scheduler(configuration: driver.configuration.scheduler)
+        publishedMode = nil
+        if let modeOverride { _ = scheduler.handle(.modeOverride(modeOverride), now: Timestamp(milliseconds: Clock.nowMs())) }
         tenantsBySlot = [:]
         ingestEntries = [:]
         pings = [:]

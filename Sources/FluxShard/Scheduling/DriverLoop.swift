@@ -12,7 +12,7 @@ import Logging
 /// agents and resume waiters.
 struct DriverLoop {
     let driver: SchedulerDriver
-    var scheduler = Scheduler()
+    var scheduler: Scheduler
     /// Connected agents by node, as they said hello (re-added to a rebuilt core).
     var hellos: [NodeKey: AgentMessage.Hello] = [:]
     /// Outstanding ping per node: nonce and send time, for the probe's round trip.
@@ -24,15 +24,32 @@ struct DriverLoop {
     /// Tenants the core holds, by slot, so a lost or rebuilt slot can be forgotten exactly.
     var tenantsBySlot: [Int: Set<String>] = [:]
     var turnWork = TurnWork()
+    /// The operator's mode override, re-applied when the core is rebuilt after a Redis outage.
+    var modeOverride: SchedulerMode?
+    /// The mode last published to readers and the metric.
+    var publishedMode: SchedulerMode?
+    /// Redis PING round trips measured in the flush; their p99 drives automatic DEGRADED.
+    var latency = LatencyWindow()
+    var lastLatencyProbeMs: Int64 = 0
+    var lastOverloadSignalMs: Int64 = 0
+    /// Failure outcomes decided since start, by reason code (debug snapshot).
+    var failureCounters: [String: Int] = [:]
+    /// Nodes whose health changed since it was last written to Redis.
+    var dirtyNodes: Set<NodeKey> = []
+    var nodeHealthUrgent = false
+    var lastNodeHealthWriteMs: Int64 = 0
     var logger: Logger { driver.logger }
 
     init(driver: SchedulerDriver) {
         self.driver = driver
+        self.scheduler = Scheduler(configuration: driver.configuration.scheduler)
     }
 
     /// Work collected during one turn and carried out after the Redis write.
     struct TurnWork {
         var requests: [TransitionRequest] = []
+        /// Tenant of each request (same index), for metrics and log metadata.
+        var tenants: [String] = []
         var dispatches: [Int: (key: NodeKey, timeoutMs: Int)] = [:]
         var messages: [(AgentMessage, NodeKey)] = []
         var acks: [(AgentMessage.TaskAttempt, NodeKey)] = []
@@ -55,9 +72,18 @@ struct DriverLoop {
         for event in events where event.isSlotChange { await handle(event, nowMs: nowMs) }
         if !slotsToRebuild.isEmpty { await rebuildPendingSlots(nowMs: nowMs) }
         for event in events where !event.isSlotChange { await handle(event, nowMs: nowMs) }
+        signalOverload(nowMs: nowMs)
         apply(scheduler.handle(.tick, now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         await flush(nowMs: nowMs)
+        publishMode()
+    }
+
+    /// Makes the core's mode visible to routes (`requireWritable`, readiness) and the metric.
+    mutating func publishMode() {
+        guard publishedMode != scheduler.mode else { return }
+        publishedMode = scheduler.mode
         driver.publish(mode: scheduler.mode.rawValue)
+        driver.metrics.mode.record(scheduler.mode.gaugeValue)
     }
 
     /// Called when the loop stops: nobody may wait forever on a loop that is gone.
@@ -76,6 +102,7 @@ struct DriverLoop {
         case .nodeConnected(let hello):
             connect(hello, now: now, nowMs: nowMs)
         case .nodeDisconnected(let key):
+            dirtyNodes.insert(key)
             hellos[key] = nil
             pings[key] = nil
             if let (tenant, node) = Self.ids(key) {
@@ -86,6 +113,7 @@ struct DriverLoop {
         case .pingSent(let key, let nonce, let atMs):
             if pings[key] != nil, let (tenant, node) = Self.ids(key) {
                 // The previous ping was never answered: a failed probe.
+                dirtyNodes.insert(key)
                 apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .failed), now: now), nowMs: nowMs)
             }
             pings[key] = (nonce, atMs)
@@ -101,6 +129,18 @@ struct DriverLoop {
             forget(slots: Set(slots), nowMs: nowMs)
         case .nodesQuery(let tenant, let done):
             done.resume(returning: nodeViews(tenant: tenant, now: now))
+        case .explainQuery(let query, let done):
+            done.resume(returning: explanation(query, now: now))
+        case .snapshotQuery(let done):
+            done.resume(returning: snapshot(now: now))
+        case .modeOverride(let mode, let done):
+            modeOverride = mode
+            apply(scheduler.handle(.modeOverride(mode), now: now), nowMs: nowMs)
+            publishMode()
+            done.resume(returning: modeView())
+        case .metricsRefresh(let done):
+            refreshGauges(now: now)
+            done.resume()
         }
     }
 
@@ -108,6 +148,7 @@ struct DriverLoop {
         let key = NodeKey(tenant: hello.tenant, node: hello.node)
         guard let (tenant, node) = Self.ids(key) else { return }
         hellos[key] = hello
+        dirtyNodes.insert(key)
         let descriptor = NodeDescriptor(id: node, tenant: tenant, zone: hello.zone, rack: hello.rack, labels: hello.labels, capacity: hello.capacity)
         apply(scheduler.handle(.nodeConnected(descriptor), now: now), nowMs: nowMs)
     }
@@ -139,6 +180,10 @@ struct DriverLoop {
             case .taskRequest(_, _, _, let done):
                 done.resume(returning: .failure(TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")))
             case .nodesQuery(_, let done): done.resume(returning: [])
+            case .explainQuery(_, let done): done.resume(returning: nil)
+            case .snapshotQuery(let done): done.resume(returning: nil)
+            case .modeOverride(_, let done): done.resume(returning: nil)
+            case .metricsRefresh(let done): done.resume()
             case .nodeConnected(let hello): hellos[NodeKey(tenant: hello.tenant, node: hello.node)] = hello
             case .nodeDisconnected(let key): hellos[key] = nil
             default: break

@@ -20,6 +20,7 @@ final class SchedulerDriver: Sendable {
     let redis: RedisClient
     let leases: SlotLeases
     let sessions: AgentSessions
+    let metrics: ShardMetrics
     let logger: Logger
 
     private let inbox = Mutex<[DriverEvent]>([])
@@ -35,11 +36,15 @@ final class SchedulerDriver: Sendable {
         var activeSlots: Set<Int> = []
     }
 
-    init(configuration: ShardConfiguration, redis: RedisClient, leases: SlotLeases, sessions: AgentSessions, logger: Logger) {
+    init(
+        configuration: ShardConfiguration, redis: RedisClient, leases: SlotLeases, sessions: AgentSessions,
+        metrics: ShardMetrics, logger: Logger
+    ) {
         self.configuration = configuration
         self.redis = redis
         self.leases = leases
         self.sessions = sessions
+        self.metrics = metrics
         self.logger = logger
         (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -70,7 +75,10 @@ final class SchedulerDriver: Sendable {
             defer { state.redisDown = true }
             return state.redisDown
         }
-        if !wasDown { logger.error("Redis unreachable: entering READ_ONLY", metadata: ["error": "\(error)"]) }
+        if !wasDown {
+            logger.error("Redis unreachable: entering READ_ONLY", metadata: ["error": "\(error)", "mode": "READ_ONLY"])
+            metrics.mode.record(SchedulerMode.readOnly.gaugeValue)
+        }
         wake.yield()
     }
 
@@ -111,6 +119,26 @@ final class SchedulerDriver: Sendable {
     /// The tenant's nodes with their health, as the core sees them now.
     func nodes(tenant: String) async -> [NodeView] {
         await withCheckedContinuation { post(.nodesQuery(tenant: tenant, done: $0)) }
+    }
+
+    /// Why the task is where it is, as the core sees it now; nil when the core does not hold it.
+    func explain(_ query: ExplainQuery) async -> TaskExplanationView? {
+        await withCheckedContinuation { post(.explainQuery(query, done: $0)) }
+    }
+
+    /// The debug snapshot; nil while the loop cannot run (Redis unreachable).
+    func snapshot() async -> SchedulerSnapshotView? {
+        await withCheckedContinuation { post(.snapshotQuery(done: $0)) }
+    }
+
+    /// Sets (or, with nil, clears) the operator's mode override; nil while Redis is unreachable.
+    func setMode(_ mode: SchedulerMode?) async -> SchedulerModeView? {
+        await withCheckedContinuation { post(.modeOverride(mode, done: $0)) }
+    }
+
+    /// Refreshes the state gauges before a scrape.
+    func refreshMetrics() async {
+        await withCheckedContinuation { post(.metricsRefresh(done: $0)) }
     }
 
     /// The loop; returns when its task is cancelled.

@@ -1,0 +1,132 @@
+import CoreMetrics
+import Synchronization
+
+/// The shard's metrics, through swift-metrics with whatever factory the process hands in (the
+/// shard uses a fresh `PrometheusMetricsFactory` per process; nothing is bootstrapped globally,
+/// so tests may run many shards in one process). Names and labels: docs/metrics.md.
+///
+/// Counters and histograms are updated where things happen (the driver's flush, after Redis
+/// holds the outcome). Gauges describing state (queues, domains, mode, sessions) are refreshed
+/// by the driver when `/metrics` is scraped, so an idle shard does no metrics work.
+final class ShardMetrics: Sendable {
+    private let factory: any MetricsFactory
+    let mode: Gauge
+    let agentsConnected: Gauge
+    let quarantinedNodes: Gauge
+    let slotsOwned: Gauge
+    let heldTasks: Gauge
+    /// Submission (record `created_ms`) to the first durable DISPATCHED, per task.
+    let dispatchLatency: CoreMetrics.Timer
+    private let labeled = Mutex<[String: any AnyObject & Sendable]>([:])
+    /// Tenants and domains that have gauges now, so vanished ones can be removed.
+    private let gaugeKeys = Mutex<(tenants: Set<String>, domains: Set<String>)>(([], []))
+
+    /// Histogram buckets the Prometheus factory should use (label → upper bounds).
+    static let durationBuckets: [String: [Duration]] = [
+        "flux_dispatch_latency_seconds": [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(300),
+        ],
+        "flux_redis_command_duration_seconds": [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1),
+        ],
+    ]
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        mode = Gauge(label: "flux_scheduler_mode", factory: factory)
+        agentsConnected = Gauge(label: "flux_agents_connected", factory: factory)
+        quarantinedNodes = Gauge(label: "flux_quarantined_nodes", factory: factory)
+        slotsOwned = Gauge(label: "flux_slots_owned", factory: factory)
+        heldTasks = Gauge(label: "flux_scheduler_held_tasks", factory: factory)
+        dispatchLatency = CoreMetrics.Timer(label: "flux_dispatch_latency_seconds", factory: factory)
+        mode.record(0)
+    }
+
+    /// One admission outcome made durable: `decision` is admitted, rejected, deferred, shed or
+    /// deadline_exceeded; `reason` the core's reason code.
+    func admission(decision: String, reason: String) {
+        counter("flux_admissions_total", [("decision", decision), ("reason", reason)]).increment()
+    }
+
+    /// A task reached a terminal state (durably).
+    func terminal(state: String) {
+        counter("flux_tasks_terminal_total", [("state", state)]).increment()
+    }
+
+    /// One Redis round trip of `operation` (`ping`, `transitions`, `node_health`).
+    func redisLatency(_ duration: Duration, operation: String) {
+        let timer: CoreMetrics.Timer = metric("flux_redis_command_duration_seconds", [("operation", operation)]) {
+            CoreMetrics.Timer(label: "flux_redis_command_duration_seconds", dimensions: $0, factory: factory)
+        }
+        timer.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// Sets the per-tenant queue gauges; tenants not listed lose theirs.
+    func queues(_ tenants: [(tenant: String, depth: Int, oldestAgeSeconds: Double)]) {
+        let current = Set(tenants.map(\.tenant))
+        let gone = gaugeKeys.withLock { keys in
+            defer { keys.tenants = current }
+            return keys.tenants.subtracting(current)
+        }
+        for tenant in gone {
+            for name in ["flux_queue_depth", "flux_queue_oldest_task_age_seconds"] { removeGauge(name, [("tenant", tenant)]) }
+        }
+        for entry in tenants {
+            gauge("flux_queue_depth", [("tenant", entry.tenant)]).record(entry.depth)
+            gauge("flux_queue_oldest_task_age_seconds", [("tenant", entry.tenant)]).record(entry.oldestAgeSeconds)
+        }
+    }
+
+    /// Sets the per-domain gauges; domains not listed lose theirs.
+    func domains(_ domains: [(domain: String, failureRate: Double, throttled: Bool)]) {
+        let current = Set(domains.map(\.domain))
+        let gone = gaugeKeys.withLock { keys in
+            defer { keys.domains = current }
+            return keys.domains.subtracting(current)
+        }
+        for domain in gone {
+            for name in ["flux_domain_failure_rate", "flux_domain_throttled"] { removeGauge(name, [("domain", domain)]) }
+        }
+        for entry in domains {
+            gauge("flux_domain_failure_rate", [("domain", entry.domain)]).record(entry.failureRate)
+            gauge("flux_domain_throttled", [("domain", entry.domain)]).record(entry.throttled ? 1 : 0)
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+
+    private func counter(_ name: String, _ dimensions: [(String, String)]) -> Counter {
+        metric(name, dimensions) { Counter(label: name, dimensions: $0, factory: factory) }
+    }
+
+    private func gauge(_ name: String, _ dimensions: [(String, String)]) -> Gauge {
+        metric(name, dimensions) { Gauge(label: name, dimensions: $0, factory: factory) }
+    }
+
+    private func removeGauge(_ name: String, _ dimensions: [(String, String)]) {
+        let key = Self.key(name, dimensions)
+        (labeled.withLock { $0.removeValue(forKey: key) } as? Gauge)?.destroy()
+    }
+
+    /// The cached metric for a name and label set, created on first use.
+    private func metric<M: AnyObject & Sendable>(_ name: String, _ dimensions: [(String, String)], make: ([(String, String)]) -> M) -> M {
+        let key = Self.key(name, dimensions)
+        return labeled.withLock { cache in
+            if let existing = cache[key] as? M { return existing }
+            let made = make(dimensions)
+            cache[key] = made
+            return made
+        }
+    }
+
+    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.reduce(name) { $0 + "|" + $1.0 + "=" + $1.1 }
+    }
+}

@@ -1,0 +1,64 @@
+import FluxCore
+import FluxRedis
+import FluxRuntime
+
+extension DriverLoop {
+    /// Writes the health of nodes that changed to `ff:{sN}:t:<tenant>:node:<node>` (a readable
+    /// hash) and lists them in `ff:{sN}:t:<tenant>:nodes`: at most once per
+    /// `nodeHealthWriteInterval`, at once when a node entered or left quarantine.
+    ///
+    /// Informational: an operator (or a new owner of the slot) can read what this shard saw. The
+    /// core has no event to restore health, so a new owner starts nodes fresh and relearns
+    /// within a few jobs (docs/runbook.md). Not fenced: a stale owner can at worst leave one
+    /// outdated health hash, never touch a task.
+    mutating func writeNodeHealth(nowMs: Int64) async {
+        guard !dirtyNodes.isEmpty else { return }
+        let interval = driver.configuration.nodeHealthWriteInterval.milliseconds
+        guard nodeHealthUrgent || nowMs - lastNodeHealthWriteMs >= interval else { return }
+        let nodes = dirtyNodes
+        dirtyNodes = []
+        nodeHealthUrgent = false
+        lastNodeHealthWriteMs = nowMs
+        let commands = nodes.sorted { $0.description < $1.description }.flatMap { healthCommands($0, nowMs: nowMs) }
+        guard !commands.isEmpty else { return }
+        let started = ContinuousClock.now
+        do {
+            _ = try await driver.redis.pipeline(commands)
+            driver.metrics.redisLatency(ContinuousClock.now - started, operation: "node_health")
+        } catch {
+            dirtyNodes.formUnion(nodes)
+            driver.redisFailed(error)
+        }
+    }
+
+    private func healthCommands(_ key: NodeKey, nowMs: Int64) -> [RedisCommand] {
+        guard let (tenant, node) = Self.ids(key),
+              let snapshot = scheduler.nodeSnapshot(tenant: tenant, node: node, now: Timestamp(milliseconds: nowMs))
+        else { return [] }
+        let slot = Slotting.slot(forTenant: key.tenant, slotCount: driver.configuration.slotCount)
+        guard driver.leases.lease(forSlot: slot) != nil else { return [] }
+        let keys = SlotKeys(slot: slot)
+        let health = snapshot.health
+        var hset = RedisCommand("HSET", keys.node(key.tenant, key.node))
+        let distrust = scheduler.configuration.health.consecutiveFailuresToDistrustReport
+        for (field, value) in [
+            ("tenant", key.tenant), ("node", key.node), ("zone", Self.name(snapshot.zone)), ("rack", Self.name(snapshot.rack)),
+            ("capacity", String(snapshot.capacity)), ("running", String(snapshot.inFlight)),
+            ("connected", snapshot.isConnected ? "1" : "0"), ("quarantined", snapshot.isQuarantined ? "1" : "0"),
+            ("score", Self.decimal(health.value)), ("agent_report", Self.decimal(health.agentReport)),
+            ("observed_failure_rate", Self.decimal(health.failureRate)), ("external_probe", Self.decimal(health.probe)),
+            ("consecutive_failures", String(snapshot.consecutiveFailures)),
+            ("self_report_ignored", snapshot.consecutiveFailures >= distrust ? "1" : "0"),
+            ("updated_ms", String(nowMs)), ("shard", driver.configuration.shardID),
+        ] {
+            hset.append(field)
+            hset.append(value)
+        }
+        return [hset, RedisCommand("SADD", keys.tenantNodes(key.tenant), key.node)]
+    }
+
+    /// Four decimals: readable in redis-cli, exact enough for a score.
+    static func decimal(_ value: Double) -> String {
+        String((value * 10_000).rounded() / 10_000)
+    }
+}

@@ -1,0 +1,35 @@
+import Testing
+
+@testable import FluxShard
+
+/// The sliding window whose p99 drives automatic DEGRADED (docs/metrics.md).
+@Suite("Latency window")
+struct LatencyWindowTests {
+    @Test func noP99BeforeTheMinimumNumberOfSamples() {
+        var window = LatencyWindow(capacity: 100, span: .seconds(10), minimumSamples: 20)
+        for index in 0..<19 { window.record(.milliseconds(500), atMs: Int64(index)) }
+        #expect(window.p99(nowMs: 19) == nil, "19 slow calls are not enough evidence")
+        window.record(.milliseconds(500), atMs: 19)
+        #expect(window.p99(nowMs: 19) == .milliseconds(500))
+    }
+
+    @Test func p99IsTheNearestRankOfRecentSamples() {
+        var window = LatencyWindow(capacity: 200, span: .seconds(10), minimumSamples: 20)
+        for index in 0..<99 { window.record(.milliseconds(1), atMs: Int64(index)) }
+        window.record(.milliseconds(300), atMs: 99)
+        // 100 samples: the 99th by rank is still fast; one outlier does not flip the mode.
+        #expect(window.p99(nowMs: 100) == .milliseconds(1))
+        window.record(.milliseconds(200), atMs: 100)
+        // 101 samples: rank ⌈99.99⌉ = 100, the second slowest.
+        #expect(window.p99(nowMs: 101) == .milliseconds(200))
+    }
+
+    @Test func oldSamplesLeaveTheWindowByTimeAndByCapacity() {
+        var window = LatencyWindow(capacity: 30, span: .seconds(10), minimumSamples: 20)
+        for index in 0..<30 { window.record(.milliseconds(400), atMs: Int64(index)) }
+        #expect(window.p99(nowMs: 30) == .milliseconds(400))
+        #expect(window.p99(nowMs: 20_000) == nil, "samples older than the span do not count")
+        for index in 0..<30 { window.record(.milliseconds(2), atMs: 20_000 + Int64(index)) }
+        #expect(window.p99(nowMs: 20_030) == .milliseconds(2), "the ring overwrote every slow sample")
+    }
+}
