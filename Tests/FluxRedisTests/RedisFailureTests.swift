@@ -8,7 +8,7 @@ struct RedisFailureTests {
         let server = try await RedisServerProcess()
         defer { server.stop() }
         var configuration = server.configuration
-        configuration.commandTimeout = .milliseconds(200)
+        configuration.commandTimeout = .milliseconds(500)
         try await withConnection(configuration) { redis throws in
             _ = try await redis.send(RedisCommand("CLIENT", "PAUSE", 4000, "ALL"))
             let clock = ContinuousClock()
@@ -17,7 +17,7 @@ struct RedisFailureTests {
             let error = await redisError { _ = try await redis.send(RedisCommand("ECHO", "late")) }
             #expect(error?.code == .timeout)
             #expect(await batchError?.code == .timeout)
-            // Far below the 4 s pause: the 200 ms timeout fired, not the end of the pause.
+            // Far below the 4 s pause: the 500 ms timeout fired, not the end of the pause.
             #expect(clock.now - start < .milliseconds(3000))
             // Sent while the late "late" reply is still owed: it must not be handed to us.
             var patient = RedisCommand("ECHO", "next")
