@@ -25,6 +25,10 @@ public struct ShardConfiguration: Sendable {
     /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of
     /// it); the core's default is 100 ms (docs/scheduler-design.md §9).
     public var degradeAboveRedisLatency: Duration = .milliseconds(100)
+    /// Observed failure rates of nodes and failure domains fade by ×0.8 per this interval when no
+    /// new outcomes arrive, which is how a quarantined node or throttled domain recovers (core
+    /// default 10 s; docs/scheduler-design.md).
+    public var failureFadeInterval: Duration = .seconds(10)
     /// How often node health is written to Redis at most (quarantine changes go at once).
     public var nodeHealthWriteInterval: Duration = .seconds(1)
 
@@ -33,6 +37,8 @@ public struct ShardConfiguration: Sendable {
         var configuration = SchedulerConfiguration()
         configuration.degradeAboveRedisLatency = degradeAboveRedisLatency
         configuration.recoverBelowRedisLatency = degradeAboveRedisLatency / 2
+        configuration.health.failureRateDecayInterval = failureFadeInterval
+        configuration.domains.decayInterval = failureFadeInterval
         return configuration
     }
 

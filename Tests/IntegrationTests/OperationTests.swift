@@ -11,8 +11,8 @@ import Testing
 struct OperationTests {
     static let terminal: Set<String> = ["SUCCEEDED", "FAILED", "REJECTED", "SHED", "CANCELLED", "DEADLINE_EXCEEDED", "SUSPENDED"]
 
-    /// Release from quarantine needs the failure rate to fade (×0.8 per 10 s: about 60–70 s after
-    /// five failures), too long here; the core's HealthTests cover release (released at 70 s).
+    /// Release from quarantine (the failure rate fading, ×0.8 per 10 s by default) is tested in
+    /// RecoveryTests with a shorter `--failure-fade-ms`.
     @Test func lyingAgentIsQuarantinedAfterABoundedNumberOfJobsAndGetsNoMoreWork() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }
@@ -53,7 +53,7 @@ struct OperationTests {
         #expect(metrics.value("flux_quarantined_nodes") == 1)
     }
 
-    /// Recovery of the zone needs its rate to fade below 0.2 (about 50 s); DomainTests cover it.
+    /// Recovery of the zone (its rate fading below 0.2) is tested in RecoveryTests.
     @Test func failingZoneIsThrottledWhileTheHealthyZoneKeepsCompleting() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }
