@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "fluxforge",
             dependencies: [
-                "FluxCore", "FluxSim", "FluxRedis", "FluxShard", "FluxAgent",
+                "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

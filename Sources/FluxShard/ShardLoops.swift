@@ -3,8 +3,8 @@ import FluxRuntime
 import Logging
 import ServiceLifecycle
 
-/// The shard's background work as one `Service`: slot leases, the scheduler driver and the
-/// ingest consumer. On graceful shutdown it stops intake, tells agents to reconnect elsewhere
+/// The shard's background work as one `Service`: slot leases, the scheduler driver, the
+/// ingest consumer and the trimming of acknowledged ingest entries. On graceful shutdown it stops intake, tells agents to reconnect elsewhere
 /// and releases its leases, so a successor need not wait for them to expire.
 struct ShardLoops: Service {
     let services: ShardServices
@@ -15,12 +15,26 @@ struct ShardLoops: Service {
             group.addTask { await leaseLoop() }
             group.addTask { await services.driver.run() }
             group.addTask { await IngestConsumer(services: services, logger: logger).run() }
+            group.addTask { await trimLoop() }
             try? await gracefulShutdown()
             logger.info("shard shutting down: stopping intake and releasing leases")
             group.cancelAll()
         }
         services.sessions.closeAll(reason: "shard shutting down")
         try? await services.leases.release(services.leases.slots)
+    }
+
+    /// Every 5 s, drops ingest entries the group has delivered and acknowledged (IngestTrimmer).
+    private func trimLoop() async {
+        let trimmer = IngestTrimmer(redis: services.redis)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(5))
+            do {
+                try await trimmer.trim(slots: services.driver.activeSlots)
+            } catch {
+                logger.debug("ingest trim skipped", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Single-shard mode: this shard wants every slot. It acquires what is free, renews what it

@@ -23,7 +23,7 @@ struct ShardServices: Sendable {
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 
     /// Wall-clock time in Unix milliseconds: the only clock the shard feeds the core.
-    func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }
+    func nowMs() -> Int64 { Clock.nowMs() }
 
     /// Refuses writes while the scheduler is READ_ONLY (Redis unreachable or operator's choice).
     func requireWritable() throws {

@@ -82,6 +82,58 @@ struct ScriptTests {
         }
     }
 
+    @Test func inspectorReportsLeasesQueuesAndTheOldestReadyTask() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            var ids: [String] = []
+            for _ in 0..<2 {
+                guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1) else { return }
+                ids.append(id)
+            }
+            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
+            let keys = SlotKeys(slot: slot)
+            let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
+            try await leases.acquire([slot])
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
+            _ = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
+            let before = try await SlotInspector(redis: redis, slotCount: slotCount).inspect()
+            #expect(before[slot].ingestPending == 2)
+            // P7 enqueued at 500 is older than P3 enqueued at 1000, though P3 sorts first.
+            let writer = TransitionWriter(redis: redis, leases: leases)
+            _ = try await writer.apply([
+                TransitionRequest(slot: slot, taskID: ids[0], expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: ReadyScore.score(priority: 3, enqueuedAtMs: 1_000))),
+                TransitionRequest(slot: slot, taskID: ids[1], expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: ReadyScore.score(priority: 7, enqueuedAtMs: 500))),
+            ], nowMs: 2)
+            let slots = try await SlotInspector(redis: redis, slotCount: slotCount).inspect()
+            #expect(slots.count == slotCount)
+            let acme = slots[slot]
+            #expect(acme.lease == "s1:1" && acme.epoch == 1)
+            #expect(acme.ingestLength == 2 && acme.ready == 2 && acme.delayed == 0 && acme.inflight == 0)
+            #expect(acme.oldestReadyMs == 500)
+            #expect(slots.filter { !$0.isEmpty }.map(\.slot) == [slot])
+        }
+    }
+
+    @Test func trimmerRemovesOnlyAcknowledgedIngestEntries() async throws {
+        try await withRedis { redis in
+            let key = SlotKeys(slot: 3).ingest
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", key, IngestStream.group, "0", "MKSTREAM"))
+            var ids: [String] = []
+            for index in 0..<5 { ids.append(try await redis.send(RedisCommand("XADD", key, "*", "task", "t\(index)")).string ?? "") }
+            // Deliver three, acknowledge the first and the third: the second is still pending.
+            _ = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "c", "COUNT", 3, "STREAMS", key, ">"))
+            _ = try await redis.send(RedisCommand("XACK", key, IngestStream.group, ids[0], ids[2]))
+            let trimmer = IngestTrimmer(redis: redis)
+            #expect(try await trimmer.trim(slots: [3, 4]) == 1)
+            let left = try await redis.send(RedisCommand("XRANGE", key, "-", "+")).array?.compactMap { $0.array?.first?.string }
+            #expect(left == Array(ids[1...]), "pending and undelivered entries must stay")
+            _ = try await redis.send(RedisCommand("XACK", key, IngestStream.group, ids[1]))
+            try await trimmer.trim(slots: [3])
+            let rest = try await redis.send(RedisCommand("XRANGE", key, "-", "+")).array?.compactMap { $0.array?.first?.string }
+            #expect(rest == Array(ids[2...]), "up to the last delivered entry; undelivered ones stay")
+        }
+    }
+
     @Test func leaseFencesTheFormerOwner() async throws {
         try await withRedis { redis in
             let store = TaskStore(redis: redis, slotCount: slotCount)

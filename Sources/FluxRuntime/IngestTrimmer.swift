@@ -1,0 +1,53 @@
+public import FluxRedis
+
+/// Keeps the ingest streams from growing forever: removes entries the consumer group has
+/// delivered and acknowledged, and nothing else.
+///
+/// The cut is `XTRIM … MINID <id>` where id is the oldest pending entry, or, with none pending,
+/// the group's last delivered entry (which stays, harmlessly). Entries not yet delivered are
+/// above both and are never touched, so no accepted submission can be trimmed away.
+public struct IngestTrimmer: Sendable {
+    public let redis: RedisClient
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    /// Trims the ingest stream of each slot; returns how many entries were removed in all.
+    @discardableResult
+    public func trim(slots: [Int]) async throws -> Int64 {
+        guard !slots.isEmpty else { return 0 }
+        let reads = slots.flatMap { slot -> [RedisCommand] in
+            let key = SlotKeys(slot: slot).ingest
+            return [RedisCommand("XINFO", "GROUPS", key), RedisCommand("XPENDING", key, IngestStream.group)]
+        }
+        let replies = try await redis.pipeline(reads)
+        var trims: [RedisCommand] = []
+        for (index, slot) in slots.enumerated() {
+            guard let cut = Self.cut(groups: replies[2 * index], pending: replies[2 * index + 1]) else { continue }
+            trims.append(RedisCommand("XTRIM", SlotKeys(slot: slot).ingest, "MINID", cut))
+        }
+        guard !trims.isEmpty else { return 0 }
+        return try await redis.pipeline(trims).reduce(0) { $0 + ($1.int ?? 0) }
+    }
+
+    /// The lowest id to keep, or nil when the group is missing or has delivered nothing.
+    static func cut(groups: RedisReply, pending: RedisReply) -> String? {
+        if let summary = pending.array, summary.count >= 2, (summary[0].int ?? 0) > 0, let oldest = summary[1].string {
+            return oldest
+        }
+        guard let group = groups.array?.lazy.compactMap(\.array).first(where: { Self.field("name", in: $0) == IngestStream.group }),
+              let delivered = Self.field("last-delivered-id", in: group), delivered != "0-0"
+        else { return nil }
+        return delivered
+    }
+
+    static func field(_ name: String, in flat: [RedisReply]) -> String? {
+        var index = 0
+        while index + 1 < flat.count {
+            if flat[index].string == name { return flat[index + 1].string }
+            index += 2
+        }
+        return nil
+    }
+}
