@@ -11,6 +11,8 @@ public struct SlotInspector: Sendable {
         public var lease: String?
         /// The fencing counter (the epoch of the latest acquisition).
         public var epoch: Int64
+        /// Milliseconds until the lease expires unless renewed (nil without a lease).
+        public var leaseTTLMs: Int64?
         public var ingestLength: Int64
         /// Ingest entries delivered to a shard and not yet acknowledged.
         public var ingestPending: Int64
@@ -50,7 +52,7 @@ public struct SlotInspector: Sendable {
         var commands = [
             RedisCommand("GET", keys.lease), RedisCommand("GET", keys.epoch), RedisCommand("XLEN", keys.ingest),
             RedisCommand("XPENDING", keys.ingest, IngestStream.group), RedisCommand("ZCARD", keys.ready),
-            RedisCommand("ZCARD", keys.delayed), RedisCommand("ZCARD", keys.inflight),
+            RedisCommand("ZCARD", keys.delayed), RedisCommand("ZCARD", keys.inflight), RedisCommand("PTTL", keys.lease),
         ]
         // The first entry of each priority class's score range is that class's oldest task.
         for priority in 0...10 {
@@ -61,12 +63,13 @@ public struct SlotInspector: Sendable {
     }
 
     static func slot(_ slot: Int, _ replies: [RedisReply]) -> Slot {
-        let oldest = replies[7...].compactMap { reply -> Int64? in
+        let oldest = replies[8...].compactMap { reply -> Int64? in
             guard let pair = reply.array, pair.count == 2, let score = pair[1].string.flatMap(Double.init) else { return nil }
             return ReadyScore.split(Int64(score)).enqueuedAtMs
         }.min()
         return Slot(
             slot: slot, lease: replies[0].string, epoch: replies[1].string.flatMap(Int64.init) ?? 0,
+            leaseTTLMs: replies[0].string == nil ? nil : replies[7].int,
             ingestLength: replies[2].int ?? 0, ingestPending: replies[3].array?.first?.int ?? 0,
             ready: replies[4].int ?? 0, delayed: replies[5].int ?? 0, inflight: replies[6].int ?? 0,
             oldestReadyMs: oldest)

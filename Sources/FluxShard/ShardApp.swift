@@ -61,6 +61,7 @@ public struct ShardApp: Sendable {
         return ShardServices(
             configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
-            leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry)
+            leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
+            membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds))
     }
 }

@@ -16,6 +16,12 @@ public struct ShardConfiguration: Sendable {
     public var slotCount: Int = 256
     /// Slot lease TTL; renewed every third of it.
     public var leaseTTL: Duration = .seconds(10)
+    /// A member whose heartbeat is older than this is dead (DESIGN.md §2).
+    public var memberTTL: Duration = .seconds(5)
+    /// How often the shard heartbeats into `ff:members`.
+    public var memberHeartbeatInterval: Duration = .seconds(1)
+    /// Reported in `ff:member:<id>`.
+    public var version = "0.5.0"
     /// Ping interval of agent sessions; the round trip feeds the health probe.
     public var heartbeatInterval: Duration = .seconds(2)
     /// How often the scheduler is ticked when nothing else happens.

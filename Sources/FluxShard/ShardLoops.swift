@@ -16,12 +16,38 @@ struct ShardLoops: Service {
             group.addTask { await services.driver.run() }
             group.addTask { await IngestConsumer(services: services, logger: logger).run() }
             group.addTask { await trimLoop() }
+            group.addTask { await membershipLoop() }
             try? await gracefulShutdown()
             logger.info("shard shutting down: stopping intake and releasing leases")
             group.cancelAll()
         }
         services.sessions.closeAll(reason: "shard shutting down")
         try? await services.leases.release(services.leases.slots)
+        try? await services.membership.leave(services.shardID)
+    }
+
+    /// Registers the cluster's slot count once, then heartbeats this shard's membership.
+    private func membershipLoop() async {
+        let configuration = services.configuration
+        let member = Membership.Member(
+            id: services.shardID, api: "\(configuration.apiHost):\(configuration.apiPort)",
+            agent: "\(configuration.agentHost):\(configuration.agentPort)", startedMs: Clock.nowMs(), version: configuration.version)
+        var registered = false
+        while !Task.isCancelled {
+            do {
+                if !registered {
+                    let slots = try await services.membership.ensureCluster(slotCount: configuration.slotCount, nowMs: Clock.nowMs())
+                    if slots != configuration.slotCount {
+                        logger.critical("cluster was created with another slot count", metadata: ["cluster": "\(slots)", "shard": "\(configuration.slotCount)"])
+                    }
+                    registered = true
+                }
+                try await services.membership.heartbeat(member, nowMs: Clock.nowMs())
+            } catch {
+                logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.memberHeartbeatInterval)
+        }
     }
 
     /// Every 5 s, drops ingest entries the group has delivered and acknowledged (IngestTrimmer).

@@ -18,6 +18,7 @@ struct ShardServices: Sendable {
     let metrics: ShardMetrics
     /// The registry `GET /metrics` renders (this shard's own).
     let metricsRegistry: PrometheusCollectorRegistry
+    let membership: Membership
 
     var shardID: String { configuration.shardID }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }

@@ -6,7 +6,7 @@ import Foundation
 /// `fluxforge ctl`: operator tools that read the cluster's state.
 struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ctl", abstract: "Operator tools over Redis and the API.", subcommands: [InspectCommand.self])
+        commandName: "ctl", abstract: "Operator tools over Redis and the API.", subcommands: [ClusterCommand.self, InspectCommand.self])
 }
 
 /// `fluxforge ctl inspect`: per slot, owner and epoch, ingest length and pending, queue sizes and
@@ -56,5 +56,45 @@ struct InspectCommand: AsyncParsableCommand {
     private static func pad(_ value: some BinaryInteger, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+}
+
+/// `fluxforge ctl cluster`: members with heartbeat age, slots held and lease time left.
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Members, slots held per member, lease time left, unowned slots.")
+
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
+    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+
+    @Option(help: "Slots in the cluster.")
+    var slots: Int = 256
+
+    @Option(help: "Member TTL in milliseconds (a member silent longer is dead).")
+    var memberTTLMs: Int = 5_000
+
+    func run() async throws {
+        let client = RedisClient(configuration: try RedisConfiguration(url: redis))
+        defer { Task { await client.close() } }
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1_000)
+        let view = try await ClusterReport.build(
+            redis: client, membership: Membership(redis: client, memberTTLMs: Int64(memberTTLMs)), slotCount: slots, nowMs: nowMs)
+        print("member               api                    heartbeat  state  slots  lease ttl (min…max)")
+        for member in view.members {
+            let ttls = view.leases.filter { $0.holder == member.id }.map(\.ttlMs)
+            let ttl = ttls.isEmpty ? "-" : "\(ttls.min() ?? 0)…\(ttls.max() ?? 0) ms"
+            let columns = [
+                member.id.padding(toLength: 20, withPad: " ", startingAt: 0), member.api.padding(toLength: 22, withPad: " ", startingAt: 0),
+                "\(member.heartbeatAgeMs) ms ago".padding(toLength: 10, withPad: " ", startingAt: 0),
+                (member.live ? "live" : "dead").padding(toLength: 5, withPad: " ", startingAt: 0),
+                String(member.slotsHeld).padding(toLength: 5, withPad: " ", startingAt: 0), ttl,
+            ]
+            print(columns.joined(separator: " "))
+        }
+        let strangers = Set(view.leases.map(\.holder)).subtracting(view.members.map(\.id))
+        for holder in strangers.sorted() {
+            print("\(holder): holds \(view.leases.filter { $0.holder == holder }.count) leases but is not a member")
+        }
+        print("\(view.slotCount) slots: \(view.leases.count) leased, \(view.unownedSlots.count) unowned")
     }
 }

@@ -10,6 +10,7 @@ struct AdminRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.put("v1/admin/tenants/{tenant}") { request, context in try await putTenant(request, context) }
         router.put("v1/admin/scheduler/mode") { request, context in try await putMode(request, context) }
+        router.get("v1/admin/cluster") { request, _ in try await cluster(request) }
     }
 
     /// Forces a mode (`READ_ONLY` refuses submissions with 503 `read_only`) or, with null, clears
@@ -40,5 +41,15 @@ struct AdminRoutes: Sendable {
         services.auth.invalidate(tenant)
         await services.driver.tenantChanged(tenant, settings: settings)
         return try JSONBody.response(created, status: created.token == nil ? .ok : .created)
+    }
+
+    /// Members, slot leases with epochs and unowned slots, read from Redis.
+    private func cluster(_ request: Request) async throws -> Response {
+        try services.auth.admin(request)
+        let view = try await services.redisCall {
+            try await ClusterReport.build(
+                redis: services.redis, membership: services.membership, slotCount: services.configuration.slotCount, nowMs: services.nowMs())
+        }
+        return try JSONBody.response(view)
     }
 }
