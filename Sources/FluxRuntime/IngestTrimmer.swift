@@ -51,3 +51,30 @@ public struct IngestTrimmer: Sendable {
         return nil
     }
 }
+
+/// Takes over a slot's ingest entries that were delivered to another shard (a former owner that
+/// crashed or handed the slot over) and never acknowledged, so the new owner admits them.
+public enum IngestClaim {
+    /// Claims every pending entry of the slot's stream for `consumer`; returns how many.
+    /// The new owner holds the lease, so the old consumer is fenced: no idle time is required.
+    @discardableResult
+    public static func claimAll(redis: RedisClient, slot: Int, consumer: String) async throws -> Int {
+        let key = SlotKeys(slot: slot).ingest
+        var start = "0-0"
+        var claimed = 0
+        for _ in 0..<10_000 {
+            let reply: RedisReply
+            do {
+                reply = try await redis.send(RedisCommand("XAUTOCLAIM", key, IngestStream.group, consumer, "0", start, "COUNT", "500", "JUSTID"))
+            } catch {
+                if error.serverErrorPrefix == "NOGROUP" { return claimed }  // nothing was ever delivered
+                throw error
+            }
+            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { return claimed }
+            claimed += parts[1].array?.count ?? 0
+            if next == "0-0" { return claimed }
+            start = next
+        }
+        return claimed
+    }
+}

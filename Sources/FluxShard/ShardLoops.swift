@@ -1,3 +1,4 @@
+import FluxCore
 import FluxRedis
 import FluxRuntime
 import Logging
@@ -63,25 +64,33 @@ struct ShardLoops: Service {
         }
     }
 
-    /// Single-shard mode: this shard wants every slot. It acquires what is free, renews what it
-    /// holds every third of the TTL, and presumes everything lost once renewals have failed for
-    /// a whole TTL (someone else may own the slots by then).
+    /// Slot ownership: the slots this shard should serve are its share of the consistent-hash
+    /// map over the live members (itself included). Each round it renews what it holds, hands
+    /// back slots that now belong to another member (release after telling the driver, so
+    /// agents get `moved`), and acquires its slots as soon as their leases are free. After a
+    /// whole TTL without a successful round it presumes everything lost.
     private func leaseLoop() async {
-        let wanted = Array(0..<services.configuration.slotCount)
-        let period = services.configuration.leaseTTL / 3
+        let configuration = services.configuration
+        let period = min(configuration.leaseTTL / 3, configuration.memberHeartbeatInterval)
         var lastSuccess = ContinuousClock.now
         while !Task.isCancelled {
             do {
+                let wanted = try await wantedSlots()
                 let lost = try await services.leases.renew()
-                let missing = wanted.filter { services.leases.lease(forSlot: $0) == nil }
+                let unwanted = services.leases.slots.filter { !wanted.contains($0) }
+                if !lost.isEmpty || !unwanted.isEmpty { await services.driver.slotsLost(lost + unwanted) }
+                if !unwanted.isEmpty {
+                    try await services.leases.release(unwanted)
+                    logger.notice("handed slots over", metadata: ["slots": "\(unwanted.count)"])
+                }
+                let missing = wanted.filter { services.leases.lease(forSlot: $0) == nil }.sorted()
                 let acquired = try await services.leases.acquire(missing)
                 lastSuccess = .now
-                if !lost.isEmpty { await services.driver.slotsLost(lost) }
                 if !acquired.isEmpty { await services.driver.slotsAcquired(acquired.keys.sorted()) }
             } catch {
                 logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
                 services.driver.redisFailed(error)
-                if ContinuousClock.now - lastSuccess > services.configuration.leaseTTL {
+                if ContinuousClock.now - lastSuccess > configuration.leaseTTL {
                     let dropped = services.leases.slots
                     services.leases.dropAll()
                     if !dropped.isEmpty { await services.driver.slotsLost(dropped) }
@@ -89,5 +98,13 @@ struct ShardLoops: Service {
             }
             try? await Task.sleep(for: period)
         }
+    }
+
+    /// This shard's share of the slot map over the live members.
+    private func wantedSlots() async throws -> Set<Int> {
+        let nowMs = Clock.nowMs()
+        let live = try await services.membership.members().filter { services.membership.isLive($0, nowMs: nowMs) }.map(\.id)
+        let map = SlotMap(members: Set(live + [services.shardID]), slotCount: services.configuration.slotCount)
+        return Set(map.slots(ownedBy: services.shardID))
     }
 }

@@ -42,4 +42,14 @@ struct ShardServices: Sendable {
             throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
         }
     }
+
+    /// Refuses with `421 misdirected` when another shard serves the tenant's slot (or nobody
+    /// does yet), naming the holder so a client or the router can go there.
+    func requireOwner(of tenant: String) async throws {
+        let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)
+        guard !driver.isActive(slot: slot) else { return }
+        let holder = try? await redis.send(RedisCommand("GET", SlotKeys(slot: slot).lease)).string
+        let owner = holder.map { "shard \($0.split(separator: ":").dropLast().joined(separator: ":"))" } ?? "no shard yet"
+        throw HTTPProblem(.misdirectedRequest, code: "misdirected", message: "tenant \(tenant) (slot \(slot)) is served by \(owner)")
+    }
 }

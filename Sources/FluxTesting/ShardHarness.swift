@@ -22,7 +22,11 @@ public final class ShardHarness: @unchecked Sendable {
     ///
     /// The default Redis-latency threshold for DEGRADED is raised to 2 s: the suite shares two
     /// loaded cores, where a 100 ms p99 would flip unrelated tests into DEGRADED at random.
-    public init(redis: RedisConfiguration? = nil, extraArguments: [String] = []) async throws {
+    /// `shardID` and `leaseTTLMs` let several harnesses form one cluster over the same database.
+    public init(
+        redis: RedisConfiguration? = nil, shardID: String = "shard-it", leaseTTLMs: Int = 3_000,
+        extraArguments: [String] = [], waitForReady: Bool = true
+    ) async throws {
         if let redis {
             self.redis = redis
         } else {
@@ -33,12 +37,12 @@ public final class ShardHarness: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         shardArguments = [
-            "shard", "--id", "shard-it", "--redis", TestDatabase.url(of: self.redis),
+            "shard", "--id", shardID, "--redis", TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
-            "--heartbeat-ms", "500", "--lease-ttl-ms", "3000", "--redis-latency-degrade-ms", "2000",
+            "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000",
         ] + extraArguments
-        shard = try FluxProcess(name: "shard", arguments: shardArguments, directory: directory)
-        try await waitUntilReady()
+        shard = try FluxProcess(name: shardID, arguments: shardArguments, directory: directory)
+        if waitForReady { try await waitUntilReady() }
     }
 
     deinit { stopAll() }

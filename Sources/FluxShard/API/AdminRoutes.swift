@@ -32,6 +32,7 @@ struct AdminRoutes: Sendable {
         try services.auth.admin(request)
         let tenant = try context.parameters.require("tenant")
         do { try NameRules.validate(tenant, field: "tenant") } catch { throw HTTPProblem(badRequest: error) }
+        try await services.requireOwner(of: tenant)
         let settings = try await JSONBody.decode(TenantSettings.self, from: request, limit: 16 * 1024)
         do { try settings.validate() } catch { throw HTTPProblem(badRequest: error) }
         try services.requireWritable()

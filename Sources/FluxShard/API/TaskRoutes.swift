@@ -107,6 +107,7 @@ struct TaskRoutes: Sendable {
     func authorize(_ request: Request, _ context: BasicRequestContext) async throws -> String {
         let tenant = try context.parameters.require("tenant")
         _ = try await services.redisCall { try await services.auth.tenant(tenant, request: request) }
+        try await services.requireOwner(of: tenant)
         return tenant
     }
 

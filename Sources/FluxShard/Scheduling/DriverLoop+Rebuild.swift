@@ -15,6 +15,8 @@ extension DriverLoop {
         var restored = 0
         do {
             for slot in slots {
+                let claimed = try await IngestClaim.claimAll(redis: driver.redis, slot: slot, consumer: driver.configuration.shardID)
+                if claimed > 0 { logger.notice("claimed a former owner's pending ingest entries", metadata: ["slot": "\(slot)", "entries": "\(claimed)"]) }
                 try await loadTenants(slot: slot, nowMs: nowMs)
                 restored += try await loadTasks(slot: slot, nowMs: nowMs)
             }
