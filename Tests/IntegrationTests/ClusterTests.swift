@@ -85,3 +85,48 @@ struct ClusterTests {
         _ = try await Self.settled(a, members: ["shard-a"], timeout: .seconds(15))
     }
 }
+
+/// Fencing: a shard paused past its lease (SIGSTOP) cannot write with its old epoch afterwards.
+@Suite("Fencing", .serialized)
+struct FencingTests {
+    @Test func aPausedShardCannotWriteForSlotsItLost() async throws {
+        let a = try await ShardHarness(shardID: "shard-a")
+        defer { a.stopAll() }
+        let b = try await ShardHarness(redis: a.redis, shardID: "shard-b")
+        defer { b.stopAll() }
+        let view = try await ClusterTests.settled(a, members: ["shard-a", "shard-b"])
+        let tenant = ClusterTests.tenant(ownedBy: "shard-b", in: view)
+        let (token, _) = try await b.createTenant(tenant)
+        // No agents: the tasks wait, and their deadline passes while shard-b is frozen, so its
+        // stale core wants to end them the moment it runs again.
+        var ids: [String] = []
+        for _ in 0..<5 {
+            ids.append(try await b.submit(tenant: tenant, token: token, TaskSubmission(command: ["true"], deadlineAfterMs: 4_000)))
+        }
+        _ = try await b.waitForState(tenant: tenant, token: token, id: ids.last!, ["ADMITTED"])
+        let epochBefore = try #require(try await b.timeline(tenant: tenant, token: token, id: ids[0]).last?.epoch)
+        let pid = try #require(b.shard.pid)
+        kill(pid, SIGSTOP)
+        // Member TTL (5 s) and lease TTL (3 s) pass; shard-a takes the slots over.
+        _ = try await ClusterTests.settled(a, members: ["shard-a"], timeout: .seconds(30))
+        for id in ids {
+            _ = try await a.waitForState(tenant: tenant, token: token, id: id, ["DEADLINE_EXCEEDED"], timeout: .seconds(20))
+        }
+        kill(pid, SIGCONT)
+        // Give the resumed shard time to act on its stale state (it then rejoins and may get the
+        // slot back with a new epoch, so read the timelines from Redis, not through one shard).
+        try await Task.sleep(for: .seconds(3))
+        let redis = RedisClient(configuration: a.redis)
+        defer { Task { await redis.close() } }
+        let store = TaskStore(redis: redis, slotCount: 256)
+        #expect(b.shard.logTail(lines: 500).contains("write fenced"), "the resumed shard never tried a stale write")
+        for id in ids {
+            let timeline = try await store.timeline(tenant: tenant, id: id)
+            let epochs = timeline.filter { !$0.shard.isEmpty }.map(\.epoch)
+            #expect(epochs == epochs.sorted(), "an older epoch wrote after a newer one: \(timeline.map { "\($0.shard)#\($0.epoch) \($0.to)" })")
+            #expect(!timeline.contains { $0.shard == "shard-b" && $0.epoch == epochBefore && $0.to == "DEADLINE_EXCEEDED" })
+            #expect(timeline.last?.to == "DEADLINE_EXCEEDED" && timeline.last?.shard == "shard-a", "\(timeline.map { "\($0.shard)#\($0.epoch) \($0.from)->\($0.to) \($0.reason)" })")
+            #expect(timeline.filter { $0.to == "DEADLINE_EXCEEDED" }.count == 1)
+        }
+    }
+}
