@@ -36,19 +36,10 @@ public struct IngestTrimmer: Sendable {
         if let summary = pending.array, summary.count >= 2, (summary[0].int ?? 0) > 0, let oldest = summary[1].string {
             return oldest
         }
-        guard let group = groups.array?.lazy.compactMap(\.array).first(where: { Self.field("name", in: $0) == IngestStream.group }),
-              let delivered = Self.field("last-delivered-id", in: group), delivered != "0-0"
+        guard let group = groups.array?.lazy.map(TaskStore.stringHash).first(where: { $0["name"] == IngestStream.group }),
+              let delivered = group["last-delivered-id"], delivered != "0-0"
         else { return nil }
         return delivered
-    }
-
-    static func field(_ name: String, in flat: [RedisReply]) -> String? {
-        var index = 0
-        while index + 1 < flat.count {
-            if flat[index].string == name { return flat[index + 1].string }
-            index += 2
-        }
-        return nil
     }
 }
 

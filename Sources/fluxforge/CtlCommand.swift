@@ -15,23 +15,15 @@ struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Summarize the slots in Redis: leases, ingest, ready/delayed/inflight, oldest task.")
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
-    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-
-    @Option(help: "Slots in the cluster.")
-    var slots: Int = 256
+    @OptionGroup var target: RedisTarget
 
     @Flag(help: "List every slot, not only those with work or without an owner.")
     var all = false
 
-    func validate() throws {
-        guard (1...16_384).contains(slots) else { throw ValidationError("--slots must be within 1…16384") }
-    }
-
     func run() async throws {
-        let client = RedisClient(configuration: try RedisConfiguration(url: redis))
+        let client = RedisClient(configuration: try RedisConfiguration(url: target.redis))
         defer { Task { await client.close() } }
-        let inspected = try await SlotInspector(redis: client, slotCount: slots).inspect()
+        let inspected = try await SlotInspector(redis: client, slotCount: target.slots).inspect()
         print(Self.render(inspected, all: all, nowMs: Int64(Date().timeIntervalSince1970 * 1_000)))
     }
 
@@ -64,21 +56,17 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster", abstract: "Members, slots held per member, lease time left, unowned slots.")
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
-    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-
-    @Option(help: "Slots in the cluster.")
-    var slots: Int = 256
+    @OptionGroup var target: RedisTarget
 
     @Option(help: "Member TTL in milliseconds (a member silent longer is dead).")
     var memberTTLMs: Int = 5_000
 
     func run() async throws {
-        let client = RedisClient(configuration: try RedisConfiguration(url: redis))
+        let client = RedisClient(configuration: try RedisConfiguration(url: target.redis))
         defer { Task { await client.close() } }
         let nowMs = Int64(Date().timeIntervalSince1970 * 1_000)
         let view = try await ClusterReport.build(
-            redis: client, membership: Membership(redis: client, memberTTLMs: Int64(memberTTLMs)), slotCount: slots, nowMs: nowMs)
+            redis: client, membership: Membership(redis: client, memberTTLMs: Int64(memberTTLMs)), slotCount: target.slots, nowMs: nowMs)
         print("member               api                    heartbeat  state  slots  lease ttl (min…max)")
         for member in view.members {
             let ttls = view.leases.filter { $0.holder == member.id }.map(\.ttlMs)
@@ -96,5 +84,18 @@ struct ClusterCommand: AsyncParsableCommand {
             print("\(holder): holds \(view.leases.filter { $0.holder == holder }.count) leases but is not a member")
         }
         print("\(view.slotCount) slots: \(view.leases.count) leased, \(view.unownedSlots.count) unowned")
+    }
+}
+
+/// The Redis and slot count every `ctl` command reads.
+struct RedisTarget: ParsableArguments {
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
+    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+
+    @Option(help: "Slots in the cluster.")
+    var slots: Int = 256
+
+    func validate() throws {
+        guard (1...16_384).contains(slots) else { throw ValidationError("--slots must be within 1…16384") }
     }
 }
