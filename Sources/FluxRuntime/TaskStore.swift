@@ -26,35 +26,39 @@ public struct TaskStore: Sendable {
         case created(String)
         /// Same idempotency key and same body within 24 h: the original task.
         case replay(String)
-        /// Same idempotency key, different body.
+        /// The caller-chosen task id already names this tenant's task: the same submission,
+        /// written by an earlier try.
+        case existing(String)
+        /// Same idempotency key, different body (or a chosen id that is another tenant's).
         case conflict(String)
     }
 
     /// Writes a validated submission atomically; when this returns `.created`, the task is durable.
+    /// `taskID` names the task (the router's retry identity); nil draws a fresh id.
     public func submit(
-        tenant: String, submission: TaskSubmission, idempotencyKey: String?, nowMs: Int64
+        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String? = nil, nowMs: Int64
     ) async throws -> SubmitOutcome {
-        let call = submitCall(tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, nowMs: nowMs)
+        let call = submitCall(tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs)
         return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.keys, arguments: call.arguments))
     }
 
     /// Writes many submissions in one pipelined round trip (each one atomic on its own).
     public func submitBatch(tenant: String, submissions: [TaskSubmission], nowMs: Int64) async throws -> [SubmitOutcome] {
-        let calls = submissions.map { submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, nowMs: nowMs) }
+        let calls = submissions.map { submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, taskID: nil, nowMs: nowMs) }
         return try await redis.evaluateMany(Self.submit, calls).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
             return try Self.outcome(reply)
         }
     }
 
-    private func submitCall(tenant: String, submission: TaskSubmission, idempotencyKey: String?, nowMs: Int64) -> ScriptCall {
+    private func submitCall(tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64) -> ScriptCall {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
-        let id = TaskIDs.generate()
+        let id = taskID ?? TaskIDs.generate()
         let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
         let fields = TaskRecord.fields(id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey)
         var arguments = [
             String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
-            String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs),
+            String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs), taskID == nil ? "0" : "1",
         ]
         for (field, value) in fields { arguments += [field, value] }
         return ScriptCall(
@@ -68,6 +72,7 @@ public struct TaskStore: Sendable {
         switch parts[0] {
         case "created": return .created(parts[1])
         case "replay": return .replay(parts[1])
+        case "existing": return .existing(parts[1])
         default: return .conflict(parts[1])
         }
     }

@@ -10,6 +10,9 @@ public struct ShardConfiguration: Sendable {
     public var apiPort: Int = 7400
     public var agentHost: String = "127.0.0.1"
     public var agentPort: Int = 7401
+    /// Host the router and other shards reach this shard at, published in `ff:member:<id>`
+    /// (a pod IP or service name when listening on 0.0.0.0); nil publishes `apiHost`/`agentHost`.
+    public var advertiseHost: String?
     /// Admin bearer token (required; `FLUXFORGE_ADMIN_TOKEN`).
     public var adminToken: String
     /// Slots of the cluster (written once in `ff:cluster`).
@@ -37,6 +40,11 @@ public struct ShardConfiguration: Sendable {
     public var failureFadeInterval: Duration = .seconds(10)
     /// How often node health is written to Redis at most (quarantine changes go at once).
     public var nodeHealthWriteInterval: Duration = .seconds(1)
+
+    /// `host:port` of the tenant API as published for the router.
+    public var advertisedAPI: String { "\(advertiseHost ?? apiHost):\(apiPort)" }
+    /// `host:port` of the agent gateway as published for the router.
+    public var advertisedAgent: String { "\(advertiseHost ?? agentHost):\(agentPort)" }
 
     /// The scheduling core's configuration: its defaults, with this shard's latency threshold.
     public var scheduler: SchedulerConfiguration {

@@ -31,19 +31,19 @@ struct ShardLoops: Service {
     private func membershipLoop() async {
         let configuration = services.configuration
         let member = Membership.Member(
-            id: services.shardID, api: "\(configuration.apiHost):\(configuration.apiPort)",
-            agent: "\(configuration.agentHost):\(configuration.agentPort)", startedMs: Clock.nowMs(), version: configuration.version)
+            id: services.shardID, api: configuration.advertisedAPI,
+            agent: configuration.advertisedAgent, startedMs: WallClock.nowMs(), version: configuration.version)
         var registered = false
         while !Task.isCancelled {
             do {
                 if !registered {
-                    let slots = try await services.membership.ensureCluster(slotCount: configuration.slotCount, nowMs: Clock.nowMs())
+                    let slots = try await services.membership.ensureCluster(slotCount: configuration.slotCount, nowMs: WallClock.nowMs())
                     if slots != configuration.slotCount {
                         logger.critical("cluster was created with another slot count", metadata: ["cluster": "\(slots)", "shard": "\(configuration.slotCount)"])
                     }
                     registered = true
                 }
-                try await services.membership.heartbeat(member, nowMs: Clock.nowMs())
+                try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
             } catch {
                 logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -102,7 +102,7 @@ struct ShardLoops: Service {
 
     /// This shard's share of the slot map over the live members.
     private func wantedSlots() async throws -> Set<Int> {
-        let nowMs = Clock.nowMs()
+        let nowMs = WallClock.nowMs()
         let live = try await services.membership.members().filter { services.membership.isLive($0, nowMs: nowMs) }.map(\.id)
         let map = SlotMap(members: Set(live + [services.shardID]), slotCount: services.configuration.slotCount)
         return Set(map.slots(ownedBy: services.shardID))

@@ -21,10 +21,16 @@ struct ShardServices: Sendable {
     let membership: Membership
 
     var shardID: String { configuration.shardID }
+
+    /// The submission write path (shared with the router's no-owner path).
+    var submissions: SubmissionEndpoint {
+        let driver = driver
+        return SubmissionEndpoint(tasks: tasks, redisFailed: { driver.redisFailed($0) })
+    }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 
     /// Wall-clock time in Unix milliseconds: the only clock the shard feeds the core.
-    func nowMs() -> Int64 { Clock.nowMs() }
+    func nowMs() -> Int64 { WallClock.nowMs() }
 
     /// Refuses writes while the scheduler is READ_ONLY (Redis unreachable or operator's choice).
     func requireWritable() throws {

@@ -20,8 +20,8 @@ public struct TestHTTPResponse: Sendable {
     }
 }
 
-extension ShardHarness {
-    /// One HTTP call to the shard's API on loopback.
+extension FluxEndpoint {
+    /// One HTTP call to the endpoint's API on loopback.
     public func request(
         _ method: String, _ path: String, token: String? = nil, body: Data? = nil, headers: [String: String] = [:]
     ) async throws -> TestHTTPResponse {

@@ -26,6 +26,9 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Port of the agent gateway (WebSocket).")
     var agentPort: Int = 7401
 
+    @Option(help: "Host published for the router to reach this shard (or FLUXFORGE_ADVERTISE_HOST; default: the listen hosts).")
+    var advertiseHost: String? = ProcessInfo.processInfo.environment["FLUXFORGE_ADVERTISE_HOST"]
+
     @Option(help: "Admin bearer token (or FLUXFORGE_ADMIN_TOKEN).")
     var adminToken: String?
 
@@ -50,6 +53,10 @@ struct ShardCommand: AsyncParsableCommand {
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
         guard (1...60_000).contains(redisLatencyDegradeMs) else { throw ValidationError("--redis-latency-degrade-ms must be within 1…60000") }
         guard (100...600_000).contains(failureFadeMs) else { throw ValidationError("--failure-fade-ms must be within 100…600000") }
+        if let advertiseHost, advertiseHost.isEmpty || advertiseHost.utf8.count > 253
+            || !advertiseHost.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
+            throw ValidationError("--advertise-host must be a host name or IPv4 address ([A-Za-z0-9.-], at most 253 characters)")
+        }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -63,6 +70,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.apiPort = apiPort
         configuration.agentHost = agentHost
         configuration.agentPort = agentPort
+        configuration.advertiseHost = advertiseHost
         configuration.leaseTTL = .milliseconds(leaseTTLMs)
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         configuration.degradeAboveRedisLatency = .milliseconds(redisLatencyDegradeMs)

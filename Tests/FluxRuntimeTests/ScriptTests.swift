@@ -54,6 +54,25 @@ struct ScriptTests {
         }
     }
 
+    @Test func chosenTaskIDMakesARepeatedSubmissionFindTheFirst() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            let id = TaskIDs.generate()
+            let body = TaskSubmission(command: ["date"])
+            #expect(try await store.submit(tenant: "acme", submission: body, idempotencyKey: nil, taskID: id, nowMs: 1_000) == .created(id))
+            #expect(try await store.submit(tenant: "acme", submission: body, idempotencyKey: nil, taskID: id, nowMs: 1_500) == .existing(id))
+            let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: slotCount))
+            #expect(try await redis.send(RedisCommand("XLEN", keys.ingest)).int == 1, "the repeat must not queue a twin")
+            #expect(try await store.timeline(tenant: "acme", id: id).count == 1)
+            // A tenant sharing acme's slot cannot take over acme's task by naming its id.
+            let neighbour = try #require((0..<10_000).lazy.map { "t\($0)" }.first {
+                Slotting.slot(forTenant: $0, slotCount: slotCount) == keys.slot
+            })
+            #expect(try await store.submit(tenant: neighbour, submission: body, idempotencyKey: nil, taskID: id, nowMs: 2_000) == .conflict(id))
+            #expect(try await store.task(tenant: "acme", id: id)?.tenant == "acme")
+        }
+    }
+
     @Test func idempotencyKeyExpiresAfterItsTTL() async throws {
         try await withRedis { redis in
             var store = TaskStore(redis: redis, slotCount: slotCount)

@@ -69,7 +69,7 @@ struct MembershipTests {
     }
 }
 
-extension ShardHarness {
+extension FluxEndpoint {
     func clusterView() async throws -> ClusterView {
         let response = try await request("GET", "/v1/admin/cluster", token: adminToken)
         guard response.status == 200 else { throw HarnessError("cluster answered \(response.status): \(response.text)") }

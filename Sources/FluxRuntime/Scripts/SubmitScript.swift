@@ -5,10 +5,13 @@
 ///
 /// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks
 /// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
-///       7 timeline ttl ms, 8 index retention ms, 9… task hash field/value pairs
+///       7 timeline ttl ms, 8 index retention ms, 9 "1" when the caller chose the task id,
+///       10… task hash field/value pairs
 /// The tenant index forgets entries older than the task records' retention (at most 100 per
 /// call), so it does not outgrow the records it points to.
-/// Returns {"created", id} | {"replay", id} | {"conflict", id}
+/// A caller-chosen id (the router's retry identity) that already names a task of the same tenant
+/// means this very submission was written before: {"existing", id}; another tenant's: conflict.
+/// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id}
 enum SubmitScript {
     static let source = """
     local now = tonumber(ARGV[1])
@@ -27,7 +30,12 @@ enum SubmitScript {
         return {'conflict', id}
       end
     end
-    redis.call('HSET', KEYS[3], unpack(ARGV, 9))
+    if ARGV[9] == '1' then
+      local owner = redis.call('HGET', KEYS[3], 'tenant')
+      if owner == ARGV[6] then return {'existing', ARGV[5]} end
+      if owner then return {'conflict', ARGV[5]} end
+    end
+    redis.call('HSET', KEYS[3], unpack(ARGV, 10))
     redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')

@@ -24,38 +24,13 @@ struct TaskRoutes: Sendable {
     private func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authorize(request, context)
         try services.requireWritable()
-        let key = try IdempotencyKey.parse(request)
-        let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
-        do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
-        let outcome = try await services.redisCall {
-            try await services.tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, nowMs: services.nowMs())
-        }
-        switch outcome {
-        case .created(let id):
-            return try JSONBody.response(SubmissionAccepted(id: id, state: "QUEUED"), status: .accepted)
-        case .replay(let id):
-            guard let view = try await services.tasks.task(tenant: tenant, id: id) else { throw HTTPProblem.notFound("task \(id)") }
-            var headers = HTTPFields()
-            headers[IdempotencyKey.replayHeader] = "true"
-            return try JSONBody.response(view, status: .ok, headers: headers)
-        case .conflict(let id):
-            throw HTTPProblem.conflict("idempotency_conflict", "idempotency key was used for task \(id) with a different body")
-        }
+        return try await services.submissions.submit(request, tenant: tenant, nowMs: services.nowMs())
     }
 
     private func submitBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authorize(request, context)
         try services.requireWritable()
-        let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
-        do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
-        let outcomes = try await services.redisCall {
-            try await services.tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: services.nowMs())
-        }
-        let accepted = outcomes.compactMap { outcome -> SubmissionAccepted? in
-            if case .created(let id) = outcome { return SubmissionAccepted(id: id, state: "QUEUED") }
-            return nil
-        }
-        return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
+        return try await services.submissions.submitBatch(request, tenant: tenant, nowMs: services.nowMs())
     }
 
     private func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

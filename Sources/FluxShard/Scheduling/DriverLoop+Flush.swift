@@ -62,7 +62,7 @@ extension DriverLoop {
             metadata["slot"] = "\(request.slot)"
             logger.error("write fenced: slot lease lost", metadata: metadata)
             driver.leases.drop([request.slot])
-            forget(slots: [request.slot], nowMs: Clock.nowMs())
+            forget(slots: [request.slot], nowMs: WallClock.nowMs())
         case .conflict(let actual):
             metadata["expected"] = "\(request.expected)"
             metadata["actual"] = "\(actual)"

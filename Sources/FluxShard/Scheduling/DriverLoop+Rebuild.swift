@@ -134,7 +134,7 @@ extension DriverLoop {
         logger.notice("Redis reachable again: rebuilding the scheduler from Redis")
         scheduler = Scheduler(configuration: driver.configuration.scheduler)
         publishedMode = nil
-        if let modeOverride { _ = scheduler.handle(.modeOverride(modeOverride), now: Timestamp(milliseconds: Clock.nowMs())) }
+        if let modeOverride { _ = scheduler.handle(.modeOverride(modeOverride), now: Timestamp(milliseconds: WallClock.nowMs())) }
         tenantsBySlot = [:]
         ingestEntries = [:]
         pings = [:]

@@ -1,11 +1,12 @@
 import FluxAPI
 import FluxCore
+import FluxRuntime
 
 extension DriverLoop {
     /// The mode and its triggers, with the latency p99 the core last heard.
     func modeView() -> SchedulerModeView {
         let snapshot = scheduler.modeSnapshot
-        let p99 = latency.p99(nowMs: Clock.nowMs()).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1_000 }
+        let p99 = latency.p99(nowMs: WallClock.nowMs()).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1_000 }
         return SchedulerModeView(
             mode: snapshot.mode.rawValue, override: snapshot.override?.rawValue, queueDepthHigh: snapshot.queueDepthHigh,
             redisLatencyHigh: snapshot.redisLatencyHigh, redisUnreachable: snapshot.redisUnreachable, redisLatencyP99Ms: p99)

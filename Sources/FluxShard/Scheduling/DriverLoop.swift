@@ -63,7 +63,7 @@ struct DriverLoop {
 
     /// One turn of the loop.
     mutating func turn() async {
-        let nowMs = Clock.nowMs()
+        let nowMs = WallClock.nowMs()
         if driver.redisIsDown {
             guard await recoverFromRedisOutage() else { return failDrained() }
         }

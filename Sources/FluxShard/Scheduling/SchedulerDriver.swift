@@ -105,7 +105,7 @@ final class SchedulerDriver: Sendable {
     func nodeConnected(_ hello: AgentMessage.Hello) async { post(.nodeConnected(hello)) }
     func nodeDisconnected(_ key: NodeKey) async { post(.nodeDisconnected(key)) }
     func agentMessage(_ message: AgentMessage, from key: NodeKey) async { post(.agentMessage(message, from: key)) }
-    func pingSent(to key: NodeKey, nonce: Int) async { post(.pingSent(key, nonce: nonce, atMs: Clock.nowMs())) }
+    func pingSent(to key: NodeKey, nonce: Int) async { post(.pingSent(key, nonce: nonce, atMs: WallClock.nowMs())) }
     func tenantChanged(_ tenant: String, settings: TenantSettings) async { post(.tenantChanged(tenant, settings)) }
     func slotsAcquired(_ slots: [Int]) async { post(.slotsAcquired(slots)) }
     func slotsLost(_ slots: [Int]) async { post(.slotsLost(slots)) }
@@ -156,14 +156,5 @@ final class SchedulerDriver: Sendable {
             await loop.turn()
         }
         loop.abandon()
-    }
-}
-
-/// Wall-clock milliseconds, the only time source the shard gives the core.
-enum Clock {
-    static func nowMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -1,28 +1,28 @@
 import FluxAPI
-import FluxRuntime
-import Hummingbird
+public import Hummingbird
 import Synchronization
 import Foundation
 
-/// Checks bearer tokens against the SHA-256 digests stored per tenant.
+/// Checks bearer tokens against the SHA-256 digests stored per tenant. Shared by the shard and
+/// the router (which authenticates the submissions it writes itself while a slot has no owner).
 ///
 /// Policy (docs/api.md): no or malformed `Authorization` → 401. A token that is not the path
 /// tenant's token → 403 `forbidden`, whether that tenant exists or not, so a token never learns
 /// which other tenants exist. Tenant records are cached for `cacheTTL` to keep auth off Redis on
 /// the hot path; a settings change is seen within that time.
-final class Authenticator: Sendable {
+public final class Authenticator: Sendable {
     private let tenants: TenantStore
     private let adminTokenSHA256: String
     private let cache = Mutex<[String: (stored: TenantStore.Stored, expiresAt: ContinuousClock.Instant)]>([:])
     private let cacheTTL: Duration = .seconds(2)
 
-    init(tenants: TenantStore, adminToken: String) {
+    public init(tenants: TenantStore, adminToken: String) {
         self.tenants = tenants
         self.adminTokenSHA256 = Tokens.sha256Hex(adminToken)
     }
 
     /// Returns the tenant's stored record when `request` carries that tenant's API token.
-    func tenant(_ tenant: String, request: Request) async throws -> TenantStore.Stored {
+    public func tenant(_ tenant: String, request: Request) async throws -> TenantStore.Stored {
         let token = try Self.bearer(request)
         guard NameRules.isValidName(tenant), let stored = try await lookup(tenant),
               Tokens.constantTimeEquals(Tokens.sha256Hex(token), stored.tokenSHA256)
@@ -31,14 +31,14 @@ final class Authenticator: Sendable {
     }
 
     /// Verifies the tenant's agent token (dev-mode agent auth).
-    func agent(_ tenant: String, token: String) async throws -> TenantStore.Stored? {
+    public func agent(_ tenant: String, token: String) async throws -> TenantStore.Stored? {
         guard NameRules.isValidName(tenant), let stored = try await lookup(tenant),
               Tokens.constantTimeEquals(Tokens.sha256Hex(token), stored.agentTokenSHA256) else { return nil }
         return stored
     }
 
     /// Throws unless `request` carries the admin token.
-    func admin(_ request: Request) throws {
+    public func admin(_ request: Request) throws {
         let token = try Self.bearer(request)
         guard Tokens.constantTimeEquals(Tokens.sha256Hex(token), adminTokenSHA256) else {
             throw HTTPProblem.forbidden("admin token required")
@@ -46,7 +46,7 @@ final class Authenticator: Sendable {
     }
 
     /// Forgets a cached tenant (after the admin API changed it).
-    func invalidate(_ tenant: String) {
+    public func invalidate(_ tenant: String) {
         _ = cache.withLock { $0.removeValue(forKey: tenant) }
     }
 
@@ -58,7 +58,7 @@ final class Authenticator: Sendable {
         return stored
     }
 
-    static func bearer(_ request: Request) throws -> String {
+    public static func bearer(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw HTTPProblem.unauthorized()
         }

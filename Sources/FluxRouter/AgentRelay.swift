@@ -1,0 +1,118 @@
+import FluxAPI
+import FluxRuntime
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import WSClient
+
+/// One agent session through the router: read the agent's `hello`, find the shard that owns its
+/// tenant's slot, open a session to that shard, send the `hello` on, then copy frames both ways
+/// until either side closes — and close the other side then.
+///
+/// The relay never interprets the session: authentication, `welcome`, dispatches and `moved` are
+/// the shard's. When the slot moves, the shard says `moved` and closes; the agent reconnects to
+/// the router, which by then routes it to the new owner.
+struct AgentRelay: Sendable {
+    let directory: OwnerDirectory
+    let metrics: RouterMetrics
+
+    static let helloTimeout: Duration = .seconds(10)
+    static let maxFrameBytes = 1 << 20
+
+    func run(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        let frames = FrameReader(inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator())
+        guard let helloText = try await Self.withTimeout(Self.helloTimeout, { try await frames.next() }),
+              case .hello(let hello)? = try? JSONDecoder().decode(AgentMessage.self, from: Data(helloText.utf8))
+        else {
+            return try await reject(outbound, APIProblem(code: "hello_required", message: "the first frame must be a hello"), logger: logger)
+        }
+        guard NameRules.isValidName(hello.tenant) else {
+            return try await reject(outbound, .invalid("tenant", "must match [a-z0-9-]{1,63}"), logger: logger)
+        }
+        let slot = Slotting.slot(forTenant: hello.tenant, slotCount: directory.table.slotCount)
+        var owner = directory.table.owner(ofSlot: slot)
+        if owner == nil { owner = await directory.refresh().owner(ofSlot: slot) }
+        guard let owner else {
+            return try await reject(outbound, APIProblem(code: "slot_not_ready", message: "no shard serves tenant \(hello.tenant) yet; retry"), logger: logger)
+        }
+        var logger = logger
+        logger[metadataKey: "node"] = "\(hello.tenant)/\(hello.node)"
+        logger[metadataKey: "to"] = "\(owner.shard.id)"
+        let sessionLogger = logger
+        metrics.agentSessionOpened()
+        defer { metrics.agentSessionClosed() }
+        do {
+            let configuration = WebSocketClientConfiguration(maxFrameSize: Self.maxFrameBytes, closeTimeout: .seconds(2))
+            try await WebSocketClient.connect(
+                url: "ws://\(owner.shard.agent)/v1/agent/connect", configuration: configuration, logger: sessionLogger
+            ) { upstreamInbound, upstreamOutbound, _ in
+                try await upstreamOutbound.write(.text(helloText))
+                sessionLogger.debug("agent session relayed")
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // Shard → agent; when the shard closes, close the agent's side too.
+                        do {
+                            for try await message in upstreamInbound.messages(maxSize: Self.maxFrameBytes) {
+                                guard case .text(let text) = message else { continue }
+                                try await outbound.write(.text(text))
+                            }
+                        } catch {}
+                        try? await outbound.close(.normalClosure, reason: "shard closed")
+                    }
+                    group.addTask {
+                        // Agent → shard; when the agent goes, close the shard's side.
+                        do {
+                            while let text = try await frames.next() { try await upstreamOutbound.write(.text(text)) }
+                        } catch {}
+                        try? await upstreamOutbound.close(.normalClosure, reason: "agent closed")
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            // The owner died between the table read and the connect: the agent backs off and
+            // asks again, by which time the table has caught up.
+            logger.info("shard unreachable for agent session", metadata: ["error": "\(error)"])
+            await directory.refresh()
+            try? await reject(outbound, APIProblem(code: "slot_not_ready", message: "the shard serving tenant \(hello.tenant) is unreachable; retry"), logger: logger)
+        }
+    }
+
+    private func reject(_ outbound: WebSocketOutboundWriter, _ problem: APIProblem, logger: Logger) async throws {
+        logger.info("agent session refused", metadata: ["code": "\(problem.code)"])
+        let text = (try? JSONEncoder().encode(AgentMessage.error(problem))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        try await outbound.write(.text(text))
+        try await outbound.close(.policyViolation, reason: problem.code)
+    }
+
+    /// Runs `body`, or returns nil once `limit` has passed.
+    static func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T?) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask { try await Task.sleep(for: limit); return nil }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+/// The agent's inbound frames, read first by the relay (the `hello`) and then by the pump that
+/// copies them to the shard. Never read by two tasks at once: the hello read has finished before
+/// the pump starts, which is what makes the unchecked `Sendable` sound.
+final class FrameReader: @unchecked Sendable {
+    private var iterator: WebSocketInboundMessageStream.AsyncIterator
+
+    init(_ iterator: WebSocketInboundMessageStream.AsyncIterator) {
+        self.iterator = iterator
+    }
+
+    /// The next text frame (binary frames are not part of the protocol and are skipped).
+    func next() async throws -> String? {
+        while let message = try await iterator.next() {
+            if case .text(let text) = message { return text }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,66 @@
+/// Which shard serves which slot, as the router routes by it: the holder of each slot's lease,
+/// provided that holder is a live member (it heartbeats). Built from one read of Redis; pure.
+///
+/// The lease, not the rendezvous map, is the authority: during a handoff the map already names
+/// the new owner while the old one still holds (and serves) the slot, and a shard answers `421`
+/// for any slot it does not hold. A lease held by a member that stopped heartbeating is a crashed
+/// shard whose lease has not expired yet: no owner, so submissions go straight to Redis instead
+/// of waiting for connection timeouts.
+public struct OwnerTable: Sendable, Equatable {
+    /// A shard the router can reach.
+    public struct Shard: Sendable, Hashable {
+        public var id: String
+        /// `host:port` of its tenant API.
+        public var api: String
+        /// `host:port` of its agent gateway.
+        public var agent: String
+    }
+
+    /// An owner of one slot: the shard and the epoch of its lease.
+    public struct Owner: Sendable, Hashable {
+        public var shard: Shard
+        public var epoch: Int64
+    }
+
+    public let slotCount: Int
+    private let owners: [Owner?]
+    /// Live members, whether or not they hold anything (fan-out of admin reads).
+    public let liveShards: [Shard]
+
+    /// An empty table: every slot unowned (before the first read of Redis).
+    public init(slotCount: Int) {
+        self.slotCount = slotCount
+        self.owners = Array(repeating: nil, count: slotCount)
+        self.liveShards = []
+    }
+
+    /// - Parameters:
+    ///   - leases: slot → lease value `<shardId>:<epoch>`, for the slots that have one.
+    ///   - members: every member with its last heartbeat (Unix ms).
+    public init(
+        slotCount: Int, leases: [Int: String], members: [(shard: Shard, heartbeatMs: Int64)], nowMs: Int64, memberTTLMs: Int64
+    ) {
+        let live = members.filter { nowMs - $0.heartbeatMs <= memberTTLMs }.map(\.shard)
+        let byID = Dictionary(live.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.slotCount = slotCount
+        self.liveShards = live.sorted { $0.id < $1.id }
+        self.owners = (0..<slotCount).map { slot in
+            guard let value = leases[slot], let (holder, epoch) = Self.parseLease(value), let shard = byID[holder] else { return nil }
+            return Owner(shard: shard, epoch: epoch)
+        }
+    }
+
+    /// The owner of `slot`, or nil when no live shard holds it.
+    public func owner(ofSlot slot: Int) -> Owner? {
+        owners.indices.contains(slot) ? owners[slot] : nil
+    }
+
+    /// Slots with a live owner.
+    public var ownedSlotCount: Int { owners.count { $0 != nil } }
+
+    /// Splits `<shardId>:<epoch>` at the last colon (shard ids may not contain one, but be safe).
+    static func parseLease(_ value: String) -> (String, Int64)? {
+        guard let colon = value.lastIndex(of: ":"), let epoch = Int64(value[value.index(after: colon)...]) else { return nil }
+        return (String(value[..<colon]), epoch)
+    }
+}

@@ -1,0 +1,101 @@
+public import Logging
+import AsyncHTTPClient
+import FluxRedis
+import FluxRuntime
+import Hummingbird
+import HummingbirdWebSocket
+import ServiceLifecycle
+
+/// The router process: the cluster's public entry for tenant calls and agent sessions. It holds
+/// no task state — only a table of who owns which slot, re-read from Redis — so any number of
+/// routers can run side by side and a restarted router is ready in one Redis read.
+public struct RouterApp: Sendable {
+    public let configuration: RouterConfiguration
+    public let logger: Logger
+
+    public init(configuration: RouterConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT.
+    public func run() async throws {
+        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        var configuration = configuration
+        let membership = Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds)
+        configuration.slotCount = try await Self.clusterSlotCount(membership, configured: configuration.slotCount, logger: logger)
+        let directory = OwnerDirectory(redis: redis, configuration: configuration, logger: logger)
+        await directory.refresh()
+        let client = ShardForwarder.makeClient()
+        let forwarder = ShardForwarder(client: client, timeout: configuration.forwardTimeout)
+        let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
+        let auth = Authenticator(tenants: tenants, adminToken: configuration.adminToken)
+        let metrics = RouterMetrics()
+
+        let router = Router()
+        router.middlewares.add(ProblemMiddleware())
+        TenantProxy(
+            directory: directory, forwarder: forwarder, auth: auth,
+            submissions: SubmissionEndpoint(tasks: TaskStore(redis: redis, slotCount: configuration.slotCount)),
+            metrics: metrics, configuration: configuration
+        ).register(on: router)
+        ClusterRoutes(directory: directory, forwarder: forwarder, auth: auth, redis: redis, metrics: metrics, configuration: configuration)
+            .register(on: router)
+        let api = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router"),
+            logger: logger)
+
+        let relay = AgentRelay(directory: directory, metrics: metrics)
+        let agentRouter = Router(context: BasicWebSocketRequestContext.self)
+        agentRouter.ws("v1/agent/connect") { _, _ in
+            .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            try await relay.run(inbound, outbound, logger: context.logger)
+        }
+        let agents = Application(
+            router: Router(),
+            server: .http1WebSocketUpgrade(webSocketRouter: agentRouter),
+            configuration: .init(address: .hostname(configuration.agentHost, port: configuration.agentPort)),
+            logger: logger)
+
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: DirectoryService(directory: directory)), .init(service: api), .init(service: agents)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("router starting", metadata: [
+            "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
+            "redis": "\(redisConfiguration.host):\(redisConfiguration.port)", "slots": "\(configuration.slotCount)",
+            "ownedSlots": "\(directory.table.ownedSlotCount)",
+        ])
+        try await group.run()
+        try? await client.shutdown()
+        await redis.close()
+    }
+
+    /// The cluster's slot count as recorded in `ff:cluster` by the first shard; the router must
+    /// hash tenants exactly as the shards do. Waits for Redis, not for shards.
+    static func clusterSlotCount(_ membership: Membership, configured: Int, logger: Logger) async throws -> Int {
+        while true {
+            do {
+                let recorded = try await membership.ensureCluster(slotCount: configured, nowMs: WallClock.nowMs())
+                if recorded != configured {
+                    logger.notice("using the cluster's slot count", metadata: ["configured": "\(configured)", "cluster": "\(recorded)"])
+                }
+                return recorded
+            } catch {
+                logger.warning("waiting for Redis", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Keeps the owner table fresh for as long as the router runs.
+struct DirectoryService: Service {
+    let directory: OwnerDirectory
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await directory.run() }
+    }
+}

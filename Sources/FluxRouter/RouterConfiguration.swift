@@ -1,0 +1,30 @@
+/// Everything a router process is told at start (flags of `fluxforge router`, docs/runbook.md).
+public struct RouterConfiguration: Sendable {
+    public var redisURL: String
+    public var apiHost: String = "127.0.0.1"
+    /// Tenant and admin API (the public entry of the cluster).
+    public var apiPort: Int = 7300
+    public var agentHost: String = "127.0.0.1"
+    /// Agent WebSocket sessions, relayed to the shard that owns the agent's tenant.
+    public var agentPort: Int = 7301
+    /// Admin bearer token: the same as the shards' (`FLUXFORGE_ADMIN_TOKEN`).
+    public var adminToken: String
+    /// Slots of the cluster; checked against `ff:cluster` at start.
+    public var slotCount: Int = 256
+    /// How often the owner table is re-read from Redis when nothing forces it sooner.
+    public var refreshInterval: Duration = .milliseconds(500)
+    /// A shard whose heartbeat is older than this is not routed to (the shards' member TTL).
+    public var memberTTL: Duration = .seconds(5)
+    /// How long one API call may spend looking for a shard that answers (421, connection
+    /// failures) before the router gives up with 503 — or, for a submission, writes it itself.
+    public var retryBudget: Duration = .seconds(3)
+    /// One forwarded request's own limit, from connect to the last byte of the answer.
+    public var forwardTimeout: Duration = .seconds(15)
+    /// Version reported by `/healthz`.
+    public var version = "0.6.0"
+
+    public init(redisURL: String, adminToken: String) {
+        self.redisURL = redisURL
+        self.adminToken = adminToken
+    }
+}

@@ -1,0 +1,44 @@
+import Prometheus
+
+/// The router's own Prometheus metrics (docs/metrics.md): what it forwarded, how often it had to
+/// try again, how many submissions it wrote itself, and the relayed agent sessions.
+final class RouterMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let agentSessions: Gauge
+    private let ownedSlots: Gauge
+
+    init() {
+        agentSessions = registry.makeGauge(name: "flux_router_agent_sessions", labels: [])
+        ownedSlots = registry.makeGauge(name: "flux_router_owned_slots", labels: [])
+    }
+
+    /// A shard's answer passed back to the client, by status class (`2xx`, `4xx`, …).
+    func forwarded(status: Int) {
+        registry.makeCounter(name: "flux_router_forwarded_total", labels: [("status", "\(status / 100)xx")]).increment()
+    }
+
+    /// A try that produced no answer to pass on, by why (`no_owner`, `misdirected`, `not_sent`, `maybe_sent`).
+    func failedTry(_ failure: ForwardPolicy.Failure) {
+        let reason = switch failure {
+        case .noOwner: "no_owner"
+        case .misdirected: "misdirected"
+        case .notSent: "not_sent"
+        case .maybeSent: "maybe_sent"
+        }
+        registry.makeCounter(name: "flux_router_failed_tries_total", labels: [("reason", reason)]).increment()
+    }
+
+    /// A submission the router wrote to Redis itself (no reachable owner).
+    func wroteDirectly() {
+        registry.makeCounter(name: "flux_router_direct_submissions_total", labels: []).increment()
+    }
+
+    /// A call the router gave up on (`no_owner` 503, `upstream_failed` 502).
+    func gaveUp(_ code: String) {
+        registry.makeCounter(name: "flux_router_gave_up_total", labels: [("code", code)]).increment()
+    }
+
+    func agentSessionOpened() { agentSessions.increment() }
+    func agentSessionClosed() { agentSessions.decrement() }
+    func table(_ table: OwnerTable) { ownedSlots.set(Double(table.ownedSlotCount)) }
+}

@@ -1,0 +1,126 @@
+import FluxAPI
+import FluxRedis
+import FluxRuntime
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `/v1/tenants/{tenant}/…` on the router: finds the shard that owns the tenant's slot and
+/// passes the call through; when that fails, follows `ForwardPolicy` — look again, write a
+/// submission itself, or say why it cannot answer.
+struct TenantProxy: Sendable {
+    let directory: OwnerDirectory
+    let forwarder: ShardForwarder
+    let auth: Authenticator
+    let submissions: SubmissionEndpoint
+    let metrics: RouterMetrics
+    let configuration: RouterConfiguration
+
+    /// Smallest and largest pause between two tries while the owner table catches up.
+    static let firstRetryDelay: Duration = .milliseconds(25)
+    static let maxRetryDelay: Duration = .milliseconds(250)
+
+    func register(on router: Router<BasicRequestContext>) {
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on("v1/tenants/{tenant}/**", method: method) { request, context in
+                let segments = context.parameters.getCatchAll()
+                guard !segments.isEmpty, !segments.contains(where: { $0 == "." || $0 == ".." || $0.isEmpty }) else {
+                    throw HTTPProblem(.notFound, code: "route_not_found", message: "no such endpoint")
+                }
+                let call = ForwardPolicy.Call(method: request.method.rawValue, rest: segments.joined(separator: "/"))
+                return try await route(request, context, call: call)
+            }
+        }
+        // Tenant settings live in the tenant's slot: the owner writes them.
+        router.put("v1/admin/tenants/{tenant}") { request, context in try await route(request, context, call: .otherWrite) }
+    }
+
+    /// Routes one call about the path's `{tenant}` to the owner of its slot.
+    func route(_ request: Request, _ context: BasicRequestContext, call: ForwardPolicy.Call) async throws -> Response {
+        let tenant = try context.parameters.require("tenant")
+        do { try NameRules.validate(tenant, field: "tenant") } catch { throw HTTPProblem(badRequest: error) }
+        var request = request
+        let body = try await Self.collect(&request, limit: Self.bodyLimit(call))
+        var headers = request.headers
+        if call == .submit, headers[SubmissionHeaders.taskID] == nil {
+            // Named before the first try: any later try of this submission is the same write.
+            headers[SubmissionHeaders.taskID] = TaskIDs.generate()
+        }
+        let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
+        let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.retryBudget
+        var delay = Self.firstRetryDelay
+        var table = directory.table
+        while true {
+            let failure: ForwardPolicy.Failure
+            if let owner = table.owner(ofSlot: slot) {
+                switch await forwarder.forward(method: request.method, to: owner.shard.api, pathAndQuery: pathAndQuery, headers: headers, body: body) {
+                case .answered(let answer) where answer.status != .misdirectedRequest:
+                    metrics.forwarded(status: answer.status.code)
+                    return answer.response
+                case .answered:
+                    failure = .misdirected
+                case .failed(let reason):
+                    failure = reason
+                }
+            } else {
+                failure = .noOwner
+            }
+            metrics.failedTry(failure)
+            switch ForwardPolicy.next(call: call, failure: failure, budgetLeft: clock.now < deadline) {
+            case .retry:
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, Self.maxRetryDelay)
+                table = await directory.refresh()
+            case .writeDirectly:
+                context.logger.info("writing submission directly", metadata: ["tenant": "\(tenant)", "slot": "\(slot)", "why": "\(failure)"])
+                return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body)
+            case .unavailable:
+                metrics.gaveUp("no_owner")
+                throw HTTPProblem.unavailable("no_owner", "no shard serves tenant \(tenant) (slot \(slot)) right now; retry shortly")
+            case .uncertain:
+                metrics.gaveUp("upstream_failed")
+                throw HTTPProblem(.badGateway, code: "upstream_failed",
+                    message: "the shard serving tenant \(tenant) failed during the call; it may or may not have taken effect")
+            }
+        }
+    }
+
+    /// The no-owner path: authenticate and write the submission exactly as a shard would.
+    private func writeDirectly(
+        _ call: ForwardPolicy.Call, tenant: String, head: HTTPRequest, headers: HTTPFields, body: ByteBuffer
+    ) async throws -> Response {
+        var head = head
+        head.headerFields = headers
+        let request = Request(head: head, body: .init(buffer: body))
+        do {
+            _ = try await auth.tenant(tenant, request: request)
+        } catch is RedisError {
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+        let nowMs = WallClock.nowMs()
+        let response = call == .submitBatch
+            ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs)
+            : try await submissions.submit(request, tenant: tenant, nowMs: nowMs)
+        metrics.wroteDirectly()
+        return response
+    }
+
+    static func bodyLimit(_ call: ForwardPolicy.Call) -> Int {
+        switch call {
+        case .submit: TaskLimits.maxBodyBytes
+        case .submitBatch: TaskLimits.maxBatchBodyBytes
+        case .read, .otherWrite: 64 * 1024
+        }
+    }
+
+    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw HTTPProblem.tooLarge(limit: limit)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+public import FluxAPI
+public import FluxRedis
+public import Hummingbird
+
+/// The write half of `POST /v1/tenants/{tenant}/tasks` and `…/tasks:batch`, after the caller has
+/// authenticated the tenant: decode, validate, write with the submit script, answer.
+///
+/// The shard serves it for the slots it owns; the router serves the very same code when a slot
+/// has no live owner, which is what makes a failover cost no failed submission (the write is only
+/// Redis: the next owner admits what queued in the ingest stream meanwhile).
+public struct SubmissionEndpoint: Sendable {
+    public let tasks: TaskStore
+    /// Told about every Redis failure (the shard's driver goes READ_ONLY on them).
+    private let redisFailed: @Sendable (RedisError) -> Void
+
+    public init(tasks: TaskStore, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in }) {
+        self.tasks = tasks
+        self.redisFailed = redisFailed
+    }
+
+    /// One submission. 202 with the id when written (or already written under the same
+    /// `X-Flux-Task-Id`), 200 with the task on an idempotent replay, 409 on a conflict.
+    public func submit(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
+        let key = try SubmissionHeaders.idempotencyKey(request)
+        let taskID = try SubmissionHeaders.taskID(request)
+        let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
+        do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let outcome = try await redisCall {
+            try await tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, taskID: taskID, nowMs: nowMs)
+        }
+        switch outcome {
+        case .created(let id), .existing(let id):
+            // A repeated try of the same submission (same chosen id) answers like the first.
+            return try JSONBody.response(SubmissionAccepted(id: id, state: "QUEUED"), status: .accepted)
+        case .replay(let id):
+            guard let view = try await redisCall({ try await tasks.task(tenant: tenant, id: id) }) else {
+                throw HTTPProblem.notFound("task \(id)")
+            }
+            var headers = HTTPFields()
+            headers[SubmissionHeaders.replay] = "true"
+            return try JSONBody.response(view, status: .ok, headers: headers)
+        case .conflict(let id) where key == nil:
+            throw HTTPProblem.conflict("task_id_conflict", "task id \(id) is already taken")
+        case .conflict(let id):
+            throw HTTPProblem.conflict("idempotency_conflict", "idempotency key was used for task \(id) with a different body")
+        }
+    }
+
+    /// Up to `TaskLimits.maxBatchSize` submissions in one pipelined round trip; 202 with the ids.
+    public func submitBatch(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
+        let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
+        do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let outcomes = try await redisCall {
+            try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs)
+        }
+        let accepted = outcomes.compactMap { outcome -> SubmissionAccepted? in
+            if case .created(let id) = outcome { return SubmissionAccepted(id: id, state: "QUEUED") }
+            return nil
+        }
+        return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
+    }
+
+    private func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as RedisError {
+            redisFailed(error)
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+    }
+}

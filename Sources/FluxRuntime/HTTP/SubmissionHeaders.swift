@@ -1,0 +1,33 @@
+public import FluxAPI
+public import HTTPTypes
+public import Hummingbird
+
+/// Headers of a submission that change how it is written (DESIGN.md §6).
+///
+/// `X-Flux-Idempotency-Key` is the client's: the same key and body within 24 h return the
+/// original task. `X-Flux-Task-Id` is the router's: it names a single submission before the
+/// first try, so that when a shard dies mid-request the router can send the same submission
+/// again (or write it itself) and the second write finds the first instead of making a twin.
+public enum SubmissionHeaders {
+    public static let idempotencyKey = HTTPField.Name("X-Flux-Idempotency-Key")!
+    public static let replay = HTTPField.Name("X-Flux-Idempotent-Replay")!
+    public static let taskID = HTTPField.Name("X-Flux-Task-Id")!
+
+    /// The client's idempotency key, if any; 400 when malformed.
+    public static func idempotencyKey(_ request: Request) throws -> String? {
+        guard let key = request.headers[idempotencyKey] else { return nil }
+        guard IdempotencyKeyRules.isValid(key) else {
+            throw HTTPProblem(badRequest: .invalid("X-Flux-Idempotency-Key", "must be 1…128 printable ASCII characters without spaces"))
+        }
+        return key
+    }
+
+    /// The task id chosen by the caller (the router), if any; 400 unless it is a well-formed id.
+    public static func taskID(_ request: Request) throws -> String? {
+        guard let id = request.headers[taskID] else { return nil }
+        guard TaskIDs.isWellFormed(id) else {
+            throw HTTPProblem(badRequest: .invalid("X-Flux-Task-Id", "must be a task id: 15 characters of lowercase Crockford base32"))
+        }
+        return id
+    }
+}

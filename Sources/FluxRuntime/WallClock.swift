@@ -1,0 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Wall-clock milliseconds since the Unix epoch: the time shards and routers write into Redis
+/// (heartbeats, lease ages, timelines) and the only clock a shard feeds its scheduling core.
+public enum WallClock {
+    public static func nowMs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import FluxRouter
+import Foundation
+import Logging
+
+/// `fluxforge router`: runs the cluster's public entry (tenant API and agent sessions).
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router",
+        abstract: "Run a router: forward tenant calls and agent sessions to the shard that owns each tenant's slot.")
+
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db (or FLUXFORGE_REDIS_URL).")
+    var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+
+    @Option(help: "Address the tenant and admin API listens on.")
+    var apiHost: String = "127.0.0.1"
+
+    @Option(help: "Port of the tenant and admin API.")
+    var apiPort: Int = 7300
+
+    @Option(help: "Address agent sessions are accepted on.")
+    var agentHost: String = "127.0.0.1"
+
+    @Option(help: "Port of agent sessions (WebSocket).")
+    var agentPort: Int = 7301
+
+    @Option(help: "Admin bearer token, the shards' (or FLUXFORGE_ADMIN_TOKEN).")
+    var adminToken: String?
+
+    @Option(help: "Milliseconds a call may spend finding a shard that answers before the router gives up (submissions are then written directly).")
+    var retryBudgetMs: Int = 3_000
+
+    @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
+    var refreshMs: Int = 500
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
+        guard (0...60_000).contains(retryBudgetMs) else { throw ValidationError("--retry-budget-ms must be within 0…60000") }
+        guard (50...10_000).contains(refreshMs) else { throw ValidationError("--refresh-ms must be within 50…10000") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
+    }
+
+    private var resolvedAdminToken: String? {
+        adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"]
+    }
+
+    func run() async throws {
+        var configuration = RouterConfiguration(redisURL: redis, adminToken: resolvedAdminToken ?? "")
+        configuration.apiHost = apiHost
+        configuration.apiPort = apiPort
+        configuration.agentHost = agentHost
+        configuration.agentPort = agentPort
+        configuration.retryBudget = .milliseconds(retryBudgetMs)
+        configuration.refreshInterval = .milliseconds(refreshMs)
+        var logger = Logger(label: "fluxforge.router")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await RouterApp(configuration: configuration, logger: logger).run()
+    }
+}
