@@ -80,3 +80,30 @@ wait_http() {
 json_field() {
     sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -1 || true
 }
+
+# shard_api_port I: shard-I's API port (7400, 7402, ...); its agent port is one more.
+shard_api_port() { echo $(( 7398 + 2 * $1 )); }
+
+# start_shard RUN_DIR BIN REDIS_URL ADMIN_TOKEN I: starts shard-I in the background with its log
+# in RUN_DIR/logs and its pid in RUN_DIR/pids (where cluster/up's stop and kill-shard find it).
+start_shard() {
+    local run=$1 bin=$2 redis_url=$3 admin_token=$4 i=$5
+    local api_port
+    api_port=$(shard_api_port "$i")
+    FLUXFORGE_ADMIN_TOKEN="$admin_token" "$bin" shard --id "shard-$i" --redis "$redis_url" \
+        --api-port "$api_port" --agent-port $(( api_port + 1 )) >>"$run/logs/shard-$i.log" 2>&1 &
+    echo $! > "$run/pids/shard-$i.pid"
+}
+
+# load_cluster_env: reads what cluster/up wrote about the running cluster, or dies.
+load_cluster_env() {
+    FF_RUN="$FF_ROOT/cluster/.run"
+    [ -f "$FF_RUN/cluster.env" ] || die "no running cluster (start one with cluster/up)"
+    # shellcheck disable=SC1091
+    source "$FF_RUN/cluster.env"
+}
+
+# owned_slots: how many of the 256 slots the router sees owned right now.
+owned_slots() {
+    curl -fsS http://127.0.0.1:7300/readyz 2>/dev/null | json_field ownedSlots || true
+}
