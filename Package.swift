@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure scheduling core: standard library and swift-collections only. No I/O, no clock.
@@ -111,6 +112,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The load generator of `fluxforge bench load`: simulated agents through the router,
+        // paced submissions, HdrHistogram latencies, per-process CPU/RSS, Redis cost per task.
+        .target(
+            name: "FluxLoad",
+            dependencies: [
+                "FluxAPI", "FluxRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test helpers shipped as a target: seeded RNG, Redis URL from the environment.
         .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis", "FluxAPI"], swiftSettings: strictSettings),
 
@@ -132,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "fluxforge",
             dependencies: [
-                "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent",
+                "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent", "FluxLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

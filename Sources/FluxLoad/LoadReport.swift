@@ -1,0 +1,55 @@
+import Foundation
+
+/// What one load run measured; printed as a table and written as JSON (bench/results/).
+public struct LoadReport: Codable, Sendable {
+    public struct Setup: Codable, Sendable {
+        public var agents: Int
+        public var tenants: Int
+        public var agentCapacity: Int
+        public var serviceTimeMs: Int
+        public var pacing: String
+        public var batchSize: Int
+        public var durationSeconds: Double
+    }
+
+    public var startedAt: String
+    public var setup: Setup
+    /// Tasks answered 202 per second of submitting, and tasks finished (acked) per second from
+    /// the first submission to the last finish.
+    public var acceptedPerSecond: Double
+    public var completedPerSecond: Double
+    public var accepted: Int
+    public var completed: Int
+    /// Submission sent → dispatch received by a simulated agent.
+    public var submitToDispatch: LatencySummary
+    /// Submission sent → the shard's ack of the result (durable SUCCEEDED).
+    public var submitToFinished: LatencySummary
+    /// Failed requests by kind (`http_503`, `transport`, …) and tasks that never finished.
+    public var errors: [String: Int]
+    public var agentsConnected: Int
+    public var processes: [ProcessFigures]
+    /// Commands Redis executed per completed task (INFO commandstats, scripts' inner calls included).
+    public var redisCommandsPerTask: Double?
+    public var redisCommandsTop: [String: Int]?
+
+    /// The human-readable form.
+    public func table() -> String {
+        func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+        func row(_ name: String, _ latency: LatencySummary) -> String {
+            "  \(name.padding(toLength: 22, withPad: " ", startingAt: 0)) p50 \(f(latency.p50, 2)) ms  p90 \(f(latency.p90, 2))  p99 \(f(latency.p99, 2))  p99.9 \(f(latency.p999, 2))  max \(f(latency.max, 2))  (n=\(latency.count))"
+        }
+        var lines = [
+            "load: \(setup.agents) agents (\(agentsConnected) connected) over \(setup.tenants) tenants, capacity \(setup.agentCapacity), service \(setup.serviceTimeMs) ms, \(setup.pacing), batch \(setup.batchSize), \(f(setup.durationSeconds)) s",
+            "  accepted   \(accepted) tasks, \(f(acceptedPerSecond)) tasks/s",
+            "  completed  \(completed) tasks, \(f(completedPerSecond)) tasks/s",
+            row("submit → dispatch", submitToDispatch),
+            row("submit → finished", submitToFinished),
+        ]
+        if !errors.isEmpty { lines.append("  errors     " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
+        if let redisCommandsPerTask { lines.append("  redis      \(f(redisCommandsPerTask, 2)) commands per completed task") }
+        for process in processes {
+            lines.append("  \(process.name.padding(toLength: 10, withPad: " ", startingAt: 0)) cpu \(f(process.cpuPercent))%  rss \(f(process.rssMiB)) MiB (peak \(f(process.peakRSSMiB)))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

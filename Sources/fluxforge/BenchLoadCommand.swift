@@ -1,0 +1,96 @@
+import ArgumentParser
+import FluxLoad
+import Foundation
+import Logging
+
+/// `fluxforge bench load`: end-to-end load against a running cluster (cluster/up or cluster/bench):
+/// simulated agents through the router, paced submissions, latency percentiles, CPU and memory
+/// of each process, Redis commands per task. Prints a table; `--json` writes the figures.
+struct BenchLoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "End-to-end load through the router with simulated agents (see docs/performance.md).")
+
+    @Option(help: "Router API base URL.")
+    var api = "http://127.0.0.1:7300"
+
+    @Option(help: "Router agent endpoint.")
+    var agentURL = "ws://127.0.0.1:7301/v1/agent/connect"
+
+    @Option(help: "Admin token (or FLUXFORGE_ADMIN_TOKEN).")
+    var adminToken: String?
+
+    @Option(help: "Redis URL, for Redis commands per task and Redis CPU/RSS (optional).")
+    var redis: String?
+
+    @Option(help: "Simulated agents (WebSocket sessions through the router).")
+    var agents = 1_000
+
+    @Option(help: "Tenants the agents and submissions are spread over.")
+    var tenants = 4
+
+    @Option(help: "Attempts one simulated agent runs at once.")
+    var capacity = 16
+
+    @Option(help: "Milliseconds a simulated agent takes per task.")
+    var serviceMs = 0
+
+    @Option(help: "Open loop at this many tasks/s; without it, closed loop at maximum.")
+    var rate: Int?
+
+    @Option(help: "Closed loop: requests in flight.")
+    var concurrency = 32
+
+    @Option(help: "Tasks per request (1: POST /tasks; more: POST /tasks:batch).")
+    var batch = 1
+
+    @Option(help: "Seconds of submitting.")
+    var seconds = 20
+
+    @Option(name: .customLong("process"), help: "NAME=PID of a process to report CPU and RSS for (repeatable).")
+    var processes: [String] = []
+
+    @Option(help: "Write the report as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard (1...100_000).contains(agents), (1...1_000).contains(tenants), tenants <= agents else {
+            throw ValidationError("need 1 ≤ --tenants ≤ --agents ≤ 100000")
+        }
+        guard (1...1_024).contains(capacity), (0...600_000).contains(serviceMs) else { throw ValidationError("bad --capacity or --service-ms") }
+        guard (1...1_000).contains(batch), (1...3_600).contains(seconds), (1...4_096).contains(concurrency) else {
+            throw ValidationError("bad --batch (1…1000), --seconds (1…3600) or --concurrency (1…4096)")
+        }
+        if let rate, !(1...10_000_000).contains(rate) { throw ValidationError("--rate must be within 1…10000000") }
+        for process in processes where process.split(separator: "=").count != 2 || Int32(process.split(separator: "=")[1]) == nil {
+            throw ValidationError("--process must be NAME=PID, got \(process)")
+        }
+        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
+    }
+
+    private var resolvedAdminToken: String? { adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"] }
+
+    func run() async throws {
+        var configuration = LoadConfiguration(api: api, agentURL: agentURL, adminToken: resolvedAdminToken ?? "")
+        configuration.redisURL = redis
+        configuration.agents = agents
+        configuration.tenants = tenants
+        configuration.agentCapacity = capacity
+        configuration.serviceTime = .milliseconds(serviceMs)
+        configuration.pacing = rate.map { .open(tasksPerSecond: $0) } ?? .closed(concurrency: concurrency)
+        configuration.batchSize = batch
+        configuration.duration = .seconds(seconds)
+        configuration.processes = Dictionary(uniqueKeysWithValues: processes.map {
+            let parts = $0.split(separator: "=")
+            return (String(parts[0]), Int32(parts[1])!)
+        })
+        var logger = Logger(label: "fluxforge.bench.load")
+        logger.logLevel = .notice
+        let report = try await LoadRun(configuration: configuration, logger: logger).run()
+        print(report.table())
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
