@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Test-only: DeployTests parses deploy/*.yaml. No product target links it.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure scheduling core: standard library and swift-collections only. No I/O, no clock.
@@ -213,6 +215,12 @@ let package = Package(
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Parses every manifest under deploy/ and checks the flags it passes against the real binary.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["FluxTesting", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
     ]

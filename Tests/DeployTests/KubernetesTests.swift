@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+
+/// deploy/k8s: the objects exist, their selectors, ports, probes and variable references line up,
+/// and each shard takes a stable identity from its pod.
+@Suite("deploy/k8s")
+struct KubernetesTests {
+    let objects: [KubernetesObject]
+
+    init() throws { objects = try KubernetesObject.all() }
+
+    func object(_ kind: String, _ name: String) -> KubernetesObject? {
+        objects.first { $0.kind == kind && $0.name == name }
+    }
+
+    var workloads: [KubernetesObject] { objects.filter(\.isWorkload) }
+
+    /// The workload a Service's selector picks (nil unless exactly one).
+    func workload(selectedBy service: KubernetesObject) -> KubernetesObject? {
+        guard let selector = service.node["spec"]["selector"].stringMap, !selector.isEmpty else { return nil }
+        let selected = workloads.filter { workload in selector.allSatisfy { workload.podLabels[$0.key] == $0.value } }
+        return selected.count == 1 ? selected[0] : nil
+    }
+
+    /// Where a client of `host:port` lands: the workload behind Service `host` and the container
+    /// port that Service port forwards to.
+    func destination(host: String, port: Int) -> (workload: KubernetesObject, port: Int)? {
+        guard let service = object("Service", host), let workload = workload(selectedBy: service),
+              let servicePort = service.node["spec"]["ports"].list.first(where: { $0["port"].int == port }) else { return nil }
+        let target = servicePort["targetPort"].exists ? servicePort["targetPort"] : servicePort["port"]
+        let resolved = workload.containers.lazy.compactMap { KubernetesObject.containerPort(target, in: $0) }.first
+        return resolved.map { (workload, $0) }
+    }
+
+    @Test func everyDocumentIsANamedObjectWithoutANamespace() {
+        #expect(objects.count >= 6)
+        for object in objects {
+            #expect(object.node["apiVersion"].string?.isEmpty == false, "\(object.label): no apiVersion")
+            #expect(!object.kind.isEmpty && !object.name.isEmpty, "\(object.label): no kind or metadata.name")
+            #expect(!object.node["metadata"]["namespace"].exists, "\(object.label): `kubectl apply -n` chooses the namespace")
+        }
+    }
+
+    @Test func theClustersObjectsArePresent() throws {
+        let router = try #require(object("Deployment", "fluxforge-router"))
+        #expect((router.node["spec"]["replicas"].int ?? 1) >= 2, "one router is a single point of failure")
+        #expect(object("Service", "fluxforge-router") != nil)
+        let shards = try #require(object("StatefulSet", "fluxforge-shard"))
+        #expect(shards.node["spec"]["replicas"].int == 3)
+        let headless = try #require(object("Service", shards.node["spec"]["serviceName"].string ?? ""), "shard serviceName")
+        #expect(headless.node["spec"]["clusterIP"].string == "None", "the shards' governing Service must be headless")
+        #expect(object("StatefulSet", "fluxforge-redis") != nil && object("Service", "fluxforge-redis") != nil)
+        for set in objects where set.kind == "StatefulSet" {
+            #expect(object("Service", set.node["spec"]["serviceName"].string ?? "") != nil, "\(set.label): serviceName names no Service")
+        }
+    }
+
+    @Test func selectorsMatchThePodTemplatesLabels() {
+        for workload in workloads {
+            let selector = workload.node["spec"]["selector"]["matchLabels"].stringMap ?? [:]
+            #expect(!selector.isEmpty, "\(workload.label): no matchLabels")
+            #expect(selector.allSatisfy { workload.podLabels[$0.key] == $0.value }, "\(workload.label): \(selector) vs \(workload.podLabels)")
+        }
+        for service in objects where service.kind == "Service" {
+            #expect(workload(selectedBy: service) != nil, "\(service.label) must select the pods of exactly one workload")
+        }
+    }
+
+    @Test func servicePortsForwardToDeclaredContainerPorts() {
+        for service in objects where service.kind == "Service" {
+            for port in service.node["spec"]["ports"].list {
+                let number = port["port"].int ?? 0
+                #expect(destination(host: service.name, port: number) != nil, "\(service.label) port \(number) reaches no container port")
+            }
+        }
+    }
+
+    @Test func containerPortsAreThePortsTheFlagsListenOn() throws {
+        for workload in workloads {
+            for (container, invocation) in workload.invocations where ["shard", "router"].contains(invocation.subcommand) {
+                for (flag, name) in [("--api-port", "api"), ("--agent-port", "agent")] {
+                    let port = try #require(invocation.value(of: flag).flatMap { Int($0) }, "\(invocation)")
+                    let declared = KubernetesObject.containerPort(YAMLNode(value: name), in: container)
+                    #expect(declared == port, "\(workload.label): port \(name) is \(declared.map(String.init) ?? "missing"), \(flag) \(port)")
+                }
+                #expect(invocation.value(of: "--api-host") == "0.0.0.0" && invocation.value(of: "--agent-host") == "0.0.0.0",
+                        "\(workload.label) must listen on the pod's address, not loopback")
+            }
+        }
+    }
+
+    @Test func probesAskReadyzAndHealthzOnTheAPIPort() throws {
+        for workload in workloads {
+            for (container, invocation) in workload.invocations where ["shard", "router"].contains(invocation.subcommand) {
+                let apiPort = try #require(invocation.value(of: "--api-port").flatMap { Int($0) })
+                for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
+                    let get = container[probe]["httpGet"]
+                    #expect(get["path"].string == path, "\(workload.label) \(probe) asks \(get["path"].string ?? "nothing")")
+                    #expect(KubernetesObject.containerPort(get["port"], in: container) == apiPort, "\(workload.label) \(probe) port")
+                }
+            }
+        }
+    }
+
+    @Test func argvIsStringsAndEveryVariableItUsesIsDefined() throws {
+        let reference = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/
+        for workload in workloads {
+            for container in workload.containers {
+                for field in ["command", "args"] where container[field].exists {
+                    #expect(container[field].strings != nil, "\(workload.label) \(field) has a non-string element (quote it)")
+                }
+                let defined = KubernetesObject.environment(container)
+                for argument in KubernetesObject.argv(container) {
+                    for match in argument.matches(of: reference) where defined[String(match.1)] == nil {
+                        // Kubernetes passes an undefined $(NAME) on literally: a shard named "$(POD_NAME)".
+                        Issue.record("\(workload.label): \(argument) uses \(match.1), which env does not define")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The variable behind `$(NAME)` in `value` must come from the pod field `fieldPath`.
+    func isDownward(_ value: String?, _ fieldPath: String, in container: YAMLNode) -> Bool {
+        guard let value, value.hasPrefix("$("), value.hasSuffix(")") else { return false }
+        let entry = KubernetesObject.environment(container)[String(value.dropFirst(2).dropLast())]
+        return entry?["valueFrom"]["fieldRef"]["fieldPath"].string == fieldPath
+    }
+
+    @Test func eachShardTakesItsIDFromThePodNameAndAdvertisesThePodIP() throws {
+        let shards = try #require(object("StatefulSet", "fluxforge-shard"))
+        let (container, invocation) = try #require(shards.invocations.first { $0.invocation.subcommand == "shard" })
+        #expect(isDownward(invocation.value(of: "--id"), "metadata.name", in: container), "--id must be the stable pod name")
+        #expect(isDownward(invocation.value(of: "--advertise-host"), "status.podIP", in: container), "--advertise-host")
+        let grace = shards.podSpec["terminationGracePeriodSeconds"].int ?? 30
+        #expect(grace >= 10, "\(grace) s may kill a shard before it has released its leases and left")
+    }
+
+    @Test func redisAppendsToAVolumeClaim() throws {
+        let redis = try #require(object("StatefulSet", "fluxforge-redis"))
+        let container = try #require(redis.containers.first)
+        let argv = KubernetesObject.argv(container)
+        let flag = try #require(argv.firstIndex(of: "--appendonly"), "redis-server runs without --appendonly: \(argv)")
+        #expect(argv.dropFirst(flag + 1).first == "yes")
+        let directory = argv.firstIndex(of: "--dir").map { argv[$0 + 1] } ?? "/data"
+        let mount = container["volumeMounts"].list.first { $0["mountPath"].string == directory }
+        let claims = redis.node["spec"]["volumeClaimTemplates"].list.compactMap { $0["metadata"]["name"].string }
+        #expect(mount?["name"].string.map { claims.contains($0) } == true, "\(directory) is not on a volume claim: \(claims)")
+    }
+
+    @Test func everySecretReferenceIsShownInTheExampleAsAPlaceholder() throws {
+        let example = objects.filter { $0.file == "k8s/secret.example.yaml" && $0.kind == "Secret" }
+        var shown: [String: [String: String]] = [:]
+        for secret in example { shown[secret.name] = secret.node["stringData"].stringMap ?? [:] }
+        for value in shown.values.flatMap(\.values) {
+            #expect(value.hasPrefix("REPLACE-ME"), "the example must not carry a usable token: \(value)")
+        }
+        var references = 0
+        for workload in workloads {
+            for entry in workload.containers.flatMap({ $0["env"].list }) where entry["valueFrom"]["secretKeyRef"].exists {
+                let reference = entry["valueFrom"]["secretKeyRef"]
+                let (name, key) = (reference["name"].string ?? "", reference["key"].string ?? "")
+                #expect(shown[name]?[key] != nil, "\(workload.label) reads secret \(name) key \(key), not in the example")
+                references += 1
+            }
+        }
+        #expect(references >= 3, "router, shards and agents read their tokens from Secrets")
+    }
+
+    @Test func redisAndAgentURLsReachTheRightContainerPorts() throws {
+        var checked = (redis: 0, agents: 0)
+        for workload in workloads {
+            for (container, invocation) in workload.invocations {
+                if let redisURL = KubernetesObject.environment(container)["FLUXFORGE_REDIS_URL"]?["value"].string {
+                    let url = try #require(URLComponents(string: redisURL))
+                    let target = destination(host: url.host ?? "", port: url.port ?? 6379)
+                    #expect(target?.workload.name == "fluxforge-redis" && target?.port == 6379, "\(invocation.source): \(redisURL)")
+                    checked.redis += 1
+                }
+                guard invocation.subcommand == "agent" else { continue }
+                let url = try #require(invocation.value(of: "--url").flatMap(URLComponents.init(string:)))
+                let target = try #require(destination(host: url.host ?? "", port: url.port ?? 0), "\(invocation)")
+                let routerAgentPort = target.workload.invocations.first?.invocation.value(of: "--agent-port")
+                #expect(target.workload.name == "fluxforge-router" && routerAgentPort == String(target.port), "\(invocation)")
+                #expect(url.path == "/v1/agent/connect", "\(invocation)")
+                checked.agents += 1
+            }
+        }
+        #expect(checked.redis >= 2 && checked.agents >= 1, "router and shards name Redis, the demo agents the router: \(checked)")
+    }
+}
