@@ -64,7 +64,8 @@ public enum TransitionOutcome: Sendable, Equatable {
     case failed(String)
 }
 
-/// Writes transitions through the fenced transition script, many per round trip.
+/// Writes transitions through the fenced transition script: one call per slot, all of them in
+/// one round trip.
 public struct TransitionWriter: Sendable {
     public let redis: RedisClient
     public let leases: SlotLeases
@@ -78,35 +79,70 @@ public struct TransitionWriter: Sendable {
         self.leases = leases
     }
 
-    /// Applies `requests` in order in one pipeline; a request for a slot whose lease is not
-    /// held is answered `.fenced` without being sent.
+    /// Most transitions in one script call; bigger batches are split (Lua's unpack limit).
+    static let maxBatch = 256
+
+    /// Applies `requests` in one pipeline of script calls, one per slot (in the order of each
+    /// slot's requests); a request for a slot whose lease is not held is answered `.fenced`
+    /// without being sent.
     public func apply(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
         var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
+        var bySlot: [Int: [Int]] = [:]
+        var slotOrder: [Int] = []
+        for (index, request) in requests.enumerated() where leases.lease(forSlot: request.slot) != nil {
+            if bySlot[request.slot] == nil { slotOrder.append(request.slot) }
+            bySlot[request.slot, default: []].append(index)
+        }
         var calls: [ScriptCall] = []
-        var positions: [Int] = []
-        for (index, request) in requests.enumerated() {
-            guard let lease = leases.lease(forSlot: request.slot) else { continue }
-            calls.append(call(request, lease: lease, nowMs: nowMs))
-            positions.append(index)
+        var members: [[Int]] = []
+        for slot in slotOrder {
+            guard let lease = leases.lease(forSlot: slot) else { continue }
+            let indices = bySlot[slot] ?? []
+            for start in stride(from: 0, to: indices.count, by: Self.maxBatch) {
+                let chunk = Array(indices[start..<min(start + Self.maxBatch, indices.count)])
+                calls.append(call(slot: slot, chunk.map { requests[$0] }, lease: lease, nowMs: nowMs))
+                members.append(chunk)
+            }
         }
         let replies = try await redis.evaluateMany(Self.script, calls)
-        for (index, reply) in zip(positions, replies) { outcomes[index] = Self.outcome(reply) }
+        for (chunk, reply) in zip(members, replies) {
+            let results = Self.outcomes(reply, count: chunk.count)
+            for (index, outcome) in zip(chunk, results) { outcomes[index] = outcome }
+        }
         return outcomes
     }
 
-    private func call(_ request: TransitionRequest, lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {
-        let keys = SlotKeys(slot: request.slot)
-        let (queue, score) = Self.queueArguments(request.queue)
+    private func call(slot: Int, _ requests: [TransitionRequest], lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {
+        let keys = SlotKeys(slot: slot)
+        var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest]
         var arguments = [
-            lease.value, leases.shardID, String(lease.epoch), String(nowMs), request.taskID,
-            request.expected.joined(separator: ","), request.to, request.reason, request.node ?? "",
-            String(request.attempt), queue, score, request.ingestEntry ?? "",
-            request.terminal ? String(recordTTLMs) : "0", String(timelineTTLMs),
+            lease.value, leases.shardID, String(lease.epoch), String(nowMs), String(recordTTLMs), String(timelineTTLMs),
+            String(requests.count),
         ]
-        for (field, value) in request.fields { arguments += [field, value] }
-        return ScriptCall(
-            keys: [keys.lease, keys.task(request.taskID), keys.timeline(request.taskID), keys.ready, keys.delayed, keys.inflight, keys.ingest],
-            arguments: arguments)
+        for request in requests {
+            scriptKeys += [keys.task(request.taskID), keys.timeline(request.taskID)]
+            let (queue, score) = Self.queueArguments(request.queue)
+            arguments += [
+                request.taskID, request.expected.joined(separator: ","), request.to, request.reason, request.node ?? "",
+                String(request.attempt), queue, score, request.ingestEntry ?? "", request.terminal ? "1" : "0",
+                request.to == "DISPATCHED" ? "1" : "0", String(request.fields.count),
+            ]
+            for (field, value) in request.fields { arguments += [field, value] }
+        }
+        return ScriptCall(keys: scriptKeys, arguments: arguments)
+    }
+
+    /// One script reply → one outcome per transition of its batch.
+    static func outcomes(_ reply: RedisReply, count: Int) -> [TransitionOutcome] {
+        if case .error(let message) = reply {
+            let outcome: TransitionOutcome = message.hasPrefix("STALE_EPOCH") ? .fenced : .failed(message)
+            return Array(repeating: outcome, count: count)
+        }
+        let results = reply.array ?? []
+        guard results.count == count else {
+            return Array(repeating: .failed("unexpected transition reply \(reply)"), count: count)
+        }
+        return results.map(outcome)
     }
 
     static func queueArguments(_ queue: TransitionRequest.Queue) -> (String, String) {
@@ -121,13 +157,12 @@ public struct TransitionWriter: Sendable {
     }
 
     static func outcome(_ reply: RedisReply) -> TransitionOutcome {
-        if case .error(let message) = reply {
-            return message.hasPrefix("STALE_EPOCH") ? .fenced : .failed(message)
-        }
         let parts = reply.array?.map { $0.string ?? "" } ?? []
         switch parts.first {
         case "ok" where parts.count >= 4:
-            return .applied(previous: parts[1], command: parts[2], env: parts[3], createdMs: parts.count > 4 ? Int64(parts[4]) : nil)
+            return .applied(
+                previous: parts[1], command: parts[2].isEmpty ? "[]" : parts[2], env: parts[3].isEmpty ? "{}" : parts[3],
+                createdMs: parts.count > 4 ? Int64(parts[4]) : nil)
         case "conflict" where parts.count >= 2: return .conflict(actual: parts[1])
         case "missing": return .missing
         default: return .failed("unexpected transition reply \(reply)")

@@ -1,50 +1,82 @@
-/// Applies one task state transition decided by the scheduling core, atomically and fenced.
+/// Applies a batch of task state transitions of one slot, decided by the scheduling core,
+/// atomically and fenced: one script call per slot per flush.
 ///
-/// Refuses (error `STALE_EPOCH`) unless the slot lease still holds exactly `<shard>:<epoch>`:
-/// a paused or partitioned former owner can never write. Refuses (`conflict`) when the task is
-/// not in one of the expected states, so a transition is never applied twice. It moves the task
-/// between the `ready`/`delayed`/`inflight` sets, updates the record, appends the timeline entry
-/// and, for admissions, XACKs the ingest entry in the same step, so the ack is never ahead of
-/// the durable outcome.
+/// Refuses the whole batch (error `STALE_EPOCH`) unless the slot lease still holds exactly
+/// `<shard>:<epoch>`: a paused or partitioned former owner can never write. Each transition is
+/// refused (`conflict`) when its task is not in one of the expected states, so a transition is
+/// never applied twice. A transition moves the task between the `ready`/`delayed`/`inflight`
+/// sets (the task hash remembers which one it is in, field `queue`, so only that one is touched),
+/// updates the record, appends the timeline entry; admission outcomes XACK their ingest entries
+/// in the same script, so an ack is never ahead of the durable outcome.
 ///
-/// KEYS: 1 lease, 2 task, 3 timeline, 4 ready, 5 delayed, 6 inflight, 7 ingest
-/// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 task id, 6 expected states "A,B" or "",
-///       7 new state, 8 reason, 9 node, 10 attempt,
-///       11 queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are),
-///       12 queue score, 13 ingest entry id or "", 14 record ttl ms or "0", 15 timeline ttl ms,
-///       16… extra task hash field/value pairs
-/// Returns {"ok", oldState, command, env, created_ms} | {"conflict", state} | {"missing", ""}
+/// Redis-command economy (docs/performance.md): one fence check per batch, one HSET per
+/// transition, timeline TTL refreshed only when the task starts waiting or ends, the stored
+/// command read back only for dispatches, one XACK for the whole batch.
+///
+/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, then per transition i (from 1):
+///       5+2i-1 task hash, 5+2i timeline
+/// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
+///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
+///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
+///       ingest entry id or "", terminal "1"/"0", want spec "1"/"0", n extra fields, n pairs
+/// Returns per transition {"ok", oldState, command, env, created_ms} | {"conflict", state} |
+///       {"missing", ""}
 enum TransitionScript {
     static let source = """
     if redis.call('GET', KEYS[1]) ~= ARGV[1] then
       return redis.error_reply('STALE_EPOCH lease is not held by ' .. ARGV[1])
     end
-    local state = redis.call('HGET', KEYS[2], 'state')
-    if not state then
-      if ARGV[13] ~= '' then redis.call('XACK', KEYS[7], 'shards', ARGV[13]) end
-      return {'missing', ''}
+    local sets = {ready = KEYS[2], delayed = KEYS[3], inflight = KEYS[4]}
+    local now, shard, epoch = ARGV[4], ARGV[2], ARGV[3]
+    local results, acks = {}, {}
+    local a = 8
+    for i = 1, tonumber(ARGV[7]) do
+      local task, timeline = KEYS[4 + 2 * i], KEYS[5 + 2 * i]
+      local id, expected, to, reason, node, attempt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+      local queue, score, ingest, terminal, wantSpec = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
+      local extras = tonumber(ARGV[a + 11])
+      local first = a + 12
+      a = first + 2 * extras
+      if ingest ~= '' then acks[#acks + 1] = ingest end
+      local current = redis.call('HMGET', task, 'state', 'queue')
+      local state = current[1]
+      if not state then
+        results[i] = {'missing', ''}
+      elseif expected ~= '' and string.find(',' .. expected .. ',', ',' .. state .. ',', 1, true) == nil then
+        results[i] = {'conflict', state}
+      else
+        local fields = {'state', to, 'reason', reason, 'updated_ms', now}
+        if queue ~= 'keep' then
+          local member = current[2]
+          if member == false then
+            redis.call('ZREM', KEYS[2], id)
+            redis.call('ZREM', KEYS[3], id)
+            redis.call('ZREM', KEYS[4], id)
+          elseif member ~= '' then
+            redis.call('ZREM', sets[member], id)
+          end
+          if queue == 'none' then
+            fields[#fields + 1] = 'queue'; fields[#fields + 1] = ''
+          else
+            redis.call('ZADD', sets[queue], score, id)
+            fields[#fields + 1] = 'queue'; fields[#fields + 1] = queue
+          end
+        end
+        for j = first, first + 2 * extras - 1 do fields[#fields + 1] = ARGV[j] end
+        redis.call('HSET', task, unpack(fields))
+        redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', state, 'to', to,
+          'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
+        if terminal == '1' or queue == 'ready' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end
+        if terminal == '1' then redis.call('PEXPIRE', task, ARGV[5]) end
+        if wantSpec == '1' then
+          local spec = redis.call('HMGET', task, 'command', 'env', 'created_ms')
+          results[i] = {'ok', state, spec[1] or '[]', spec[2] or '{}', spec[3] or ''}
+        else
+          results[i] = {'ok', state, '', '', ''}
+        end
+      end
     end
-    if ARGV[6] ~= '' and string.find(',' .. ARGV[6] .. ',', ',' .. state .. ',', 1, true) == nil then
-      if ARGV[13] ~= '' then redis.call('XACK', KEYS[7], 'shards', ARGV[13]) end
-      return {'conflict', state}
-    end
-    local id = ARGV[5]
-    if ARGV[11] ~= 'keep' then
-      redis.call('ZREM', KEYS[4], id)
-      redis.call('ZREM', KEYS[5], id)
-      redis.call('ZREM', KEYS[6], id)
-    end
-    if ARGV[11] == 'ready' then redis.call('ZADD', KEYS[4], ARGV[12], id)
-    elseif ARGV[11] == 'delayed' then redis.call('ZADD', KEYS[5], ARGV[12], id)
-    elseif ARGV[11] == 'inflight' then redis.call('ZADD', KEYS[6], ARGV[12], id) end
-    redis.call('HSET', KEYS[2], 'state', ARGV[7], 'reason', ARGV[8], 'updated_ms', ARGV[4])
-    if #ARGV >= 16 then redis.call('HSET', KEYS[2], unpack(ARGV, 16)) end
-    redis.call('XADD', KEYS[3], 'MAXLEN', 200, '*', 'at', ARGV[4], 'from', state, 'to', ARGV[7],
-      'reason', ARGV[8], 'shard', ARGV[2], 'epoch', ARGV[3], 'node', ARGV[9], 'attempt', ARGV[10])
-    redis.call('PEXPIRE', KEYS[3], ARGV[15])
-    if ARGV[13] ~= '' then redis.call('XACK', KEYS[7], 'shards', ARGV[13]) end
-    if ARGV[14] ~= '0' then redis.call('PEXPIRE', KEYS[2], ARGV[14]) end
-    local spec = redis.call('HMGET', KEYS[2], 'command', 'env', 'created_ms')
-    return {'ok', state, spec[1] or '[]', spec[2] or '{}', spec[3] or ''}
+    if #acks > 0 then redis.call('XACK', KEYS[5], 'shards', unpack(acks)) end
+    return results
     """
 }
