@@ -27,6 +27,10 @@ public struct LoadReport: Codable, Sendable {
     /// Failed requests by kind (`http_503`, `transport`, …) and tasks that never finished.
     public var errors: [String: Int]
     public var agentsConnected: Int
+    /// What the shards say at the end (the router's aggregated snapshot): sessions they hold
+    /// and nodes they quarantined — a fleet whose heartbeats were not kept shows up here.
+    public var clusterAgentsConnected: Int?
+    public var quarantinedNodes: Int?
     public var processes: [ProcessFigures]
     /// Commands Redis executed per completed task (INFO commandstats, scripts' inner calls included).
     public var redisCommandsPerTask: Double?
@@ -46,6 +50,9 @@ public struct LoadReport: Codable, Sendable {
             row("submit → finished", submitToFinished),
         ]
         if !errors.isEmpty { lines.append("  errors     " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
+        if let clusterAgentsConnected, let quarantinedNodes {
+            lines.append("  shards     \(clusterAgentsConnected) agent sessions held, \(quarantinedNodes) nodes quarantined at the end")
+        }
         if let redisCommandsPerTask { lines.append("  redis      \(f(redisCommandsPerTask, 2)) commands per completed task") }
         for process in processes {
             lines.append("  \(process.name.padding(toLength: 10, withPad: " ", startingAt: 0)) cpu \(f(process.cpuPercent))%  rss \(f(process.rssMiB)) MiB (peak \(f(process.peakRSSMiB)))")

@@ -86,7 +86,12 @@ public struct LoadRun: Sendable {
                 batchSize: configuration.batchSize, durationSeconds: Self.seconds(submitting)),
             acceptedPerSecond: Double(accepted) / Self.seconds(submitting), completedPerSecond: Double(counts.finished) / seconds,
             accepted: accepted, completed: counts.finished, submitToDispatch: toDispatch, submitToFinished: toFinish,
-            errors: errors, agentsConnected: sessions.value, processes: [], redisCommandsPerTask: nil, redisCommandsTop: nil)
+            errors: errors, agentsConnected: sessions.value, clusterAgentsConnected: nil, quarantinedNodes: nil,
+            processes: [], redisCommandsPerTask: nil, redisCommandsTop: nil)
+        if let snapshot = try? await clusterSnapshot(client: client) {
+            report.clusterAgentsConnected = snapshot.totals.agentsConnected
+            report.quarantinedNodes = snapshot.totals.quarantinedNodes
+        }
         report.processes = processes.keys.sorted().compactMap { name in
             guard let before = samplesBefore[name], let after = samplesAfter[name] else { return nil }
             return ProcessFigures(
@@ -215,6 +220,14 @@ public struct LoadRun: Sendable {
               let token = created.token, let agentToken = created.agentToken
         else { throw LoadError("creating tenant \(name) answered \(response.status): \(String(buffer: body))") }
         return Tenant(name: name, token: token, agentToken: agentToken)
+    }
+
+    private func clusterSnapshot(client: HTTPClient) async throws -> ClusterSnapshotView {
+        var request = HTTPClientRequest(url: "\(configuration.api)/scheduler/debug/snapshot")
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.adminToken)")
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return try JSONDecoder().decode(ClusterSnapshotView.self, from: Data(buffer: body))
     }
 
     static func commandStats(_ redis: RedisClient) async throws -> [String: Int] {

@@ -17,6 +17,8 @@ public enum TaskRecord {
             ("command", json(submission.command)), ("env", json(submission.env)),
             ("selector", json(submission.selector)), ("retry", json(submission.retry)),
             ("attempt", "0"), ("created_ms", String(nowMs)), ("updated_ms", String(nowMs)),
+            // In none of the ready/delayed/inflight sets yet (the transition script reads this).
+            ("queue", ""),
         ]
         if let node = submission.node { fields.append(("node", node)) }
         if let after = submission.deadlineAfterMs { fields.append(("deadline_ms", String(nowMs + Int64(after)))) }

@@ -69,6 +69,11 @@ struct ShardLoops: Service {
     /// back slots that now belong to another member (release after telling the driver, so
     /// agents get `moved`), and acquires its slots as soon as their leases are free. After a
     /// whole TTL without a successful round it presumes everything lost.
+    ///
+    /// Between rounds, while some of its slots are still held by someone else (a former owner
+    /// that has not handed them over yet, or a crashed one whose lease has not expired), it tries
+    /// to take just those every `acquireRetry`: a slot is then unowned for at most that long after
+    /// its lease frees, instead of up to a whole round.
     private func leaseLoop() async {
         let configuration = services.configuration
         let period = min(configuration.leaseTTL / 3, configuration.memberHeartbeatInterval)
@@ -83,10 +88,18 @@ struct ShardLoops: Service {
                     try await services.leases.release(unwanted)
                     logger.notice("handed slots over", metadata: ["slots": "\(unwanted.count)"])
                 }
-                let missing = wanted.filter { services.leases.lease(forSlot: $0) == nil }.sorted()
-                let acquired = try await services.leases.acquire(missing)
+                var missing = wanted.filter { services.leases.lease(forSlot: $0) == nil }.sorted()
+                let nextRound = ContinuousClock.now + period
                 lastSuccess = .now
-                if !acquired.isEmpty { await services.driver.slotsAcquired(acquired.keys.sorted()) }
+                while !missing.isEmpty, !Task.isCancelled {
+                    let acquired = try await services.leases.acquire(missing)
+                    if !acquired.isEmpty { await services.driver.slotsAcquired(acquired.keys.sorted()) }
+                    missing.removeAll { acquired[$0] != nil }
+                    guard !missing.isEmpty, ContinuousClock.now + Self.acquireRetry < nextRound else { break }
+                    try? await Task.sleep(for: Self.acquireRetry)
+                }
+                try? await Task.sleep(until: nextRound)
+                continue
             } catch {
                 logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
                 services.driver.redisFailed(error)
@@ -99,6 +112,9 @@ struct ShardLoops: Service {
             try? await Task.sleep(for: period)
         }
     }
+
+    /// How often slots this shard should own but cannot yet are tried again between rounds.
+    static let acquireRetry: Duration = .milliseconds(100)
 
     /// This shard's share of the slot map over the live members.
     private func wantedSlots() async throws -> Set<Int> {

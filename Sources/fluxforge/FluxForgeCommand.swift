@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The one FluxForge binary. Every process of the cluster is a subcommand of it, so a node needs
 /// exactly one artifact and every role is built from the same commit.
-@main
+
 struct FluxForgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluxforge",
@@ -16,6 +16,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput and latency of one part of FluxForge (build with -c release).",
-        subcommands: [BenchCoreCommand.self, BenchRedisCommand.self, BenchLoadCommand.self]
+        subcommands: [BenchCoreCommand.self, BenchRedisCommand.self, BenchLoadCommand.self, BenchHandoffCommand.self]
     )
 }

@@ -8,20 +8,23 @@
 ///       7 timeline ttl ms, 8 index retention ms, 9 "1" when the caller chose the task id,
 ///       10… task hash field/value pairs
 /// The tenant index forgets entries older than the task records' retention (at most 100 per
-/// call), so it does not outgrow the records it points to.
+/// sweep, one submission in 16 sweeps), so it does not outgrow the records it points to. Expired
+/// idempotency keys are swept by the next keyed submission of the slot, and the whole key set
+/// expires when no keyed submission came for a key TTL. The record starts with an empty `queue`
+/// field: the transition script then knows the task is in none of the scheduling sets.
 /// A caller-chosen id (the router's retry identity) that already names a task of the same tenant
 /// means this very submission was written before: {"existing", id}; another tenant's: conflict.
 /// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id}
 enum SubmitScript {
     static let source = """
     local now = tonumber(ARGV[1])
-    local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
-    if #expired > 0 then
-      redis.call('ZREM', KEYS[1], unpack(expired))
-      redis.call('HDEL', KEYS[2], unpack(expired))
-    end
     local idem = ARGV[2]
     if idem ~= '' then
+      local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
+      if #expired > 0 then
+        redis.call('ZREM', KEYS[1], unpack(expired))
+        redis.call('HDEL', KEYS[2], unpack(expired))
+      end
       local previous = redis.call('HGET', KEYS[2], idem)
       if previous then
         local space = string.find(previous, ' ', 1, true)
@@ -40,12 +43,19 @@ enum SubmitScript {
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')
     redis.call('PEXPIRE', KEYS[5], ARGV[7])
-    local stale = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[8]), 'LIMIT', 0, 100)
-    if #stale > 0 then redis.call('ZREM', KEYS[6], unpack(stale)) end
+    -- One submission in 16 (ids ending in '0' or 'p', bytes 48 and 112) sweeps up to 100 index
+    -- entries past retention: six times the rate they appear, at a sixteenth of the cost.
+    if string.byte(ARGV[5], -1) % 16 == 0 then
+      local stale = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[8]), 'LIMIT', 0, 100)
+      if #stale > 0 then redis.call('ZREM', KEYS[6], unpack(stale)) end
+    end
     redis.call('ZADD', KEYS[6], now, ARGV[5])
     if idem ~= '' then
       redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), idem)
       redis.call('HSET', KEYS[2], idem, ARGV[5] .. ' ' .. ARGV[3])
+      -- Without further keyed submissions nothing would sweep these: they go as a whole.
+      redis.call('PEXPIRE', KEYS[1], ARGV[4])
+      redis.call('PEXPIRE', KEYS[2], ARGV[4])
     end
     return {'created', ARGV[5]}
     """

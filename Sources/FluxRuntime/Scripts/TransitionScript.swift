@@ -10,7 +10,7 @@
 /// in the same script, so an ack is never ahead of the durable outcome.
 ///
 /// Redis-command economy (docs/performance.md): one fence check per batch, one HSET per
-/// transition, timeline TTL refreshed only when the task starts waiting or ends, the stored
+/// transition, timeline TTL (set at submission) refreshed only when the task may wait long (delayed) or ends, the stored
 /// command read back only for dispatches, one XACK for the whole batch.
 ///
 /// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, then per transition i (from 1):
@@ -66,7 +66,7 @@ enum TransitionScript {
         redis.call('HSET', task, unpack(fields))
         redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', state, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
-        if terminal == '1' or queue == 'ready' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end
+        if terminal == '1' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end
         if terminal == '1' then redis.call('PEXPIRE', task, ARGV[5]) end
         if wantSpec == '1' then
           local spec = redis.call('HMGET', task, 'command', 'env', 'created_ms')

@@ -9,6 +9,11 @@ import Logging
 ///
 /// On start it first re-reads its own pending entries (id `0`): entries read by a previous
 /// incarnation that crashed before admitting them.
+///
+/// Every `strandedSweepInterval` it also looks for entries of its slots pending at another
+/// consumer. They happen when a former owner's blocking read, issued while it still owned the
+/// slot, returns after the handoff: the entry is delivered to a shard that will never admit it,
+/// and the new owner, reading only new entries, would never see it. It claims them and re-reads.
 struct IngestConsumer: Sendable {
     let services: ShardServices
     let logger: Logger
@@ -18,12 +23,17 @@ struct IngestConsumer: Sendable {
         var groupsReady: Set<Int> = []
         // Slots whose own pending entries (delivered earlier, never acknowledged) were re-read.
         var caughtUp: Set<Int> = []
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 let conn = try await connectionOrNew(&connection)
                 let slots = services.driver.activeSlots
                 try await ensureGroups(slots.filter { !groupsReady.contains($0) }, on: conn)
                 groupsReady.formUnion(slots)
+                if ContinuousClock.now - lastSweep >= Self.strandedSweepInterval {
+                    lastSweep = .now
+                    caughtUp.subtract(try await claimStranded(slots, on: conn))
+                }
                 let behind = slots.filter { !caughtUp.contains($0) }
                 let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, on: conn)
                 if !behind.isEmpty && batch.isEmpty { caughtUp.formUnion(behind) }
@@ -45,6 +55,26 @@ struct IngestConsumer: Sendable {
             }
         }
         await connection?.close()
+    }
+
+    /// How often entries stranded at a former owner are looked for.
+    static let strandedSweepInterval: Duration = .seconds(2)
+
+    /// Claims entries of `slots` pending at other consumers; returns the slots that had some.
+    private func claimStranded(_ slots: [Int], on connection: RedisConnection) async throws -> Set<Int> {
+        guard !slots.isEmpty else { return [] }
+        let summaries = try await connection.pipeline(slots.map { RedisCommand("XPENDING", SlotKeys(slot: $0).ingest, IngestStream.group) })
+        var stranded: Set<Int> = []
+        for (slot, summary) in zip(slots, summaries) {
+            // [count, first, last, [[consumer, count], …]]
+            let consumers = summary.array.flatMap { $0.count == 4 ? $0[3].array : nil } ?? []
+            if consumers.contains(where: { $0.array?.first?.string.map { $0 != services.shardID } ?? false }) { stranded.insert(slot) }
+        }
+        for slot in stranded.sorted() {
+            let claimed = try await IngestClaim.claimAll(redis: services.redis, slot: slot, consumer: services.shardID)
+            logger.notice("claimed ingest entries stranded at another consumer", metadata: ["slot": "\(slot)", "entries": "\(claimed)"])
+        }
+        return stranded
     }
 
     private func connectionOrNew(_ connection: inout RedisConnection?) async throws -> RedisConnection {
