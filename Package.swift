@@ -206,6 +206,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FluxLoadTests",
+            dependencies: ["FluxLoad"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FluxRouterTests",
             dependencies: ["FluxRouter"],
             swiftSettings: strictSettings

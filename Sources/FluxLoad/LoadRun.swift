@@ -51,10 +51,13 @@ public struct LoadRun: Sendable {
 
         let redis = try configuration.redisURL.map { RedisClient(configuration: try RedisConfiguration(url: $0)) }
         var processes = configuration.processes
+        // The generator's own share of the machine: it competes with the cluster for the cores.
+        processes["loadgen"] = ProcessInfo.processInfo.processIdentifier
         if let redis, let pid = try? await Self.redisPID(redis) { processes["redis"] = pid }
         var commandsBefore: [String: Int]?
         if let redis { commandsBefore = try await Self.commandStats(redis) }
         let samplesBefore = processes.compactMapValues { ProcessSample.read(pid: $0) }
+        let sampledBefore = ContinuousClock.now
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -71,6 +74,7 @@ public struct LoadRun: Sendable {
         let elapsed = finishedAt - started
 
         let samplesAfter = processes.compactMapValues { ProcessSample.read(pid: $0) }
+        let sampledSeconds = Self.seconds(ContinuousClock.now - sampledBefore)
         var commandsAfter: [String: Int]?
         if let redis { commandsAfter = try await Self.commandStats(redis) }
         await redis?.close()
@@ -95,7 +99,7 @@ public struct LoadRun: Sendable {
         report.processes = processes.keys.sorted().compactMap { name in
             guard let before = samplesBefore[name], let after = samplesAfter[name] else { return nil }
             return ProcessFigures(
-                name: name, pid: processes[name]!, cpuPercent: (after.cpuSeconds - before.cpuSeconds) / seconds * 100,
+                name: name, pid: processes[name]!, cpuPercent: (after.cpuSeconds - before.cpuSeconds) / sampledSeconds * 100,
                 rssMiB: after.rssMiB, peakRSSMiB: after.peakRSSMiB)
         }
         if let commandsBefore, let commandsAfter, counts.finished > 0 {

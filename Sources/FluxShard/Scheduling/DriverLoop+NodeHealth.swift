@@ -5,7 +5,10 @@ import FluxRuntime
 extension DriverLoop {
     /// Writes the health of nodes that changed to `ff:{sN}:t:<tenant>:node:<node>` (a readable
     /// hash) and lists them in `ff:{sN}:t:<tenant>:nodes`: at most once per
-    /// `nodeHealthWriteInterval`, at once when a node entered or left quarantine.
+    /// `nodeHealthWriteInterval`, at once when a node entered or left quarantine. A node is
+    /// written only when what an operator would act on changed — connected, quarantined, or the
+    /// score by 0.02 or more — or `nodeHealthRefreshMs` passed: with 10,000 agents answering
+    /// pings, writing every touched node every second was most of the shard's Redis traffic.
     ///
     /// Informational: an operator (or a new owner of the slot) can read what this shard saw. The
     /// core has no event to restore health, so a new owner starts nodes fresh and relearns
@@ -19,7 +22,8 @@ extension DriverLoop {
         dirtyNodes = []
         nodeHealthUrgent = false
         lastNodeHealthWriteMs = nowMs
-        let commands = nodes.sorted { $0.description < $1.description }.flatMap { healthCommands($0, nowMs: nowMs) }
+        var commands: [RedisCommand] = []
+        for node in nodes.sorted(by: { $0.description < $1.description }) { commands += healthCommands(node, nowMs: nowMs) }
         guard !commands.isEmpty else { return }
         let started = ContinuousClock.now
         do {
@@ -27,11 +31,15 @@ extension DriverLoop {
             driver.metrics.redisLatency(ContinuousClock.now - started, operation: "node_health")
         } catch {
             dirtyNodes.formUnion(nodes)
+            for node in nodes { nodeHealthWritten[node] = nil }
             driver.redisFailed(error)
         }
     }
 
-    private func healthCommands(_ key: NodeKey, nowMs: Int64) -> [RedisCommand] {
+    /// Unchanged nodes are written again after this long (their `running` and `updated_ms`).
+    static let nodeHealthRefreshMs: Int64 = 30_000
+
+    private mutating func healthCommands(_ key: NodeKey, nowMs: Int64) -> [RedisCommand] {
         guard let (tenant, node) = Self.ids(key),
               let snapshot = scheduler.nodeSnapshot(tenant: tenant, node: node, now: Timestamp(milliseconds: nowMs))
         else { return [] }
@@ -39,6 +47,10 @@ extension DriverLoop {
         guard driver.leases.lease(forSlot: slot) != nil else { return [] }
         let keys = SlotKeys(slot: slot)
         let health = snapshot.health
+        let fingerprint = "\(snapshot.isConnected) \(snapshot.isQuarantined) \(Int((health.value * 50).rounded()))"
+        let previous = nodeHealthWritten[key]
+        if let previous, previous.fingerprint == fingerprint, nowMs - previous.atMs < Self.nodeHealthRefreshMs { return [] }
+        nodeHealthWritten[key] = (fingerprint, nowMs)
         var hset = RedisCommand("HSET", keys.node(key.tenant, key.node))
         let distrust = scheduler.configuration.health.consecutiveFailuresToDistrustReport
         for (field, value) in [
@@ -54,7 +66,7 @@ extension DriverLoop {
             hset.append(field)
             hset.append(value)
         }
-        return [hset, RedisCommand("SADD", keys.tenantNodes(key.tenant), key.node)]
+        return previous == nil ? [hset, RedisCommand("SADD", keys.tenantNodes(key.tenant), key.node)] : [hset]
     }
 
     /// Four decimals: readable in redis-cli, exact enough for a score.

@@ -37,6 +37,9 @@ struct DriverLoop {
     /// Nodes whose health changed since it was last written to Redis.
     var dirtyNodes: Set<NodeKey> = []
     var nodeHealthUrgent = false
+    /// What was last persisted per node (see `writeNodeHealth`): a node is written again only
+    /// when that changes or `nodeHealthRefreshMs` passed, not on every ping.
+    var nodeHealthWritten: [NodeKey: (fingerprint: String, atMs: Int64)] = [:]
     var lastNodeHealthWriteMs: Int64 = 0
     var logger: Logger { driver.logger }
 
