@@ -212,7 +212,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxRouterTests",
-            dependencies: ["FluxRouter"],
+            dependencies: [
+                "FluxRouter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
