@@ -28,7 +28,6 @@ struct AgentSession {
         continuation.yield(.welcome(.init(shard: services.shardID, heartbeatIntervalMs: Int(services.heartbeatInterval.milliseconds))))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await writeLoop(stream) }
-            group.addTask { await pingLoop(key) }
             await readLoop(&frames, key: key, logger: logger)
             continuation.finish()
             group.cancelAll()
@@ -105,16 +104,6 @@ struct AgentSession {
             }
             if case .moved = message { try? await outbound.close(.normalClosure, reason: "moved") }
             if case .error = message { try? await outbound.close(.normalClosure, reason: "replaced") }
-        }
-    }
-
-    private func pingLoop(_ key: NodeKey) async {
-        var nonce = 0
-        while !Task.isCancelled {
-            try? await Task.sleep(for: services.heartbeatInterval)
-            nonce += 1
-            await services.driver.pingSent(to: key, nonce: nonce)
-            services.sessions.send(.ping(.init(nonce: nonce)), to: key)
         }
     }
 

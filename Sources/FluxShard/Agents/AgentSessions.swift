@@ -63,6 +63,9 @@ final class AgentSessions: Sendable {
         }
     }
 
+    /// Every node with a session.
+    var keys: [NodeKey] { state.withLock { Array($0.entries.keys) } }
+
     /// Number of connected agents.
     var count: Int { state.withLock { $0.entries.count } }
 }

@@ -9,7 +9,8 @@ enum DriverEvent: Sendable {
     case nodeConnected(AgentMessage.Hello)
     case nodeDisconnected(NodeKey)
     case agentMessage(AgentMessage, from: NodeKey)
-    case pingSent(NodeKey, nonce: Int, atMs: Int64)
+    /// One ping round: every listed session was just sent `ping(nonce)`.
+    case pingsSent([NodeKey], nonce: Int, atMs: Int64)
     case tenantChanged(String, TenantSettings)
     case taskRequest(TaskChange, tenant: String, taskID: String, done: CheckedContinuation<Result<Void, TaskChangeError>, Never>)
     case slotsAcquired([Int])

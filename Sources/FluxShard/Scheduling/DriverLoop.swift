@@ -113,13 +113,15 @@ struct DriverLoop {
             }
         case .agentMessage(let message, let key):
             agentMessage(message, from: key, nowMs: nowMs)
-        case .pingSent(let key, let nonce, let atMs):
-            if pings[key] != nil, let (tenant, node) = Self.ids(key) {
-                // The previous ping was never answered: a failed probe.
-                dirtyNodes.insert(key)
-                apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .failed), now: now), nowMs: nowMs)
+        case .pingsSent(let keys, let nonce, let atMs):
+            for key in keys {
+                if pings[key] != nil, let (tenant, node) = Self.ids(key) {
+                    // The previous ping was never answered: a failed probe.
+                    dirtyNodes.insert(key)
+                    apply(scheduler.handle(.probeCompleted(tenant: tenant, node: node, result: .failed), now: now), nowMs: nowMs)
+                }
+                pings[key] = (nonce, atMs)
             }
-            pings[key] = (nonce, atMs)
         case .tenantChanged(let tenant, let settings):
             guard let id = try? TenantID(tenant) else { return }
             tenantsBySlot[Slotting.slot(forTenant: tenant, slotCount: driver.configuration.slotCount), default: []].insert(tenant)

@@ -105,7 +105,7 @@ final class SchedulerDriver: Sendable {
     func nodeConnected(_ hello: AgentMessage.Hello) async { post(.nodeConnected(hello)) }
     func nodeDisconnected(_ key: NodeKey) async { post(.nodeDisconnected(key)) }
     func agentMessage(_ message: AgentMessage, from key: NodeKey) async { post(.agentMessage(message, from: key)) }
-    func pingSent(to key: NodeKey, nonce: Int) async { post(.pingSent(key, nonce: nonce, atMs: WallClock.nowMs())) }
+    func pingsSent(to keys: [NodeKey], nonce: Int) { post(.pingsSent(keys, nonce: nonce, atMs: WallClock.nowMs())) }
     func tenantChanged(_ tenant: String, settings: TenantSettings) async { post(.tenantChanged(tenant, settings)) }
     func slotsAcquired(_ slots: [Int]) async { post(.slotsAcquired(slots)) }
     func slotsLost(_ slots: [Int]) async { post(.slotsLost(slots)) }
