@@ -11,6 +11,7 @@ final class LatencyBook: Sendable {
     private struct Entry {
         var sent: ContinuousClock.Instant?
         var dispatched: ContinuousClock.Instant?
+        var tenant: String?
     }
 
     private struct State {
@@ -26,7 +27,7 @@ final class LatencyBook: Sendable {
     private let state = Mutex(State())
 
     /// Tasks the cluster accepted, with the moment their request was meant to leave.
-    func accepted(_ ids: [String], sentAt sent: ContinuousClock.Instant) {
+    func accepted(_ ids: [String], tenant: String? = nil, sentAt sent: ContinuousClock.Instant) {
         state.withLock { state in
             state.accepted += ids.count
             for id in ids {
@@ -34,6 +35,7 @@ final class LatencyBook: Sendable {
                     state.toDispatch.record(Self.micros(dispatched - sent))
                 }
                 state.entries[id, default: Entry()].sent = sent
+                state.entries[id]?.tenant = tenant
             }
         }
     }
@@ -55,6 +57,13 @@ final class LatencyBook: Sendable {
 
     func failed(_ kind: String, count: Int = 1) {
         state.withLock { $0.errors[kind, default: 0] += count }
+    }
+
+    /// Up to `limit` accepted tasks that have not finished, with their tenants.
+    func unfinished(limit: Int) -> [(id: String, tenant: String)] {
+        state.withLock { state in
+            Array(state.entries.lazy.compactMap { id, entry in entry.sent == nil ? nil : entry.tenant.map { (id, $0) } }.prefix(limit))
+        }
     }
 
     var counts: (accepted: Int, dispatched: Int, finished: Int) {

@@ -26,6 +26,8 @@ public struct LoadReport: Codable, Sendable {
     public var submitToFinished: LatencySummary
     /// Failed requests by kind (`http_503`, `transport`, …) and tasks that never finished.
     public var errors: [String: Int]
+    /// For a sample of at most 500 unfinished tasks: how many are in which `state reason`.
+    public var unfinishedStatesSampled: [String: Int]?
     public var agentsConnected: Int
     /// What the shards say at the end (the router's aggregated snapshot): sessions they hold
     /// and nodes they quarantined — a fleet whose heartbeats were not kept shows up here.
@@ -50,6 +52,10 @@ public struct LoadReport: Codable, Sendable {
             row("submit → finished", submitToFinished),
         ]
         if !errors.isEmpty { lines.append("  errors     " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
+        if let unfinishedStatesSampled {
+            lines.append("  unfinished (sample of \(unfinishedStatesSampled.values.reduce(0, +))): "
+                + unfinishedStatesSampled.sorted { $0.value > $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        }
         if let clusterAgentsConnected, let quarantinedNodes {
             lines.append("  shards     \(clusterAgentsConnected) agent sessions held, \(quarantinedNodes) nodes quarantined at the end")
         }

@@ -79,7 +79,11 @@ public struct LoadRun: Sendable {
         if let redis { commandsAfter = try await Self.commandStats(redis) }
         await redis?.close()
         let counts = book.counts
-        if counts.finished < accepted { book.failed("unfinished", count: accepted - counts.finished) }
+        var unfinishedStates: [String: Int]?
+        if counts.finished < accepted {
+            book.failed("unfinished", count: accepted - counts.finished)
+            unfinishedStates = await sampleStates(book.unfinished(limit: 500), tenants: tenants, client: client)
+        }
         let (toDispatch, toFinish, errors) = book.summary()
         let seconds = Self.seconds(elapsed)
         var report = LoadReport(
@@ -90,8 +94,9 @@ public struct LoadRun: Sendable {
                 batchSize: configuration.batchSize, durationSeconds: Self.seconds(submitting)),
             acceptedPerSecond: Double(accepted) / Self.seconds(submitting), completedPerSecond: Double(counts.finished) / seconds,
             accepted: accepted, completed: counts.finished, submitToDispatch: toDispatch, submitToFinished: toFinish,
-            errors: errors, agentsConnected: sessions.value, clusterAgentsConnected: nil, quarantinedNodes: nil,
+            errors: errors, unfinishedStatesSampled: nil, agentsConnected: sessions.value, clusterAgentsConnected: nil, quarantinedNodes: nil,
             processes: [], redisCommandsPerTask: nil, redisCommandsTop: nil)
+        report.unfinishedStatesSampled = unfinishedStates
         if let snapshot = try? await clusterSnapshot(client: client) {
             report.clusterAgentsConnected = snapshot.totals.agentsConnected
             report.quarantinedNodes = snapshot.totals.quarantinedNodes
@@ -149,7 +154,7 @@ public struct LoadRun: Sendable {
             request.headers.add(name: "Authorization", value: "Bearer \(tenant.token)")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(bodies)
-            return request
+            return (tenant: tenant.name, request: request)
         }
         switch configuration.pacing {
         case .closed(let concurrency):
@@ -158,7 +163,8 @@ public struct LoadRun: Sendable {
                     group.addTask {
                         var index = worker
                         while ContinuousClock.now < end {
-                            await send(requests[index % requests.count], client: client, book: book, sentAt: .now)
+                            let (tenant, request) = requests[index % requests.count]
+                            await send(request, tenant: tenant, client: client, book: book, sentAt: .now)
                             index += concurrency
                         }
                     }
@@ -173,16 +179,16 @@ public struct LoadRun: Sendable {
                     let due = start + perRequest * index
                     guard due < end else { break }
                     if due > .now { try? await Task.sleep(until: due) }
-                    let request = requests[index % requests.count]
+                    let (tenant, request) = requests[index % requests.count]
                     // Latency counts from `due`, the moment the request should have left.
-                    group.addTask { await send(request, client: client, book: book, sentAt: due) }
+                    group.addTask { await send(request, tenant: tenant, client: client, book: book, sentAt: due) }
                     index += 1
                 }
             }
         }
     }
 
-    private func send(_ request: HTTPClientRequest, client: HTTPClient, book: LatencyBook, sentAt: ContinuousClock.Instant) async {
+    private func send(_ request: HTTPClientRequest, tenant: String, client: HTTPClient, book: LatencyBook, sentAt: ContinuousClock.Instant) async {
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -192,9 +198,9 @@ public struct LoadRun: Sendable {
             }
             let data = Data(buffer: body)
             if configuration.batchSize == 1, let accepted = try? JSONDecoder().decode(SubmissionAccepted.self, from: data) {
-                book.accepted([accepted.id], sentAt: sentAt)
+                book.accepted([accepted.id], tenant: tenant, sentAt: sentAt)
             } else if let batch = try? JSONDecoder().decode(TaskBatchAccepted.self, from: data) {
-                book.accepted(batch.tasks.map(\.id), sentAt: sentAt)
+                book.accepted(batch.tasks.map(\.id), tenant: tenant, sentAt: sentAt)
             } else {
                 book.failed("undecodable_answer")
             }
@@ -224,6 +230,23 @@ public struct LoadRun: Sendable {
               let token = created.token, let agentToken = created.agentToken
         else { throw LoadError("creating tenant \(name) answered \(response.status): \(String(buffer: body))") }
         return Tenant(name: name, token: token, agentToken: agentToken)
+    }
+
+    /// What became of accepted tasks no agent finished: their state and reason, read through the
+    /// router for a sample (`REJECTED mode_degraded` is the scheduler shedding under overload).
+    private func sampleStates(_ sample: [(id: String, tenant: String)], tenants: [Tenant], client: HTTPClient) async -> [String: Int] {
+        let tokens = Dictionary(uniqueKeysWithValues: tenants.map { ($0.name, $0.token) })
+        var states: [String: Int] = [:]
+        for (id, tenant) in sample {
+            var request = HTTPClientRequest(url: "\(configuration.api)/v1/tenants/\(tenant)/tasks/\(id)")
+            request.headers.add(name: "Authorization", value: "Bearer \(tokens[tenant] ?? "")")
+            guard let response = try? await client.execute(request, timeout: .seconds(10)),
+                  let body = try? await response.body.collect(upTo: 1 << 20),
+                  let view = try? JSONDecoder().decode(TaskView.self, from: Data(buffer: body))
+            else { states["unreadable", default: 0] += 1; continue }
+            states["\(view.state) \(view.reason ?? "")", default: 0] += 1
+        }
+        return states
     }
 
     private func clusterSnapshot(client: HTTPClient) async throws -> ClusterSnapshotView {

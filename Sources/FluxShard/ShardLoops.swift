@@ -28,20 +28,31 @@ struct ShardLoops: Service {
         try? await services.membership.leave(services.shardID)
     }
 
-    /// One ping round per heartbeat interval for every session: one timer and one driver event
-    /// per round, not one per agent (10,000 agents made that the shard's main cost). An agent
-    /// that has not answered the previous round's ping by the next one counts a failed probe.
+    /// One ping round per heartbeat interval for every session, sent in chunks of at most
+    /// `pingChunk` spread over the interval: a handful of timers and driver events per round
+    /// instead of one per agent, and no burst of 10,000 pongs at once (both made pings the
+    /// shard's main cost with 10,000 agents). An agent that has not answered the previous
+    /// round's ping by the next one counts a failed probe.
     private func pingLoop() async {
         var nonce = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: services.heartbeatInterval)
             let keys = services.sessions.keys
-            guard !keys.isEmpty else { continue }
             nonce += 1
-            services.driver.pingsSent(to: keys, nonce: nonce)
-            for key in keys { services.sessions.send(.ping(.init(nonce: nonce)), to: key) }
+            let chunks = max(1, (keys.count + Self.pingChunk - 1) / Self.pingChunk)
+            let pause = services.heartbeatInterval / chunks
+            for chunk in 0..<chunks {
+                let slice = Array(keys[(chunk * keys.count / chunks)..<((chunk + 1) * keys.count / chunks)])
+                if !slice.isEmpty {
+                    services.driver.pingsSent(to: slice, nonce: nonce)
+                    for key in slice { services.sessions.send(.ping(.init(nonce: nonce)), to: key) }
+                }
+                try? await Task.sleep(for: pause)
+            }
         }
     }
+
+    /// Sessions pinged together in one step of a round.
+    static let pingChunk = 250
 
     /// Registers the cluster's slot count once, then heartbeats this shard's membership.
     private func membershipLoop() async {
