@@ -18,7 +18,14 @@ public protocol FluxEndpoint: AnyObject, Sendable {
 extension FluxEndpoint {
     /// Creates a tenant; returns its API and agent tokens.
     public func createTenant(_ name: String, settings: TenantSettings = TenantSettings()) async throws -> (token: String, agentToken: String) {
-        let response = try await request("PUT", "/v1/admin/tenants/\(name)", token: adminToken, json: settings)
+        // A shard that just took the slot's lease answers 421 until it has loaded the slot: the
+        // router retries that; a test talking to a shard directly does the same, briefly.
+        var response = try await request("PUT", "/v1/admin/tenants/\(name)", token: adminToken, json: settings)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while response.status == 421, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            response = try await request("PUT", "/v1/admin/tenants/\(name)", token: adminToken, json: settings)
+        }
         guard response.status == 201, let created = try? JSONDecoder().decode(TenantCreated.self, from: response.body),
               let token = created.token, let agentToken = created.agentToken
         else { throw HarnessError("tenant creation answered \(response.status): \(response.text)") }

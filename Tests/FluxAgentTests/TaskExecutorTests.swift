@@ -64,7 +64,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         async let result = executor.run(dispatch(["sleep", "30"]), killSwitch: killSwitch) { started.set() }
-        try await started.wait(upTo: .seconds(5))
+        try await started.wait(upTo: .seconds(20))
         killSwitch.trip(.cancelled)
         let finished = await result
         #expect(clock.now - start < .seconds(15))

@@ -59,7 +59,7 @@ struct ClusterTests {
         let (token, agentToken) = try await b.createTenant(tenant)
         var ids: [String] = []
         for _ in 0..<20 { ids.append(try await b.submit(tenant: tenant, token: token, TaskSubmission(command: ["echo", "survived"]))) }
-        _ = try await b.waitForState(tenant: tenant, token: token, id: ids.last!, ["ADMITTED"])
+        for id in ids { _ = try await b.waitForState(tenant: tenant, token: token, id: id, ["ADMITTED"]) }
         b.shard.kill()
         // Member TTL (5 s) and lease TTL (3 s) run out; shard-a then owns everything.
         _ = try await Self.settled(a, members: ["shard-a"], timeout: .seconds(30))
@@ -69,7 +69,7 @@ struct ClusterTests {
             #expect(done.state == "SUCCEEDED" && done.result?.outputTail == "survived\n")
         }
         let timeline = try await a.timeline(tenant: tenant, token: token, id: ids[0])
-        #expect(timeline.contains { $0.shard == "shard-b" } && timeline.last?.shard == "shard-a")
+        #expect(timeline.contains { $0.shard == "shard-b" } && timeline.last?.shard == "shard-a", "\(timeline.map { "\($0.shard)#\($0.epoch) \($0.from)->\($0.to) \($0.reason)" })")
         let epochs = timeline.filter { !$0.shard.isEmpty }.map(\.epoch)
         #expect(epochs == epochs.sorted(), "epochs only grow across owners: \(epochs)")
     }

@@ -24,18 +24,31 @@ struct IngestConsumer: Sendable {
         // Slots whose own pending entries (delivered earlier, never acknowledged) were re-read.
         var caughtUp: Set<Int> = []
         var lastSweep = ContinuousClock.now
+        // Slots taken over recently get a second look once the former owner's last blocking
+        // read must have returned (it blocks at most `blockMs`).
+        var secondLook: [Int: ContinuousClock.Instant] = [:]
+        var known: Set<Int> = []
         while !Task.isCancelled {
             do {
                 let conn = try await connectionOrNew(&connection)
                 let slots = services.driver.activeSlots
+                for slot in slots where !known.contains(slot) { secondLook[slot] = .now + .milliseconds(Self.blockMs + 200) }
+                known = Set(slots)
                 try await ensureGroups(slots.filter { !groupsReady.contains($0) }, on: conn)
                 groupsReady.formUnion(slots)
                 if ContinuousClock.now - lastSweep >= Self.strandedSweepInterval {
                     lastSweep = .now
+                    secondLook = [:]
                     caughtUp.subtract(try await claimStranded(slots, on: conn))
+                } else {
+                    let due = secondLook.filter { $0.value <= .now }.map(\.key).filter(known.contains)
+                    if !due.isEmpty {
+                        for slot in due { secondLook[slot] = nil }
+                        caughtUp.subtract(try await claimStranded(due, on: conn))
+                    }
                 }
                 let behind = slots.filter { !caughtUp.contains($0) }
-                let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, on: conn)
+                let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, secondLookPending: !secondLook.isEmpty, on: conn)
                 if !behind.isEmpty && batch.isEmpty { caughtUp.formUnion(behind) }
                 caughtUp.formIntersection(slots)
                 guard !batch.isEmpty else { continue }
@@ -59,6 +72,8 @@ struct IngestConsumer: Sendable {
 
     /// How often entries stranded at a former owner are looked for.
     static let strandedSweepInterval: Duration = .seconds(2)
+    /// Longest a read for new entries blocks.
+    static let blockMs = 1_000
 
     /// Claims entries of `slots` pending at other consumers; returns the slots that had some.
     private func claimStranded(_ slots: [Int], on connection: RedisConnection) async throws -> Set<Int> {
@@ -96,13 +111,17 @@ struct IngestConsumer: Sendable {
 
     /// One XREADGROUP over every owned slot: `0` (own pending entries) while catching up,
     /// then `>` (new entries), blocking up to a second.
-    private func read(_ slots: [Int], backlog: Bool, on connection: RedisConnection) async throws -> [(slot: Int, entry: String, task: String)] {
+    private func read(_ slots: [Int], backlog: Bool, secondLookPending: Bool, on connection: RedisConnection) async throws -> [(slot: Int, entry: String, task: String)] {
         guard !slots.isEmpty else {
             try await Task.sleep(for: .milliseconds(200))
             return []
         }
         var command = RedisCommand("XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", services.configuration.ingestBatch)
-        if !backlog { command.append("BLOCK"); command.append(1_000) }
+        if !backlog {
+            command.append("BLOCK")
+            // Short while a taken-over slot awaits its second look, so the look is not late.
+            command.append(secondLookPending ? 200 : Self.blockMs)
+        }
         command.append("STREAMS")
         for slot in slots { command.append(SlotKeys(slot: slot).ingest) }
         for _ in slots { command.append(backlog ? "0" : ">") }
