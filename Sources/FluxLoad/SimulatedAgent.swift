@@ -33,7 +33,7 @@ struct SimulatedAgent: Sendable {
                         }
                         defer { replies.continuation.finish() }
                         for try await frame in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = frame, let message = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8)) else { continue }
+                            guard case .text(let text) = frame, let message = try? AgentFrameCodec.decode(text) else { continue }
                             switch message {
                             case .welcome where !welcomed:
                                 welcomed = true
@@ -73,7 +73,7 @@ struct SimulatedAgent: Sendable {
     }
 
     static func encode(_ message: AgentMessage) -> String {
-        (try? JSONEncoder().encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? AgentFrameCodec.encode(message)) ?? "{}"
     }
 }
 

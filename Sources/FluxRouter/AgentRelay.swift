@@ -22,7 +22,7 @@ struct AgentRelay: Sendable {
     func run(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         let frames = FrameReader(inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator())
         guard let helloText = try await Self.withTimeout(Self.helloTimeout, { try await frames.next() }),
-              case .hello(let hello)? = try? JSONDecoder().decode(AgentMessage.self, from: Data(helloText.utf8))
+              case .hello(let hello)? = try? AgentFrameCodec.decode(helloText)
         else {
             return try await reject(outbound, APIProblem(code: "hello_required", message: "the first frame must be a hello"), logger: logger)
         }
@@ -81,8 +81,7 @@ struct AgentRelay: Sendable {
 
     private func reject(_ outbound: WebSocketOutboundWriter, _ problem: APIProblem, logger: Logger) async throws {
         logger.info("agent session refused", metadata: ["code": "\(problem.code)"])
-        let text = (try? JSONEncoder().encode(AgentMessage.error(problem))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        try await outbound.write(.text(text))
+        try await outbound.write(.text((try? AgentFrameCodec.encode(.error(problem))) ?? "{}"))
         try await outbound.close(.policyViolation, reason: problem.code)
     }
 

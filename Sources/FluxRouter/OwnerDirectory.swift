@@ -63,9 +63,7 @@ final class OwnerDirectory: Sendable {
         let slotCount = configuration.slotCount
         let table: OwnerTable?
         do {
-            let replies = try await redis.pipeline((0..<slotCount).map { RedisCommand("GET", SlotKeys(slot: $0).lease) })
-            var leases: [Int: String] = [:]
-            for (slot, reply) in replies.enumerated() { if let value = reply.string { leases[slot] = value } }
+            let leases = try await SlotLeases.readAll(redis: redis, slotCount: slotCount)
             let members = try await membership.members().map {
                 (shard: OwnerTable.Shard(id: $0.id, api: $0.api, agent: $0.agent), heartbeatMs: $0.heartbeatMs)
             }
@@ -88,13 +86,5 @@ final class OwnerDirectory: Sendable {
             state.inFlight = nil
             return state.table
         }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,3 +1,5 @@
+import FluxRuntime
+
 /// Which shard serves which slot, as the router routes by it: the holder of each slot's lease,
 /// provided that holder is a live member (it heartbeats). Built from one read of Redis; pure.
 ///
@@ -45,7 +47,7 @@ public struct OwnerTable: Sendable, Equatable {
         self.slotCount = slotCount
         self.liveShards = live.sorted { $0.id < $1.id }
         self.owners = (0..<slotCount).map { slot in
-            guard let value = leases[slot], let (holder, epoch) = Self.parseLease(value), let shard = byID[holder] else { return nil }
+            guard let (holder, epoch) = leases[slot].flatMap(SlotLeases.parse), let shard = byID[holder] else { return nil }
             return Owner(shard: shard, epoch: epoch)
         }
     }
@@ -57,10 +59,4 @@ public struct OwnerTable: Sendable, Equatable {
 
     /// Slots with a live owner.
     public var ownedSlotCount: Int { owners.count { $0 != nil } }
-
-    /// Splits `<shardId>:<epoch>` at the last colon (shard ids may not contain one, but be safe).
-    static func parseLease(_ value: String) -> (String, Int64)? {
-        guard let colon = value.lastIndex(of: ":"), let epoch = Int64(value[value.index(after: colon)...]) else { return nil }
-        return (String(value[..<colon]), epoch)
-    }
 }

@@ -40,7 +40,7 @@ struct TenantProxy: Sendable {
         let tenant = try context.parameters.require("tenant")
         do { try NameRules.validate(tenant, field: "tenant") } catch { throw HTTPProblem(badRequest: error) }
         var request = request
-        let body = try await Self.collect(&request, limit: Self.bodyLimit(call))
+        let body = try await JSONBody.collect(&request, limit: Self.bodyLimit(call))
         var headers = request.headers
         if call == .submit, headers[SubmissionHeaders.taskID] == nil {
             // Named before the first try: any later try of this submission is the same write.
@@ -113,14 +113,6 @@ struct TenantProxy: Sendable {
         case .submit: TaskLimits.maxBodyBytes
         case .submitBatch: TaskLimits.maxBatchBodyBytes
         case .read, .otherWrite: 64 * 1024
-        }
-    }
-
-    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
-        do {
-            return try await request.collectBody(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw HTTPProblem.tooLarge(limit: limit)
         }
     }
 }

@@ -8,8 +8,8 @@ public enum ClusterReport {
         let members = try await membership.members()
         let slots = try await SlotInspector(redis: redis, slotCount: slotCount).inspect()
         let leases: [ClusterView.Lease] = slots.compactMap { slot in
-            guard let value = slot.lease, let colon = value.lastIndex(of: ":"), let epoch = Int64(value[value.index(after: colon)...]) else { return nil }
-            return ClusterView.Lease(slot: slot.slot, holder: String(value[..<colon]), epoch: epoch, ttlMs: slot.leaseTTLMs ?? 0)
+            guard let (holder, epoch) = slot.lease.flatMap(SlotLeases.parse) else { return nil }
+            return ClusterView.Lease(slot: slot.slot, holder: holder, epoch: epoch, ttlMs: slot.leaseTTLMs ?? 0)
         }
         var held: [String: Int] = [:]
         for lease in leases { held[lease.holder, default: 0] += 1 }

@@ -76,4 +76,19 @@ public final class SlotLeases: Sendable {
 
     /// Forgets every lease (Redis unreachable for longer than the TTL).
     public func dropAll() { held.withLock { $0.removeAll() } }
+
+    /// Splits a lease value `<shardId>:<epoch>` at its last colon; nil when it is not one.
+    public static func parse(_ value: some StringProtocol) -> (holder: String, epoch: Int64)? {
+        guard let colon = value.lastIndex(of: ":"), let epoch = Int64(value[value.index(after: colon)...]) else { return nil }
+        return (String(value[..<colon]), epoch)
+    }
+
+    /// Every slot's lease value, read in one pipeline (slots without a lease are absent): what
+    /// the router routes by and `bench handoff` watches.
+    public static func readAll(redis: RedisClient, slotCount: Int) async throws -> [Int: String] {
+        let replies = try await redis.pipeline((0..<slotCount).map { RedisCommand("GET", SlotKeys(slot: $0).lease) })
+        var values: [Int: String] = [:]
+        for (slot, reply) in replies.enumerated() { if let value = reply.string { values[slot] = value } }
+        return values
+    }
 }

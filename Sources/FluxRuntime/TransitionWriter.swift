@@ -89,7 +89,7 @@ public struct TransitionWriter: Sendable {
         var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
         var bySlot: [Int: [Int]] = [:]
         var slotOrder: [Int] = []
-        for (index, request) in requests.enumerated() where leases.lease(forSlot: request.slot) != nil {
+        for (index, request) in requests.enumerated() {
             if bySlot[request.slot] == nil { slotOrder.append(request.slot) }
             bySlot[request.slot, default: []].append(index)
         }

@@ -13,3 +13,11 @@ public enum WallClock {
         return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, rounded down: how TTLs and intervals are written to Redis and flags.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

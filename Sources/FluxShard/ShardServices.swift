@@ -55,7 +55,7 @@ struct ShardServices: Sendable {
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)
         guard !driver.isActive(slot: slot) else { return }
         let holder = try? await redis.send(RedisCommand("GET", SlotKeys(slot: slot).lease)).string
-        let owner = holder.map { "shard \($0.split(separator: ":").dropLast().joined(separator: ":"))" } ?? "no shard yet"
+        let owner = holder.flatMap(SlotLeases.parse).map { "shard \($0.holder)" } ?? "no shard yet"
         throw HTTPProblem(.misdirectedRequest, code: "misdirected", message: "tenant \(tenant) (slot \(slot)) is served by \(owner)")
     }
 }

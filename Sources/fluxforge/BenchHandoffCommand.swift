@@ -72,8 +72,9 @@ struct BenchHandoffCommand: AsyncParsableCommand {
         if !left.isEmpty { print("\(left.count) slots still unowned at the end: \(left.sorted().prefix(20))") }
     }
 
+    /// Each slot's lease holder, or nil.
     static func read(_ redis: RedisClient, slots: Int) async throws -> [String?] {
-        let replies = try await redis.pipeline((0..<slots).map { RedisCommand("GET", SlotKeys(slot: $0).lease) })
-        return replies.map { reply in reply.string.map { String($0.split(separator: ":").dropLast().joined(separator: ":")) } }
+        let values = try await SlotLeases.readAll(redis: redis, slotCount: slots)
+        return (0..<slots).map { values[$0].flatMap(SlotLeases.parse)?.holder }
     }
 }

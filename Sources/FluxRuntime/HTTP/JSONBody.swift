@@ -5,16 +5,20 @@ import Foundation
 public enum JSONBody {
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw HTTPProblem.tooLarge(limit: limit)
-        }
+        let buffer = try await collect(&request, limit: limit)
         guard buffer.readableBytes > 0 else {
             throw HTTPProblem(.badRequest, code: "invalid_json", message: "request body is empty; expected a JSON object")
         }
         return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+    }
+
+    /// The whole request body, at most `limit` bytes (`413 too_large` beyond it).
+    public static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw HTTPProblem.tooLarge(limit: limit)
+        }
     }
 
     /// Encodes `value` as a JSON response with the given status.

@@ -40,7 +40,7 @@ struct AgentSession {
 
     private func readHello(_ frames: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> AgentMessage.Hello? {
         guard case .text(let text)? = try await frames.next(),
-              case .hello(let hello)? = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8))
+              case .hello(let hello)? = try? AgentFrameCodec.decode(text)
         else {
             try await reject(APIProblem(code: "hello_required", message: "the first frame must be a hello"))
             return nil
@@ -84,7 +84,7 @@ struct AgentSession {
     private func readLoop(_ frames: inout WebSocketInboundMessageStream.AsyncIterator, key: NodeKey, logger: Logger) async {
         do {
             while case .text(let text)? = try await frames.next() {
-                guard let message = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8)) else {
+                guard let message = try? AgentFrameCodec.decode(text) else {
                     logger.warning("undecodable agent frame ignored", metadata: ["bytes": "\(text.utf8.count)"])
                     continue
                 }
@@ -108,14 +108,6 @@ struct AgentSession {
     }
 
     static func encode(_ message: AgentMessage) -> String {
-        (try? JSONEncoder().encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        (try? AgentFrameCodec.encode(message)) ?? "{}"
     }
 }

@@ -1,11 +1,11 @@
-public import FluxAPI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
 
-/// JSON text frames of the agent protocol, one `AgentMessage` per frame.
+/// JSON text frames of the agent protocol, one `AgentMessage` per frame: the one codec the
+/// agent, the shard, the router's relay and the load generator's simulated agents share.
 public enum AgentFrameCodec {
     /// Encodes a message as the JSON text of one frame.
     public static func encode(_ message: AgentMessage) throws -> String {
