@@ -41,6 +41,19 @@ public struct SlotKeys: Sendable, Hashable {
     public func tenantNodes(_ tenant: String) -> String { prefix + "t:" + tenant + ":nodes" }
     /// One node's descriptor and persisted health.
     public func node(_ tenant: String, _ node: String) -> String { prefix + "t:" + tenant + ":node:" + node }
+
+    /// Desired states of this slot as `<tenant>/<name>`: what the owner's reconciler walks.
+    public var desiredIndex: String { prefix + "desired" }
+    /// Names of the tenant's desired states.
+    public func tenantDesired(_ tenant: String) -> String { prefix + "t:" + tenant + ":desired" }
+    /// One desired state: spec JSON, generation, uid, timestamps (docs/reconciliation.md).
+    public func desired(_ tenant: String, _ name: String) -> String { prefix + "t:" + tenant + ":desired:" + name }
+    /// Node → JSON reconciliation record of one desired state.
+    public func desiredNodes(_ tenant: String, _ name: String) -> String { desired(tenant, name) + ":nodes" }
+    /// The (desired state, node) timeline stream (MAXLEN 200, TTL 24 h).
+    public func desiredTimeline(_ tenant: String, _ name: String, _ node: String) -> String {
+        desired(tenant, name) + ":tl:" + node
+    }
 }
 
 /// Cluster-wide keys (no slot).

@@ -1,6 +1,18 @@
 public import FluxAPI
 import Foundation
 
+/// A task the reconciler made: `kind` is `check` or `apply`, `desired` the desired state's name.
+/// Stored in the task record, so a person reading a task sees why it exists, and the core treats
+/// a check's exit code as an answer (`TaskSpec.exitCodeIsAnswer`).
+public struct TaskOrigin: Sendable, Hashable {
+    public var kind: String
+    public var desired: String
+    public init(kind: String, desired: String) {
+        self.kind = kind
+        self.desired = desired
+    }
+}
+
 /// The task hash `ff:{sN}:task:<id>` as typed Swift, and the conversions both ways.
 ///
 /// Structured fields (argv, env, selector, retry) are stored as compact JSON strings so that a
@@ -8,7 +20,8 @@ import Foundation
 public enum TaskRecord {
     /// The field/value pairs written by the submit script for a new task.
     public static func fields(
-        id: String, tenant: String, submission: TaskSubmission, nowMs: Int64, idempotencyKey: String?
+        id: String, tenant: String, submission: TaskSubmission, nowMs: Int64, idempotencyKey: String?,
+        origin: TaskOrigin? = nil
     ) -> [(String, String)] {
         var fields: [(String, String)] = [
             ("id", id), ("tenant", tenant), ("state", "QUEUED"), ("reason", "submitted"),
@@ -23,6 +36,7 @@ public enum TaskRecord {
         if let node = submission.node { fields.append(("node", node)) }
         if let after = submission.deadlineAfterMs { fields.append(("deadline_ms", String(nowMs + Int64(after)))) }
         if let idempotencyKey { fields.append(("idem_key", idempotencyKey)) }
+        if let origin { fields += [("kind", origin.kind), ("desired", origin.desired)] }
         return fields
     }
 

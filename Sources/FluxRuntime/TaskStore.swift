@@ -36,9 +36,11 @@ public struct TaskStore: Sendable {
     /// Writes a validated submission atomically; when this returns `.created`, the task is durable.
     /// `taskID` names the task (the router's retry identity); nil draws a fresh id.
     public func submit(
-        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String? = nil, nowMs: Int64
+        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String? = nil, nowMs: Int64,
+        origin: TaskOrigin? = nil
     ) async throws -> SubmitOutcome {
-        let call = submitCall(tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs)
+        let call = submitCall(
+            tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs, origin: origin)
         return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.keys, arguments: call.arguments))
     }
 
@@ -51,11 +53,14 @@ public struct TaskStore: Sendable {
         }
     }
 
-    private func submitCall(tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64) -> ScriptCall {
+    private func submitCall(
+        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64, origin: TaskOrigin? = nil
+    ) -> ScriptCall {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let id = taskID ?? TaskIDs.generate()
         let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
-        let fields = TaskRecord.fields(id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey)
+        let fields = TaskRecord.fields(
+            id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey, origin: origin)
         var arguments = [
             String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
             String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs), taskID == nil ? "0" : "1",

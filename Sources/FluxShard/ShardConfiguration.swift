@@ -29,6 +29,9 @@ public struct ShardConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// How often the scheduler is ticked when nothing else happens.
     public var tickInterval: Duration = .milliseconds(20)
+    /// How often the reconciler walks the desired states of the shard's slots
+    /// (docs/reconciliation.md); checks fall due on whole seconds, so twice a second is enough.
+    public var reconcileInterval: Duration = .milliseconds(500)
     /// Most ingest entries read per XREADGROUP.
     public var ingestBatch: Int = 512
     /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of

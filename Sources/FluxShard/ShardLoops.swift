@@ -19,6 +19,7 @@ struct ShardLoops: Service {
             group.addTask { await trimLoop() }
             group.addTask { await membershipLoop() }
             group.addTask { await pingLoop() }
+            group.addTask { await Reconciler(services: services, logger: logger).run() }
             try? await gracefulShutdown()
             logger.info("shard shutting down: stopping intake and releasing leases")
             group.cancelAll()

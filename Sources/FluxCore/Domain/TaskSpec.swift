@@ -19,6 +19,10 @@ public struct TaskSpec: Hashable, Sendable {
     public var deadline: Timestamp?
     /// Backoff and attempt limits per failure type.
     public var retryPolicy: RetryPolicy
+    /// True for a reconciliation check: its exit code is the answer to "is this node in the
+    /// desired state?", so a non-zero exit does not count against the node's or its zone's
+    /// health (a fleet-wide drift must not quarantine the fleet). It still ends the task FAILED.
+    public var exitCodeIsAnswer: Bool
 
     /// Creates a spec; `cpuCost` is clamped to at least 0.
     public init(
@@ -29,7 +33,8 @@ public struct TaskSpec: Hashable, Sendable {
         target: PlacementTarget = .any,
         timeout: Duration = .seconds(60),
         deadline: Timestamp? = nil,
-        retryPolicy: RetryPolicy = .default
+        retryPolicy: RetryPolicy = .default,
+        exitCodeIsAnswer: Bool = false
     ) {
         self.id = id
         self.tenant = tenant
@@ -39,6 +44,7 @@ public struct TaskSpec: Hashable, Sendable {
         self.timeout = timeout
         self.deadline = deadline
         self.retryPolicy = retryPolicy
+        self.exitCodeIsAnswer = exitCodeIsAnswer
     }
 }
 

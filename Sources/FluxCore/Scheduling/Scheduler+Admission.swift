@@ -118,7 +118,8 @@ extension Scheduler {
             timeoutMilliseconds: UInt32(clamping: max(1, spec.timeout.wholeMilliseconds)),
             constraint: constraint(spec.target, tenant: tenant, now: now), node: TaskRecord.noNode,
             policy: policyHandle(spec.retryPolicy), life: 0, stamp: 0, attempt: 0, attemptBase: 0,
-            priority: spec.priority.rawValue, state: .queued, lastReason: .admitted, isLive: true)
+            priority: spec.priority.rawValue, state: .queued, lastReason: .admitted, isLive: true,
+            exitCodeIsAnswer: spec.exitCodeIsAnswer)
     }
 
     private mutating func constraint(_ target: PlacementTarget, tenant: UInt32, now: Timestamp) -> PlacementConstraint {

@@ -22,7 +22,8 @@ extension Scheduler {
     mutating func conclude(_ handle: UInt32, outcome: TaskOutcome, now: Timestamp, into out: inout [SchedulerDecision]) {
         let node = store[handle].node
         let failure = Self.failure(of: outcome)
-        recordJob(on: node, failed: failure != nil, now: now, into: &out)
+        let answered = store[handle].exitCodeIsAnswer && failure?.kind == .nonZeroExit
+        recordJob(on: node, failed: failure != nil && !answered, now: now, into: &out)
         guard let failure else {
             out.append(.succeeded(move(handle, to: .succeeded, reason: .succeeded, now: now)))
             return

@@ -89,6 +89,8 @@ struct TaskRecord: Sendable {
     var state: TaskState
     var lastReason: DecisionReason
     var isLive: Bool
+    /// A check: a non-zero exit is its answer, not a failure of the node (`TaskSpec`).
+    var exitCodeIsAnswer: Bool
 
     static let noTime = Int64.max
     static let noNode = UInt32.max

@@ -11,6 +11,7 @@ enum ShardRouter {
         router.get("healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("readyz") { _, _ in try readiness(services) }
         TaskRoutes(services: services).register(on: router)
+        DesiredRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
         DebugRoutes(services: services).register(on: router)
         return router

@@ -20,6 +20,8 @@ final class ShardMetrics: Sendable {
     private let labeled = Mutex<[String: any AnyObject & Sendable]>([:])
     /// Tenants and domains that have gauges now, so vanished ones can be removed.
     private let gaugeKeys = Mutex<(tenants: Set<String>, domains: Set<String>)>(([], []))
+    /// Label sets of `flux_desired_nodes` set in the last reconciliation round.
+    private let desiredKeys = Mutex<Set<[String]>>([])
 
     /// Histogram buckets the Prometheus factory should use (label → upper bounds).
     static let durationBuckets: [String: [Duration]] = [
@@ -27,6 +29,10 @@ final class ShardMetrics: Sendable {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
             .seconds(30), .seconds(60), .seconds(300),
+        ],
+        "flux_reconcile_seconds": [
+            .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
+            .seconds(300), .seconds(600), .seconds(1_800), .seconds(3_600),
         ],
         "flux_redis_command_duration_seconds": [
             .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -94,6 +100,37 @@ final class ShardMetrics: Sendable {
         for entry in domains {
             gauge("flux_domain_failure_rate", [("domain", entry.domain)]).record(entry.failureRate)
             gauge("flux_domain_throttled", [("domain", entry.domain)]).record(entry.throttled ? 1 : 0)
+        }
+    }
+
+    /// A check found a node out of its desired state.
+    func driftDetected(tenant: String) {
+        counter("flux_drift_detected_total", [("tenant", tenant)]).increment()
+    }
+
+    /// A remediation step ended: `applied`, `apply_failed`, `verified` or `verify_deadline`.
+    func remediation(outcome: String) {
+        counter("flux_remediations_total", [("outcome", outcome)]).increment()
+    }
+
+    /// Drift first seen → verified in sync.
+    func reconciled(milliseconds: Int64) {
+        let timer: CoreMetrics.Timer = metric("flux_reconcile_seconds", []) {
+            CoreMetrics.Timer(label: "flux_reconcile_seconds", dimensions: $0, factory: factory)
+        }
+        timer.recordMilliseconds(milliseconds)
+    }
+
+    /// Sets `flux_desired_nodes{tenant,item,state}` for one round; label sets not listed lose theirs.
+    func desiredNodes(_ counts: [(tenant: String, item: String, state: String, count: Int)]) {
+        let current = Set(counts.map { [$0.tenant, $0.item, $0.state] })
+        let gone = desiredKeys.withLock { keys in
+            defer { keys = current }
+            return keys.subtracting(current)
+        }
+        for labels in gone { removeGauge("flux_desired_nodes", [("tenant", labels[0]), ("item", labels[1]), ("state", labels[2])]) }
+        for entry in counts {
+            gauge("flux_desired_nodes", [("tenant", entry.tenant), ("item", entry.item), ("state", entry.state)]).record(entry.count)
         }
     }
 

@@ -28,7 +28,8 @@ extension DriverLoop {
             id: taskID, tenant: tenant, priority: priority, cpuCost: fields["cpu_cost"].flatMap(Int.init) ?? 1,
             target: target(fields), timeout: .milliseconds(timeoutMs),
             deadline: fields["deadline_ms"].flatMap(Int64.init).map(Timestamp.init(milliseconds:)),
-            retryPolicy: retryPolicy(TaskRecord.decode(RetrySpec.self, fields["retry"])))
+            retryPolicy: retryPolicy(TaskRecord.decode(RetrySpec.self, fields["retry"])),
+            exitCodeIsAnswer: fields["kind"] == "check")
     }
 
     static func target(_ fields: [String: String]) -> PlacementTarget {

@@ -13,7 +13,7 @@ struct IngestedTask: Sendable {
     /// Fields fetched for admission and for rebuilding the scheduler from Redis.
     static let schedulingFields = [
         "tenant", "state", "priority", "cpu_cost", "timeout_ms", "deadline_ms", "node", "selector",
-        "retry", "created_ms", "enqueued_ms", "attempt", "assigned_node", "due_ms",
+        "retry", "created_ms", "enqueued_ms", "attempt", "assigned_node", "due_ms", "kind",
     ]
 
     static func fetchCommand(slot: Int, taskID: String) -> RedisCommand {
