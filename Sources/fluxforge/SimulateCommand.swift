@@ -20,6 +20,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var seed: UInt64 = 42
     @Option(help: "Faults to inject: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scenario = Scenario.all.rawValue
+    @Flag(help: "Instead: a fleet-wide desired-state change through the reconciliation planner (zone outage, lying nodes).")
+    var rollout = false
 
     func validate() throws {
         guard nodes > 0, tenants > 0, tasks >= 0 else { throw ValidationError("nodes and tenants must be positive") }
@@ -29,6 +31,12 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = ContinuousClock()
         let start = clock.now
+        if rollout {
+            var simulation = RolloutSimulation(configuration: .init(nodes: nodes, tenants: tenants, seed: seed))
+            FileHandle.standardOutput.write(Data(simulation.run().text.utf8))
+            FileHandle.standardError.write(Data("timing: \(clock.now - start) wall\nreproduce with --rollout --seed \(seed)\n".utf8))
+            return
+        }
         var simulator = Simulator(configuration: SimulationConfiguration(
             nodes: nodes, tenants: tenants, tasks: tasks, seed: seed, scenario: Scenario(rawValue: scenario) ?? .all))
         let report = simulator.run()
