@@ -177,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxRuntimeTests",
-            dependencies: ["FluxRuntime", "FluxAPI", "FluxRedis", "FluxTesting"],
+            dependencies: ["FluxRuntime", "FluxAPI", "FluxCore", "FluxRedis", "FluxTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

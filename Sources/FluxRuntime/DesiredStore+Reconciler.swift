@@ -46,7 +46,9 @@ extension DesiredStore {
     static func result(_ values: [String?]?) -> ReconcileTaskResult {
         guard let values, let state = values[1].flatMap(TaskState.init(rawValue:)) else { return .errored("task_missing") }
         if state == .succeeded { return .exited(0) }
-        if let code = values[2].flatMap(Int.init), state == .failed { return .exited(code) }
+        // Only a command that ran and exited answers; a timeout (the agent reports 124) or a lost
+        // node is an error of the attempt, not an answer of the check.
+        if state == .failed, values[3] == "non_zero_exit", let code = values[2].flatMap(Int.init) { return .exited(code) }
         // SUSPENDED is not terminal for a task, but for one-attempt reconciliation work it is final.
         guard state.isTerminal || state == .suspended else { return .pending }
         return .errored(values[3] ?? state.rawValue.lowercased())

@@ -54,7 +54,8 @@ public struct DesiredStore: Sendable {
             Self.putScript, keys: [keys.desired(tenant, name), keys.tenantDesired(tenant), keys.desiredIndex],
             arguments: [
                 String(nowMs), name, tenant + "/" + name, TaskRecord.json(spec), TaskRecord.json(spec.check),
-                TaskRecord.json(spec.apply), TaskIDs.generate().prefix(8).description, String(DesiredLimits.maxItemsPerTenant),
+                // The environment shapes what both commands do: changing it is a new generation too.
+                TaskRecord.json(spec.apply) + " " + TaskRecord.json(spec.env), TaskIDs.generate().prefix(8).description, String(DesiredLimits.maxItemsPerTenant),
             ])
         let parts = reply.array?.compactMap(\.string) ?? []
         guard parts.count == 2, let generation = Int(parts[1]) else {

@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// The shard's background work as one `Service`: slot leases, the scheduler driver, the
-/// ingest consumer and the trimming of acknowledged ingest entries. On graceful shutdown it stops intake, tells agents to reconnect elsewhere
+/// ingest consumer, the trimming of acknowledged ingest entries, membership, pings and the
+/// reconciler of desired states. On graceful shutdown it stops intake, tells agents to reconnect elsewhere
 /// and releases its leases, so a successor need not wait for them to expire.
 struct ShardLoops: Service {
     let services: ShardServices

@@ -64,7 +64,8 @@ public struct RolloutSimulation {
         states = Array(repeating: [:], count: configuration.tenants)
         results = Array(repeating: [:], count: configuration.tenants)
         for index in 0..<configuration.nodes {
-            let zone = index % configuration.zones
+            // Tenants round-robin, zones round-robin within each tenant: every tenant spans every zone.
+            let zone = (index / configuration.tenants) % configuration.zones
             let node = Node(
                 id: "n\(index)", zone: "zone-\(zone)", tenant: index % configuration.tenants, current: false,
                 liar: random.nextUnitDouble() < configuration.liarRate, outage: zone == configuration.outageZone)

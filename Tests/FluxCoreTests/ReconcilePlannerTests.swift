@@ -143,6 +143,42 @@ import Testing
         #expect(Set(fleet.submitted.filter { $0.kind == .apply && $0.node.hasPrefix("a") }.map(\.node)).count == 2)
     }
 
+    @Test func appliesThatNeverRanDoNotHaltTheirZone() {
+        var fleet = Fleet(policy: Fleet.defaultPolicy(maxParallel: 4, perDomain: 4, haltAfter: 2), zones: ["a": 3])
+        fleet.step()
+        fleet.finish(.check, exit: 1)
+        fleet.step(advance: 1)
+        // Refused at admission (no exit code): FAILED with backoff, but the zone is not to blame.
+        for (node, record) in fleet.states where record.state == .remediating {
+            fleet.results[record.taskID ?? ""] = .errored("cpu_budget")
+            _ = node
+        }
+        fleet.step(advance: 1)
+        #expect(fleet.count(.failed) == 3)
+        #expect(fleet.states.values.allSatisfy { $0.reason == .applyNotRun && !$0.countsAgainstZone })
+        // After the backoff they are checked, found drifted and remediated again: no halt.
+        fleet.step(advance: 11)
+        fleet.finish(.check, exit: 1)
+        fleet.step(advance: 1)
+        #expect(fleet.count(.remediating) == 3)
+        #expect(fleet.count(.haltedDomain) == 0)
+    }
+
+    @Test func aFailedNodeThatLeavesNoLongerHaltsItsZone() {
+        var fleet = Fleet(policy: Fleet.defaultPolicy(maxParallel: 2, perDomain: 2, haltAfter: 2), zones: ["a": 3])
+        fleet.step()
+        fleet.finish(.check, exit: 1)
+        fleet.step(advance: 1)
+        fleet.finish(.apply, exit: 5)
+        fleet.step(advance: 1)
+        #expect(fleet.count(.haltedDomain) == 1)
+        let failed = fleet.states.filter { $0.value.state == .failed }.map(\.key)
+        fleet.nodes.removeAll { $0.id == failed.first }
+        fleet.step(advance: 200)
+        #expect(fleet.states[failed[0]]?.state == .nodeGone)
+        #expect(fleet.count(.haltedDomain) == 0, "one failure left in the zone, below the threshold of 2")
+    }
+
     @Test func pausedItemRunsNothingAndResumesFromUnknown() {
         var fleet = Fleet(zones: ["a": 2])
         fleet.policy.paused = true

@@ -31,6 +31,15 @@ public struct NodeReconciliation: Hashable, Sendable, Codable {
     public var lastSeenAtMs: Int64
     /// Exit code of the last finished check or apply, for the reason shown to people.
     public var lastExitCode: Int?
+    /// True when the last remediation failed on the node itself (the apply ran and failed, or
+    /// was not verified in time), as opposed to never being admitted or run: only such failures
+    /// speak about the zone and count toward halting it.
+    public var failedOnNode: Bool
+
+    /// A node whose remediation failed on the node and that is not in sync since: what halts a zone.
+    public var countsAgainstZone: Bool {
+        failures > 0 && failedOnNode && state != .inSync && state != .nodeGone && state != .paused
+    }
 
     public init(generation: Int, zone: String, nowMs: Int64) {
         state = .unknown
@@ -40,6 +49,7 @@ public struct NodeReconciliation: Hashable, Sendable, Codable {
         checkSeq = 0
         driftSeq = 0
         failures = 0
+        failedOnNode = false
         nextCheckAtMs = nowMs
         lastSeenAtMs = nowMs
     }

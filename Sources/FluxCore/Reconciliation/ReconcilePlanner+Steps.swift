@@ -26,12 +26,14 @@ extension ReconcilePlanner {
             move(id, to: .inSync, .checkPassed, taskID: taskID, exitCode: 0) { [policy] record in
                 record.clearTask(exitCode: 0, checkedAt: now)
                 record.failures = 0
+                record.failedOnNode = false
                 record.driftStartedAtMs = nil
                 record.nextCheckAtMs = now + policy.interval
             }
         case .exited(let code):
             let exhausted = (plan.states[id]?.failures ?? 0) >= policy.retry.maxAttempts
-            plan.events.append(.driftDetected(node: id))
+            // Counted once per episode: a node still drifted on a later check is not a new drift.
+            if plan.states[id]?.driftStartedAtMs == nil { plan.events.append(.driftDetected(node: id)) }
             move(id, to: exhausted ? .failed : .drifted, exhausted ? .retriesExhausted : .driftDetected, taskID: taskID, exitCode: code) { [policy] record in
                 record.clearTask(exitCode: code, checkedAt: now)
                 record.driftSeq += 1
@@ -60,8 +62,14 @@ extension ReconcilePlanner {
             }
             return
         }
-        plan.events.append(.remediation(node: id, outcome: "apply_failed"))
-        fail(id, reason: .applyFailed, taskID: taskID, exitCode: result.exitCode) { $0.lastRemediationTaskID = taskID }
+        // An apply that never ran (refused at admission, shed, cancelled, past its deadline, lost
+        // with its node) says nothing about the zone: backoff, but no step toward a halt.
+        let ranAndFailed = result.exitCode != nil
+        plan.events.append(.remediation(node: id, outcome: ranAndFailed ? "apply_failed" : "apply_not_run"))
+        fail(id, reason: ranAndFailed ? .applyFailed : .applyNotRun, taskID: taskID, exitCode: result.exitCode) { record in
+            record.lastRemediationTaskID = taskID
+            record.failedOnNode = ranAndFailed
+        }
     }
 
     private mutating func verificationFinished(_ id: String, _ result: ReconcileTaskResult, taskID: String) {
@@ -74,6 +82,7 @@ extension ReconcilePlanner {
             move(id, to: .inSync, .verified, taskID: taskID, exitCode: 0) { [policy] record in
                 record.clearTask(exitCode: 0, checkedAt: now)
                 record.failures = 0
+                record.failedOnNode = false
                 record.driftStartedAtMs = nil
                 record.verifyDeadlineAtMs = nil
                 record.nextCheckAtMs = now + policy.interval
@@ -82,7 +91,10 @@ extension ReconcilePlanner {
         }
         if now >= plan.states[id]?.verifyDeadlineAtMs ?? now {
             plan.events.append(.remediation(node: id, outcome: "verify_deadline"))
-            fail(id, reason: .verifyDeadline, taskID: taskID, exitCode: result.exitCode) { $0.lastCheckAtMs = now }
+            fail(id, reason: .verifyDeadline, taskID: taskID, exitCode: result.exitCode) { record in
+                record.lastCheckAtMs = now
+                record.failedOnNode = true
+            }
             return
         }
         move(id, to: .verifying, .verifyPending, taskID: taskID, exitCode: result.exitCode) { [policy] record in
@@ -119,7 +131,9 @@ extension ReconcilePlanner {
         case .verifying:
             if let deadline = record.verifyDeadlineAtMs, nowMs >= deadline {
                 plan.events.append(.remediation(node: id, outcome: "verify_deadline"))
-                fail(id, reason: .verifyDeadline, taskID: record.lastRemediationTaskID ?? "", exitCode: record.lastExitCode) { _ in }
+                fail(id, reason: .verifyDeadline, taskID: record.lastRemediationTaskID ?? "", exitCode: record.lastExitCode) {
+                    $0.failedOnNode = true
+                }
             } else if due, available {
                 let taskID = submit(ReconcileWork(node: id, kind: .check, generation: record.generation, sequence: record.checkSeq + 1))
                 update(id, with: { $0.taskID = taskID; $0.checkSeq += 1 })
@@ -131,7 +145,10 @@ extension ReconcilePlanner {
             move(id, to: .checking, reason, taskID: taskID) { [policy] record in
                 record.taskID = taskID
                 record.checkSeq += 1
-                if requested { record.failures = 0 }
+                if requested {
+                    record.failures = 0
+                    record.failedOnNode = false
+                }
             }
         case .checking, .drifted, .remediating, .paused, .nodeGone:
             return

@@ -96,13 +96,12 @@ public struct ReconcilePlanner {
 
     mutating func admitRemediations(_ present: [String: ReconcileNode]) {
         let current = plan.states.filter { $0.value.generation == policy.generation }
-        var total = current.values.filter { $0.state.isRemediating }.count
+        // Work of an older generation still out counts too: the bound is on nodes being changed.
+        var total = plan.states.values.filter { $0.state.isRemediating }.count
         var perZone: [String: Int] = [:]
         var failing: [String: Int] = [:]
-        for record in current.values {
-            if record.state.isRemediating { perZone[record.zone, default: 0] += 1 }
-            if record.failures > 0, record.state != .inSync { failing[record.zone, default: 0] += 1 }
-        }
+        for record in plan.states.values where record.state.isRemediating { perZone[record.zone, default: 0] += 1 }
+        for record in current.values where record.countsAgainstZone { failing[record.zone, default: 0] += 1 }
         let waiting = current.filter { $0.value.state == .drifted || $0.value.state == .haltedDomain }
             .sorted { ($0.value.lastDriftAtMs ?? 0, $0.key) < ($1.value.lastDriftAtMs ?? 0, $1.key) }
         for (id, record) in waiting {

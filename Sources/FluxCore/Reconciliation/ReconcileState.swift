@@ -45,6 +45,7 @@ public enum ReconcileReason: String, Hashable, Sendable, Codable {
     case remediationStarted = "remediation_started"
     case applySucceeded = "apply_succeeded"
     case applyFailed = "apply_failed"
+    case applyNotRun = "apply_not_run"
     case verifyPending = "verify_pending"
     case verified
     case verifyDeadline = "verify_deadline"
