@@ -35,6 +35,8 @@ public struct TaskExplanationView: Codable, Sendable, Hashable {
     public var budgets: [BudgetUse]
     /// The last timeline entry, when known.
     public var lastTransition: TimelineEntry?
+    /// For a check or apply made by the reconciler: which desired state and where its node stands.
+    public var reconciliation: ReconciliationContext?
 
     public init(
         taskId: String, tenant: String, state: String, reason: String, reasonMessage: String, summary: String,
@@ -59,6 +61,24 @@ public struct TaskExplanationView: Codable, Sendable, Hashable {
         self.mode = mode
         self.blockers = blockers
         self.budgets = budgets
+        self.lastTransition = lastTransition
+    }
+}
+
+/// Why a reconciliation task exists and where its (desired state, node) pair stands now.
+public struct ReconciliationContext: Codable, Sendable, Hashable {
+    /// `check` or `apply`.
+    public var kind: String
+    public var desired: String
+    /// The node's reconciliation record now (nil once the desired state is deleted).
+    public var nodeState: DesiredNodeView?
+    /// The newest entry of the (desired state, node) timeline.
+    public var lastTransition: DesiredTimelineEntry?
+
+    public init(kind: String, desired: String, nodeState: DesiredNodeView?, lastTransition: DesiredTimelineEntry?) {
+        self.kind = kind
+        self.desired = desired
+        self.nodeState = nodeState
         self.lastTransition = lastTransition
     }
 }

@@ -137,6 +137,10 @@ struct ReconciliationTests {
         let taskID = try #require(synced["edge-2"]?.lastRemediationTaskId)
         let task = try #require(try await cluster.task(tenant: "acme", token: token, id: taskID))
         #expect(task.state == "SUCCEEDED" && task.node == "edge-2")
+        let explained = try await cluster.request("GET", "/v1/tenants/acme/tasks/\(taskID)/explain", token: token)
+        let context = try #require(try JSONDecoder().decode(TaskExplanationView.self, from: explained.body).reconciliation)
+        #expect(context.kind == "apply" && context.desired == "app-version")
+        #expect(context.nodeState?.state == "IN_SYNC" && context.lastTransition != nil)
         // The state gauges are set at the end of each reconciliation round (every 500 ms).
         try await cluster.eventually("flux_desired_nodes shows 3 nodes in sync") {
             let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)

@@ -18,7 +18,21 @@ extension TaskRoutes {
             selector: TaskRecord.decode([String: String].self, record["selector"]) ?? [:])
         var view = await services.driver.explain(query) ?? Self.fromRecord(record, id: id, tenant: tenant, mode: services.driver.modeName, nowMs: services.nowMs())
         view.lastTransition = last
+        if let kind = record["kind"], let desired = record["desired"], let node = record["node"] {
+            view.reconciliation = try await reconciliation(kind: kind, desired: desired, tenant: tenant, node: node)
+        }
         return try JSONBody.response(view)
+    }
+
+    /// The (desired state, node) pair a reconciliation task belongs to, as it stands now.
+    private func reconciliation(kind: String, desired: String, tenant: String, node: String) async throws -> ReconciliationContext {
+        let store = DesiredStore(redis: services.redis, slotCount: services.configuration.slotCount)
+        let (records, timeline) = try await services.redisCall {
+            (try await store.nodes(tenant: tenant, name: desired), try await store.timeline(tenant: tenant, name: desired, node: node))
+        }
+        return ReconciliationContext(
+            kind: kind, desired: desired, nodeState: records[node].map { DesiredRoutes.nodeView(node, $0) },
+            lastTransition: timeline.last)
     }
 
     /// Reasons whose `detail_*` fields the driver wrote at the time of the decision.
