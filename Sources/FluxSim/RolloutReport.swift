@@ -39,6 +39,8 @@ public struct RolloutReport: Sendable {
             "healthy fleet in sync after: \(stats.healthyInSyncAtMs.map(seconds) ?? "not within the horizon")",
             "drift → in sync per node: p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(sorted.last.map(seconds) ?? "-")",
             "final states: " + finalStates.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "),
+            "healthy nodes not in sync at the end: " + (stats.healthyNotInSync.isEmpty ? "none"
+                : stats.healthyNotInSync.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
             "virtual time simulated: \(seconds(endMs))",
         ]
         lines.append("")

@@ -24,7 +24,7 @@ public struct RolloutSimulation {
         public var maxParallelPerDomain = 30
         public var haltDomainAfterFailures = 5
         /// Virtual time allowed before the report is written.
-        public var horizonMs: Int64 = 4 * 3_600_000
+        public var horizonMs: Int64 = 3_600_000
 
         public init(nodes: Int, tenants: Int, seed: UInt64) {
             self.nodes = max(1, nodes)
@@ -82,8 +82,8 @@ public struct RolloutSimulation {
             retry: BackoffPolicy(kind: .exponential, baseDelay: .seconds(30), maxDelay: .seconds(600), maxAttempts: 3, jitter: 0.1))
     }
 
-    /// Runs one reconciliation round per virtual second until the healthy fleet is in sync and
-    /// nothing is in flight, or the horizon passes.
+    /// Runs one reconciliation round per virtual second until ten minutes after the healthy
+    /// fleet is in sync, or the horizon passes.
     public mutating func run() -> RolloutReport {
         let fleets = (0..<configuration.tenants).map { tenant in
             nodes.filter { $0.tenant == tenant }.map { ReconcileNode(id: $0.id, zone: $0.zone, available: true) }
@@ -93,9 +93,16 @@ public struct RolloutSimulation {
             complete(upTo: nowMs)
             for tenant in 0..<configuration.tenants { step(tenant, fleet: fleets[tenant], nowMs: nowMs) }
             observe(nowMs: nowMs)
-            if stats.healthyInSyncAtMs != nil && pending.isEmpty { break }
+            // Ten more minutes after the healthy fleet is in sync: the liars' retries play out.
+            if let synced = stats.healthyInSyncAtMs, nowMs >= synced + 600_000 { break }
             nowMs += 1_000
         }
+        var stragglers: [String: Int] = [:]
+        for node in nodes where !node.outage && !node.liar {
+            guard let record = states[node.tenant][node.id], !Self.isInSync(record) else { continue }
+            stragglers["\(record.state.rawValue)/\(record.reason.rawValue)", default: 0] += 1
+        }
+        stats.healthyNotInSync = stragglers
         return RolloutReport(configuration: configuration, stats: stats, states: states.flatMap(\.values), nodes: nodes.count,
                              liars: nodes.filter(\.liar).count, endMs: nowMs)
     }
@@ -155,9 +162,19 @@ public struct RolloutSimulation {
         stats.peakPerItemZone = max(stats.peakPerItemZone, zonePeak.values.max() ?? 0)
         if stats.healthyInSyncAtMs == nil {
             let healthy = nodes.indices.filter { !nodes[$0].outage && !nodes[$0].liar }
-            let synced = healthy.allSatisfy { states[nodes[$0].tenant][nodes[$0].id]?.state == .inSync }
+            let synced = healthy.allSatisfy { Self.isInSync(states[nodes[$0].tenant][nodes[$0].id]) }
             if synced { stats.healthyInSyncAtMs = nowMs }
         }
+    }
+}
+
+extension RolloutSimulation {
+    /// In sync, or in the middle of a routine re-check after being in sync (every node spends
+    /// a moment of each interval there, so "all IN_SYNC at one instant" would never be seen).
+    static func isInSync(_ record: NodeReconciliation?) -> Bool {
+        guard let record else { return false }
+        if record.state == .inSync { return true }
+        return record.state == .checking && record.reason == .checkDue && record.lastExitCode == 0 && record.driftStartedAtMs == nil
     }
 }
 
@@ -172,4 +189,6 @@ public struct RolloutStats: Sendable {
     public var peakPerItemZone = 0
     public var haltedAtMs: Int64?
     public var healthyInSyncAtMs: Int64?
+    /// Healthy nodes (not in the failing zone, not lying) not in sync at the end, by state/reason.
+    public var healthyNotInSync: [String: Int] = [:]
 }

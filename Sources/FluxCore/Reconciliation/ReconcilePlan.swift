@@ -34,7 +34,7 @@ public struct ReconcileTransition: Hashable, Sendable {
 /// What the metrics count.
 public enum ReconcileEvent: Hashable, Sendable {
     case driftDetected(node: String)
-    /// `applied`, `apply_failed`, `verified`, `verify_deadline`.
+    /// `applied`, `apply_failed`, `apply_not_run`, `verified`, `verify_deadline`.
     case remediation(node: String, outcome: String)
     /// Drift first seen → verified in sync.
     case reconciled(node: String, milliseconds: Int64)

@@ -108,7 +108,7 @@ final class ShardMetrics: Sendable {
         counter("flux_drift_detected_total", [("tenant", tenant)]).increment()
     }
 
-    /// A remediation step ended: `applied`, `apply_failed`, `verified` or `verify_deadline`.
+    /// A remediation step ended: `applied`, `apply_failed`, `apply_not_run`, `verified` or `verify_deadline`.
     func remediation(outcome: String) {
         counter("flux_remediations_total", [("outcome", outcome)]).increment()
     }
