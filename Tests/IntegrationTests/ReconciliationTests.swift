@@ -67,26 +67,31 @@ struct ReconciliationTests {
 
     // MARK: helpers
 
-    static func put(_ endpoint: some FluxEndpoint, token: String, _ name: String, _ spec: DesiredStateSpec) async throws -> DesiredStateView {
-        let response = try await endpoint.request("PUT", "/v1/tenants/acme/desired/\(name)", token: token, json: spec)
+    static func put(
+        _ endpoint: some FluxEndpoint, tenant: String = "acme", token: String, _ name: String, _ spec: DesiredStateSpec
+    ) async throws -> DesiredStateView {
+        let response = try await endpoint.request("PUT", "/v1/tenants/\(tenant)/desired/\(name)", token: token, json: spec)
         guard [200, 201].contains(response.status) else { throw HarnessError("PUT desired answered \(response.status): \(response.text)") }
         return try JSONDecoder().decode(DesiredStateView.self, from: response.body)
     }
 
-    static func nodes(_ endpoint: some FluxEndpoint, token: String, _ name: String) async throws -> [String: DesiredNodeView] {
-        let response = try await endpoint.request("GET", "/v1/tenants/acme/desired/\(name)/nodes", token: token)
+    static func nodes(
+        _ endpoint: some FluxEndpoint, tenant: String = "acme", token: String, _ name: String
+    ) async throws -> [String: DesiredNodeView] {
+        let response = try await endpoint.request("GET", "/v1/tenants/\(tenant)/desired/\(name)/nodes", token: token)
         let list = try JSONDecoder().decode(DesiredNodeList.self, from: response.body)
         return Dictionary(uniqueKeysWithValues: list.nodes.map { ($0.node, $0) })
     }
 
     static func waitFor(
-        _ endpoint: some FluxEndpoint, token: String, _ name: String, timeout: Duration = .seconds(30), _ what: String,
+        _ endpoint: some FluxEndpoint, tenant: String = "acme", token: String, _ name: String, timeout: Duration = .seconds(30),
+        _ what: String,
         _ condition: @escaping ([String: DesiredNodeView]) -> Bool
     ) async throws -> [String: DesiredNodeView] {
         var last: [String: DesiredNodeView] = [:]
         do {
             try await endpoint.eventually(timeout: timeout, what) {
-                last = try await nodes(endpoint, token: token, name)
+                last = (try? await nodes(endpoint, tenant: tenant, token: token, name)) ?? [:]
                 return condition(last)
             }
         } catch {
@@ -239,6 +244,31 @@ struct ReconciliationTests {
         try await cluster.restartShard()
         _ = try await Self.waitFor(cluster, token: token, "survivor", timeout: .seconds(45), "in sync after the crash", Self.allInSync(nodes))
         for node in nodes { #expect(markers.applies(node) == 1, "\(node) ran its remediation \(markers.applies(node)) times") }
+    }
+
+    @Test func anotherShardTakesOverMidRemediationThroughTheRouter() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a", "shard-b"], leaseTTLMs: 3_000)
+        defer { cluster.stopAll() }
+        let view = try await cluster.clusterView()
+        let tenant = RouterTests.tenantName { slot in view.leases.contains { $0.slot == slot && $0.holder == "shard-a" } }
+        let (token, agentToken) = try await cluster.createTenant(tenant)
+        let markers = try Markers(cluster)
+        let nodes = ["edge-1", "edge-2"]
+        for node in nodes { try await cluster.startAgent(tenant: tenant, token: token, agentToken: agentToken, node: node) }
+        let spec = DesiredStateSpec(check: markers.check, apply: markers.apply(sleep: 3), intervalSeconds: 1, verifyEverySeconds: 1)
+        _ = try await Self.put(cluster, tenant: tenant, token: token, "failover", spec)
+        try await cluster.eventually("applies started on shard-a's watch") { nodes.allSatisfy { markers.applies($0) == 1 } }
+        cluster.shards["shard-a"]!.shard.kill()
+        _ = try await cluster.settled(members: ["shard-b"], timeout: .seconds(30))
+        _ = try await Self.waitFor(cluster, tenant: tenant, token: token, "failover", timeout: .seconds(45), "in sync on shard-b", Self.allInSync(nodes))
+        for node in nodes {
+            #expect(markers.applies(node) == 1, "\(node) ran its remediation \(markers.applies(node)) times")
+            let response = try await cluster.request("GET", "/v1/tenants/\(tenant)/desired/failover/nodes/\(node)/timeline", token: token)
+            let entries = try JSONDecoder().decode(DesiredTimeline.self, from: response.body).entries
+            #expect(entries.first { $0.to == "REMEDIATING" }?.shard == "shard-a")
+            #expect(entries.last?.shard == "shard-b", "the new owner finished the work: \(entries.map { "\($0.to)@\($0.shard)" })")
+            #expect(zip(entries, entries.dropFirst()).allSatisfy { $0.epoch <= $1.epoch }, "epochs only grow")
+        }
     }
 
     @Test func aPausedItemRunsNothingAndALateNodeIsBroughtInSync() async throws {
