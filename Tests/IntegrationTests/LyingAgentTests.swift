@@ -31,6 +31,32 @@ struct LyingAgentTests {
         #expect(done.assignedNode == "edge-1")
     }
 
+    @Test func anotherTenantsNodeOfTheSameNameCannotFinishATask() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant("acme")
+        let (_, evilAgentToken) = try await cluster.createTenant("evil")
+        try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 2; echo real"], node: "edge-1"))
+        _ = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
+
+        // Tenant evil's agent, with evil's own valid token, names its node edge-1 too.
+        let hello = AgentMessage.hello(.init(
+            tenant: "evil", node: "edge-1", zone: "zone-a", rack: "rack-1", labels: [:], capacity: 1, version: "test",
+            token: evilAgentToken))
+        let started = AgentMessage.started(.init(taskId: id, attempt: 1))
+        let forged = AgentMessage.finished(.init(taskId: id, attempt: 1, exitCode: 0, outputTail: "forged", durationMs: 1))
+        let unknown = AgentMessage.finished(.init(taskId: "0000000000000aa", attempt: 1, exitCode: 0, outputTail: "x", durationMs: 1))
+        #expect(try await Self.sendAsAgent(url: cluster.agentURL, [hello, started, forged, unknown]))
+
+        #expect(try await cluster.task(tenant: "acme", token: token, id: id)?.state == "RUNNING", "another tenant's agent finished the task")
+        let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.result?.outputTail == "real\n")
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_agent_frames_rejected_total", ["reason": "other_tenant"]) == 2)
+        #expect(metrics.value("flux_agent_frames_rejected_total", ["reason": "unknown_task"]) == 1)
+    }
+
     /// Connects, sends `messages` (after `welcome` for the frames following the hello), and
     /// returns whether an `ack` came back within a few seconds.
     static func sendAsAgent(url: String, _ messages: [AgentMessage]) async throws -> Bool {

@@ -103,6 +103,12 @@ final class ShardMetrics: Sendable {
         }
     }
 
+    /// An agent frame about an attempt its session does not hold was dropped: `unknown_task`,
+    /// `other_tenant`, `not_holder` or `bad_task_id`.
+    func agentFrameRejected(reason: String) {
+        counter("flux_agent_frames_rejected_total", [("reason", reason)]).increment()
+    }
+
     /// A check found a node out of its desired state.
     func driftDetected(tenant: String) {
         counter("flux_drift_detected_total", [("tenant", tenant)]).increment()

@@ -11,12 +11,15 @@ extension DriverLoop {
         if let attempt = Self.attempt(of: message) {
             if case .finished = message { turnWork.acks.append((attempt, key)) }
             if case .rejected = message { turnWork.acks.append((attempt, key)) }
-            guard let id = try? TaskID(attempt.taskId), holdsAttempt(key, taskID: id, attempt: attempt.attempt, now: now) else {
+            let id = try? TaskID(attempt.taskId)
+            if let rejection = id.map({ frameRejection(key, taskID: $0, attempt: attempt.attempt, now: now) }) ?? "bad_task_id" {
+                driver.metrics.agentFrameRejected(reason: rejection)
                 var metadata = taskMetadata(task: attempt.taskId, tenant: key.tenant)
                 metadata["node"] = "\(key)"
                 metadata["attempt"] = "\(attempt.attempt)"
                 metadata["type"] = "\(message.type)"
-                logger.warning("agent frame for an attempt the node does not hold; ignored", metadata: metadata)
+                metadata["reason"] = "\(rejection)"
+                logger.warning("agent frame for an attempt the session does not hold; dropped", metadata: metadata)
                 return
             }
             turnWork.attempts[attempt.taskId] = (key.node, attempt.attempt)

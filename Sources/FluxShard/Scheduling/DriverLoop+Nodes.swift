@@ -28,8 +28,13 @@ extension DriverLoop {
 
     /// True when `key` holds the attempt the frame names. Agents are not trusted: a result for
     /// another node's attempt (a confused or lying agent) must not finish someone else's task.
-    func holdsAttempt(_ key: NodeKey, taskID: TaskID, attempt: Int, now: Timestamp) -> Bool {
-        guard let explanation = scheduler.explain(task: taskID, now: now) else { return true }
-        return explanation.node?.rawValue == key.node && explanation.attempt == attempt
+    /// Why a frame about `attempt` of `taskID` from the session `key` does not count, or nil when
+    /// that session holds exactly this (tenant, node, task, attempt). A frame about a task the
+    /// core does not hold, or held by another tenant's node of the same name, is never applied.
+    func frameRejection(_ key: NodeKey, taskID: TaskID, attempt: Int, now: Timestamp) -> String? {
+        guard let explanation = scheduler.explain(task: taskID, now: now) else { return "unknown_task" }
+        guard explanation.tenant.rawValue == key.tenant else { return "other_tenant" }
+        guard explanation.node?.rawValue == key.node, explanation.attempt == attempt else { return "not_holder" }
+        return nil
     }
 }
