@@ -25,3 +25,26 @@ extension Decoder {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// An integer field. Foundation's decoder reports a valid JSON number that is not an integer
+    /// (`2.5`, `1e400`) with an internal error that surfaces as "not valid JSON", naming no
+    /// field; this names it, so the client gets `invalid_field` for `priority`, not `invalid_json`.
+    func decodeInteger<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        let mismatch = DecodingError.typeMismatch(T.self, .init(codingPath: codingPath + [key], debugDescription: "expected an integer"))
+        do {
+            return try decode(T.self, forKey: key)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { throw mismatch }
+            throw error
+        } catch {
+            throw mismatch
+        }
+    }
+
+    /// `decodeInteger` for an optional field.
+    func decodeIntegerIfPresent<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        return try decodeInteger(T.self, forKey: key)
+    }
+}

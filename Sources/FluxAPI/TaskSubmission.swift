@@ -47,10 +47,10 @@ public struct TaskSubmission: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         command = try c.decode([String].self, forKey: .command)
         env = try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:]
-        priority = try c.decodeIfPresent(Int.self, forKey: .priority) ?? TaskLimits.defaultPriority
-        cpuCost = try c.decodeIfPresent(Int.self, forKey: .cpuCost) ?? 1
-        timeoutMs = try c.decodeIfPresent(Int.self, forKey: .timeoutMs) ?? TaskLimits.defaultTimeoutMs
-        deadlineAfterMs = try c.decodeIfPresent(Int.self, forKey: .deadlineAfterMs)
+        priority = try c.decodeIntegerIfPresent(Int.self, forKey: .priority) ?? TaskLimits.defaultPriority
+        cpuCost = try c.decodeIntegerIfPresent(Int.self, forKey: .cpuCost) ?? 1
+        timeoutMs = try c.decodeIntegerIfPresent(Int.self, forKey: .timeoutMs) ?? TaskLimits.defaultTimeoutMs
+        deadlineAfterMs = try c.decodeIntegerIfPresent(Int.self, forKey: .deadlineAfterMs)
         node = try c.decodeIfPresent(String.self, forKey: .node)
         selector = try c.decodeIfPresent([String: String].self, forKey: .selector) ?? [:]
         retry = try c.decodeIfPresent(RetrySpec.self, forKey: .retry)
@@ -84,9 +84,9 @@ public struct RetrySpec: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = RetrySpec()
-        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? defaults.maxAttempts
+        maxAttempts = try c.decodeIntegerIfPresent(Int.self, forKey: .maxAttempts) ?? defaults.maxAttempts
         backoff = try c.decodeIfPresent(String.self, forKey: .backoff) ?? defaults.backoff
-        baseDelayMs = try c.decodeIfPresent(Int.self, forKey: .baseDelayMs) ?? defaults.baseDelayMs
-        maxDelayMs = try c.decodeIfPresent(Int.self, forKey: .maxDelayMs) ?? defaults.maxDelayMs
+        baseDelayMs = try c.decodeIntegerIfPresent(Int.self, forKey: .baseDelayMs) ?? defaults.baseDelayMs
+        maxDelayMs = try c.decodeIntegerIfPresent(Int.self, forKey: .maxDelayMs) ?? defaults.maxDelayMs
     }
 }

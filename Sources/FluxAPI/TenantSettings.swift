@@ -23,10 +23,10 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = TenantSettings()
-        maxQueued = try c.decodeIfPresent(Int.self, forKey: .maxQueued) ?? d.maxQueued
-        maxInFlight = try c.decodeIfPresent(Int.self, forKey: .maxInFlight) ?? d.maxInFlight
-        cpuBudget = try c.decodeIfPresent(Int.self, forKey: .cpuBudget) ?? d.cpuBudget
-        weight = try c.decodeIfPresent(Int.self, forKey: .weight) ?? d.weight
+        maxQueued = try c.decodeIntegerIfPresent(Int.self, forKey: .maxQueued) ?? d.maxQueued
+        maxInFlight = try c.decodeIntegerIfPresent(Int.self, forKey: .maxInFlight) ?? d.maxInFlight
+        cpuBudget = try c.decodeIntegerIfPresent(Int.self, forKey: .cpuBudget) ?? d.cpuBudget
+        weight = try c.decodeIntegerIfPresent(Int.self, forKey: .weight) ?? d.weight
     }
 
     /// Ranges: queued 1…1,000,000; in flight 1…100,000; budget 1…10,000,000; weight 1…100.

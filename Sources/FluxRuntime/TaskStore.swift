@@ -99,18 +99,25 @@ public struct TaskStore: Sendable {
         return hash
     }
 
-    /// The newest timeline entry of a task, if any.
+    /// The newest timeline entry of a task, if any (nil when the task is not this tenant's).
     public func lastTimelineEntry(tenant: String, id: String) async throws -> TimelineEntry? {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
-        let reply = try await redis.send(RedisCommand("XREVRANGE", keys.timeline(id), "+", "-", "COUNT", "1"))
-        return (reply.array ?? []).compactMap(Self.timelineEntry).first
+        let replies = try await redis.pipeline([
+            RedisCommand("HGET", keys.task(id), "tenant"), RedisCommand("XREVRANGE", keys.timeline(id), "+", "-", "COUNT", "1"),
+        ])
+        guard replies.count == 2, replies[0].string == tenant else { return nil }
+        return (replies[1].array ?? []).compactMap(Self.timelineEntry).first
     }
 
-    /// The timeline of a task in order, oldest first.
+    /// The timeline of a task in order, oldest first; empty when the task is not this tenant's
+    /// (tenants of one slot share its keys, so the owner is checked, not assumed).
     public func timeline(tenant: String, id: String) async throws -> [TimelineEntry] {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
-        let reply = try await redis.send(RedisCommand("XRANGE", keys.timeline(id), "-", "+"))
-        return (reply.array ?? []).compactMap(Self.timelineEntry)
+        let replies = try await redis.pipeline([
+            RedisCommand("HGET", keys.task(id), "tenant"), RedisCommand("XRANGE", keys.timeline(id), "-", "+"),
+        ])
+        guard replies.count == 2, replies[0].string == tenant else { return [] }
+        return (replies[1].array ?? []).compactMap(Self.timelineEntry)
     }
 
     static func timelineEntry(_ reply: RedisReply) -> TimelineEntry? {

@@ -36,6 +36,11 @@ struct BadInputTests {
             (#"{"command":["x"],"timeoutMs":999999999999}"#, 400, "invalid_field", "timeoutMs"),
             (#"{"command":["x"],"node":"NOT_A_NAME"}"#, 400, "invalid_field", "node"),
             (#"{"command":["x"],"retry":{"maxAttempts":1000}}"#, 400, "invalid_field", "retry.maxAttempts"),
+            // Valid JSON with a fraction where an integer belongs names the field (issue 15, finding 11).
+            (#"{"command":["x"],"priority":2.5}"#, 400, "invalid_field", "priority"),
+            (#"{"command":["x"],"cpuCost":1.5}"#, 400, "invalid_field", "cpuCost"),
+            (#"{"command":["x"],"retry":{"maxAttempts":2.5}}"#, 400, "invalid_field", "retry.maxAttempts"),
+            (#"{"command":["x"],"timeoutMs":1e400}"#, 400, "invalid_field", "timeoutMs"),
         ]
         for item in cases {
             let response = try await cluster.request("POST", "/v1/tenants/acme/tasks", token: token, body: Data(item.body.utf8))
