@@ -18,8 +18,14 @@ public struct AgentConfiguration: Sendable {
     public var capacity: Int
     /// Dev-mode credential sent in `hello`. Insecure: anyone who reads it can act as this node.
     public var token: String
-    /// Programs (`argv[0]` exactly as dispatched) this node agrees to run; `nil` runs anything.
+    /// Programs this node agrees to run; `nil` runs anything. An entry and a dispatched `argv[0]`
+    /// match when both resolve to the same executable file (`ProgramResolver`).
     public var allowedCommands: Set<String>?
+    /// Whether a dispatch may set `PATH` or `LD_*` variables (refused by default: they change
+    /// which code runs, whatever the allow-list says).
+    public var allowEnvironmentOverrides: Bool
+    /// How `argv[0]` is resolved for the allow-list (injected so the state machine stays testable).
+    public var resolveProgram: @Sendable (String) -> String?
     /// Bytes of merged stdout+stderr kept per attempt: only the last `outputTailBytes` survive.
     public var outputTailBytes: Int
     /// Period of `health` reports while a session is up, unless the shard's `welcome` names one.
@@ -48,7 +54,9 @@ public struct AgentConfiguration: Sendable {
         healthInterval: Duration = .seconds(5),
         reconnectMinimum: Duration = .milliseconds(100), reconnectMaximum: Duration = .seconds(5),
         stableSessionDuration: Duration = .seconds(10), shutdownGracePeriod: Duration = .seconds(30),
-        resultFlushTimeout: Duration = .seconds(3), chaosSelfScore: Double? = nil, version: String = AgentConfiguration.agentVersion
+        resultFlushTimeout: Duration = .seconds(3), chaosSelfScore: Double? = nil, version: String = AgentConfiguration.agentVersion,
+        allowEnvironmentOverrides: Bool = false,
+        resolveProgram: @escaping @Sendable (String) -> String? = { ProgramResolver.resolve($0) }
     ) {
         precondition(capacity >= 1, "capacity must be at least 1")
         precondition(outputTailBytes >= 0, "outputTailBytes must not be negative")
@@ -71,6 +79,8 @@ public struct AgentConfiguration: Sendable {
         self.resultFlushTimeout = resultFlushTimeout
         self.chaosSelfScore = chaosSelfScore
         self.version = version
+        self.allowEnvironmentOverrides = allowEnvironmentOverrides
+        self.resolveProgram = resolveProgram
     }
 
     /// The agent's protocol/software version, reported in `hello`.

@@ -44,5 +44,7 @@ extension AgentStateMachine {
         public static let invalidDispatch = "invalid_dispatch"
         /// This attempt was already run (or refused) and its result acknowledged: not run again.
         public static let duplicate = "duplicate"
+        /// The dispatch sets `PATH` or an `LD_*` variable and the agent does not allow overrides.
+        public static let environmentNotAllowed = "env_not_allowed"
     }
 }

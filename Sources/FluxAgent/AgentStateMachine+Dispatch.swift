@@ -28,12 +28,21 @@ extension AgentStateMachine {
     func refusal(of dispatch: AgentMessage.Dispatch) -> String? {
         if isDraining { return RejectReason.shuttingDown }
         guard Self.isWellFormed(dispatch) else { return RejectReason.invalidDispatch }
-        if let allowed = configuration.allowedCommands, !allowed.contains(dispatch.command[0]) {
-            return RejectReason.notAllowed
+        if !configuration.allowEnvironmentOverrides, dispatch.env.keys.contains(where: Self.changesWhatRuns) {
+            return RejectReason.environmentNotAllowed
+        }
+        if let allowed = configuration.allowedCommands {
+            let resolve = configuration.resolveProgram
+            guard let program = resolve(dispatch.command[0]), allowed.contains(where: { resolve($0) == program }) else {
+                return RejectReason.notAllowed
+            }
         }
         if running.count >= configuration.capacity { return RejectReason.noCapacity }
         return nil
     }
+
+    /// `PATH` and the dynamic loader's `LD_*` variables decide which code a command runs.
+    static func changesWhatRuns(_ name: String) -> Bool { name == "PATH" || name.hasPrefix("LD_") }
 
     /// The agent does not trust the wire: an argv or environment the OS would mangle is refused
     /// rather than run differently from what was asked.

@@ -47,10 +47,14 @@ public struct TaskExecutor: Sendable {
     ) async throws -> (TerminationStatus, OutputTail) {
         let timeout = Duration.milliseconds(dispatch.timeoutMs)
         let limit = outputTailBytes
+        let environment = Self.environment(for: dispatch, node: node)
+        let searchPath = environment["PATH"] ?? ProgramResolver.defaultSearchPath
         let result = try await Subprocess.run(
-            Self.executable(dispatch.command[0]),
+            Self.executable(dispatch.command[0], searchPath: searchPath),
             arguments: Arguments(Array(dispatch.command.dropFirst())),
-            environment: environment(for: dispatch),
+            environment: .custom(Dictionary(uniqueKeysWithValues: environment.compactMap { name, value in
+                Environment.Key(rawValue: name).map { ($0, value) }
+            })),
             platformOptions: Self.platformOptions,
             input: .none, output: .sequence, error: .combinedWithOutput
         ) { execution in
@@ -97,24 +101,24 @@ public struct TaskExecutor: Sendable {
         }
     }
 
-    /// The agent's environment, then the dispatch's variables, then the agent's own `FLUX_*`
-    /// variables, which a dispatch cannot override.
-    func environment(for dispatch: AgentMessage.Dispatch) -> Environment {
-        var variables = dispatch.env
+    /// A task starts from a clean environment: the agent's fixed `PATH`, the dispatch's variables
+    /// (a `PATH` among them only if the agent allowed overrides), then the agent's own `FLUX_*`
+    /// variables, which a dispatch cannot override. Nothing of the agent's own environment (its
+    /// token, its service account, its shell) reaches a command.
+    static func environment(for dispatch: AgentMessage.Dispatch, node: String) -> [String: String] {
+        var variables = ["PATH": ProgramResolver.defaultSearchPath]
+        variables.merge(dispatch.env) { _, dispatched in dispatched }
         variables["FLUX_TASK_ID"] = dispatch.taskId
         variables["FLUX_ATTEMPT"] = String(dispatch.attempt)
         variables["FLUX_NODE"] = node
-        var overrides: [Environment.Key: String?] = [:]
-        for (name, value) in variables {
-            guard let key = Environment.Key(rawValue: name) else { continue }
-            overrides[key] = value
-        }
-        return .inherit.updating(overrides)
+        return variables
     }
 
-    /// A bare name is looked up in `PATH`; anything with a slash is a path, used as is.
-    static func executable(_ program: String) -> Executable {
-        program.contains("/") ? .path(FilePath(program)) : .name(program)
+    /// A bare name is looked up in the task's `PATH` (by the agent, not inherited from it);
+    /// anything with a slash is a path, used as is.
+    static func executable(_ program: String, searchPath: String) -> Executable {
+        if program.contains("/") { return .path(FilePath(program)) }
+        return ProgramResolver.resolve(program, searchPath: searchPath).map { .path(FilePath($0)) } ?? .name(program)
     }
 
     static var platformOptions: PlatformOptions {

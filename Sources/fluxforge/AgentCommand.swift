@@ -31,8 +31,10 @@ struct AgentCommand: AsyncParsableCommand {
     var capacity: Int = 4
     @Option(help: "Dev-mode agent token (INSECURE); default: $FLUXFORGE_AGENT_TOKEN.")
     var token: String?
-    @Option(name: .customLong("allow"), help: "Allowed program, argv[0] exactly (repeatable; none: allow all).")
+    @Option(name: .customLong("allow"), help: "Allowed program: a name (looked up in the task PATH) or a path; matched by the file it resolves to (repeatable; none: allow all).")
     var allowedCommands: [String] = []
+    @Flag(name: .customLong("allow-env-override"), help: "Let dispatches set PATH and LD_* variables (refused by default).")
+    var allowEnvironmentOverride = false
     @Option(help: "Bytes of output tail kept per attempt.")
     var outputTailBytes: Int = 4096
     @Option(help: "Health report period in milliseconds (the shard's welcome may set another).")
@@ -59,7 +61,10 @@ struct AgentCommand: AsyncParsableCommand {
         if let chaosSelfScore, !(0...1).contains(chaosSelfScore) { throw ValidationError("--chaos-self-score must be in [0, 1]") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try parsedLabels()
-        _ = try resolvedToken()
+        let fromEnvironment = getenv("FLUXFORGE_AGENT_TOKEN").map { String(cString: $0) } ?? ""
+        guard token?.isEmpty == false || !fromEnvironment.isEmpty else {
+            throw ValidationError("an agent token is required: --token or FLUXFORGE_AGENT_TOKEN")
+        }
     }
 
     func run() async throws {
@@ -101,7 +106,8 @@ struct AgentCommand: AsyncParsableCommand {
             allowedCommands: allowedCommands.isEmpty ? nil : Set(allowedCommands),
             outputTailBytes: outputTailBytes, healthInterval: .milliseconds(healthIntervalMs),
             reconnectMinimum: .milliseconds(reconnectMinMs), reconnectMaximum: .milliseconds(reconnectMaxMs),
-            shutdownGracePeriod: .milliseconds(shutdownGraceMs), chaosSelfScore: chaosSelfScore)
+            shutdownGracePeriod: .milliseconds(shutdownGraceMs), chaosSelfScore: chaosSelfScore,
+            allowEnvironmentOverrides: allowEnvironmentOverride)
     }
 
     func parsedLabels() throws -> [String: String] {
@@ -116,7 +122,11 @@ struct AgentCommand: AsyncParsableCommand {
 
     func resolvedToken() throws -> String {
         if let token, !token.isEmpty { return token }
-        if let token = getenv("FLUXFORGE_AGENT_TOKEN").map({ String(cString: $0) }), !token.isEmpty { return token }
+        if let token = getenv("FLUXFORGE_AGENT_TOKEN").map({ String(cString: $0) }), !token.isEmpty {
+            // Read once, then gone from the environment: nothing this process starts can inherit it.
+            unsetenv("FLUXFORGE_AGENT_TOKEN")
+            return token
+        }
         throw ValidationError("an agent token is required: --token or FLUXFORGE_AGENT_TOKEN")
     }
 }
