@@ -32,12 +32,13 @@ public struct RouterApp: Sendable {
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let auth = Authenticator(tenants: tenants, adminToken: configuration.adminToken)
         let metrics = RouterMetrics()
+        let signer = TaskIDSigner(redis: redis)
 
         let router = Router()
         router.middlewares.add(ProblemMiddleware())
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
-            submissions: SubmissionEndpoint(tasks: TaskStore(redis: redis, slotCount: configuration.slotCount)),
+            submissions: SubmissionEndpoint(tasks: TaskStore(redis: redis, slotCount: configuration.slotCount), signer: signer),
             metrics: metrics, configuration: configuration
         ).register(on: router)
         ClusterRoutes(directory: directory, forwarder: forwarder, auth: auth, redis: redis, metrics: metrics, configuration: configuration)

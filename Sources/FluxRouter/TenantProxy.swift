@@ -42,9 +42,18 @@ struct TenantProxy: Sendable {
         var request = request
         let body = try await JSONBody.collect(&request, limit: Self.bodyLimit(call))
         var headers = request.headers
-        if call == .submit, headers[SubmissionHeaders.taskID] == nil {
+        // Only the router names tasks: whatever a client sent is dropped.
+        headers[SubmissionHeaders.taskID] = nil
+        headers[SubmissionHeaders.taskIDSignature] = nil
+        if call == .submit {
             // Named before the first try: any later try of this submission is the same write.
-            headers[SubmissionHeaders.taskID] = TaskIDs.generate()
+            let id = TaskIDs.generate()
+            headers[SubmissionHeaders.taskID] = id
+            do {
+                headers[SubmissionHeaders.taskIDSignature] = try await submissions.signer.sign(tenant: tenant, id: id)
+            } catch is RedisError {
+                throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+            }
         }
         let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)

@@ -66,6 +66,8 @@ public struct TaskStore: Sendable {
             String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs), taskID == nil ? "0" : "1",
         ]
         for (field, value) in fields { arguments += [field, value] }
+        // A named submission remembers its body, so a repeat of the id with another body is refused.
+        if taskID != nil { arguments += ["body_sha", bodyHash] }
         return ScriptCall(
             keys: [keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant)],
             arguments: arguments)

@@ -62,6 +62,7 @@ public struct ShardApp: Sendable {
             configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
-            membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds))
+            membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),
+            signer: TaskIDSigner(redis: redis))
     }
 }

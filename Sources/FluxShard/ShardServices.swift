@@ -19,13 +19,15 @@ struct ShardServices: Sendable {
     /// The registry `GET /metrics` renders (this shard's own).
     let metricsRegistry: PrometheusCollectorRegistry
     let membership: Membership
+    /// Verifies router-chosen task ids (one per process: it caches the cluster key).
+    let signer: TaskIDSigner
 
     var shardID: String { configuration.shardID }
 
     /// The submission write path (shared with the router's no-owner path).
     var submissions: SubmissionEndpoint {
         let driver = driver
-        return SubmissionEndpoint(tasks: tasks, redisFailed: { driver.redisFailed($0) })
+        return SubmissionEndpoint(tasks: tasks, signer: signer, redisFailed: { driver.redisFailed($0) })
     }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 

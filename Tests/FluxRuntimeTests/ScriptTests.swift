@@ -70,6 +70,10 @@ struct ScriptTests {
             })
             #expect(try await store.submit(tenant: neighbour, submission: body, idempotencyKey: nil, taskID: id, nowMs: 2_000) == .conflict(id))
             #expect(try await store.task(tenant: "acme", id: id)?.tenant == "acme")
+            // The same id with another body is not the same submission: refused, the first kept.
+            let other = TaskSubmission(command: ["date", "-u"])
+            #expect(try await store.submit(tenant: "acme", submission: other, idempotencyKey: nil, taskID: id, nowMs: 2_500) == .conflict(id))
+            #expect(try await store.task(tenant: "acme", id: id)?.command == ["date"])
         }
     }
 

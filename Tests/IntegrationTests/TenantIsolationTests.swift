@@ -3,6 +3,7 @@ import FluxRedis
 import FluxRuntime
 import FluxTesting
 import Foundation
+import Logging
 import Testing
 
 /// One tenant cannot reach another's work (issue 15), tried as a hostile tenant would.
@@ -77,5 +78,48 @@ struct TenantIsolationTests {
         let refused = try await cluster.waitForState(tenant: "acme", token: token, id: forged, ["SUCCEEDED", "FAILED"])
         #expect(refused.reason == "agent_rejected")
         #expect(try await Self.outputTail(cluster, tenant: "acme", id: forged) == "agent rejected: not_allowed")
+    }
+
+    @Test func onlyTheRouterNamesTasks() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a"])
+        defer { cluster.stopAll() }
+        let shard = try #require(cluster.shards["shard-a"])
+        let (owner, intruder) = Self.sameSlotPair()
+        let (ownerToken, _) = try await cluster.createTenant(owner)
+        let (intruderToken, _) = try await cluster.createTenant(intruder)
+        let chosen = "abcdefghjkmnpq0"
+        let body = try JSONEncoder().encode(TaskSubmission(command: ["true"]))
+
+        // Straight to a shard, a made-up id is refused and nothing is written.
+        let direct = try await shard.request("POST", "/v1/tenants/\(owner)/tasks", token: ownerToken, body: body, headers: ["X-Flux-Task-Id": chosen])
+        #expect(direct.status == 400 && direct.errorField == "X-Flux-Task-Id", "\(direct.status) \(direct.text)")
+        #expect(try await cluster.task(tenant: owner, token: ownerToken, id: chosen) == nil)
+
+        // Through the router, a client's id is dropped: two tenants sending the same one both get
+        // fresh ids, and neither learns whether the other's id exists (no 409 oracle).
+        var ids: [String] = []
+        for (tenant, token) in [(owner, ownerToken), (intruder, intruderToken)] {
+            let response = try await cluster.request("POST", "/v1/tenants/\(tenant)/tasks", token: token, body: body, headers: ["X-Flux-Task-Id": chosen])
+            #expect(response.status == 202, "\(response.status) \(response.text)")
+            ids.append(try JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id)
+        }
+        #expect(!ids.contains(chosen) && ids[0] != ids[1])
+
+        // With the router's signature, a repeat is the same write and another body is a conflict.
+        let redis = RedisClient(configuration: shard.redis, logger: Logger(label: "test"))
+        defer { Task { await redis.close() } }
+        let id = TaskIDs.generate()
+        let signature = try await TaskIDSigner(redis: redis).sign(tenant: owner, id: id)
+        let signed = ["X-Flux-Task-Id": id, "X-Flux-Task-Id-Signature": signature]
+        let path = "/v1/tenants/\(owner)/tasks"
+        #expect(try await shard.request("POST", path, token: ownerToken, body: body, headers: signed).status == 202)
+        #expect(try await shard.request("POST", path, token: ownerToken, body: body, headers: signed).status == 202)
+        let other = try JSONEncoder().encode(TaskSubmission(command: ["false"]))
+        let conflict = try await shard.request("POST", path, token: ownerToken, body: other, headers: signed)
+        #expect(conflict.status == 409 && conflict.errorCode == "id_conflict", "\(conflict.text)")
+        // Another tenant cannot use the owner's signature.
+        let stolen = try await shard.request("POST", "/v1/tenants/\(intruder)/tasks", token: intruderToken, body: body, headers: signed)
+        #expect(stolen.status == 400)
+        #expect(try await cluster.task(tenant: owner, token: ownerToken, id: id)?.command == ["true"])
     }
 }

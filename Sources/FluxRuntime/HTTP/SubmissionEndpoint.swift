@@ -10,11 +10,14 @@ public import Hummingbird
 /// Redis: the next owner admits what queued in the ingest stream meanwhile).
 public struct SubmissionEndpoint: Sendable {
     public let tasks: TaskStore
+    /// Checks router-chosen task ids.
+    public let signer: TaskIDSigner
     /// Told about every Redis failure (the shard's driver goes READ_ONLY on them).
     private let redisFailed: @Sendable (RedisError) -> Void
 
-    public init(tasks: TaskStore, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in }) {
+    public init(tasks: TaskStore, signer: TaskIDSigner, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in }) {
         self.tasks = tasks
+        self.signer = signer
         self.redisFailed = redisFailed
     }
 
@@ -22,7 +25,7 @@ public struct SubmissionEndpoint: Sendable {
     /// `X-Flux-Task-Id`), 200 with the task on an idempotent replay, 409 on a conflict.
     public func submit(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
         let key = try SubmissionHeaders.idempotencyKey(request)
-        let taskID = try SubmissionHeaders.taskID(request)
+        let taskID = try await redisCall { try await SubmissionHeaders.taskID(request, tenant: tenant, signer: signer) }
         let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
         do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
         let outcome = try await redisCall {
@@ -40,7 +43,7 @@ public struct SubmissionEndpoint: Sendable {
             headers[SubmissionHeaders.replay] = "true"
             return try JSONBody.response(view, status: .ok, headers: headers)
         case .conflict(let id) where key == nil:
-            throw HTTPProblem.conflict("task_id_conflict", "task id \(id) is already taken")
+            throw HTTPProblem.conflict("id_conflict", "task id \(id) was already used for a different submission")
         case .conflict(let id):
             throw HTTPProblem.conflict("idempotency_conflict", "idempotency key was used for task \(id) with a different body")
         }

@@ -12,8 +12,9 @@
 /// idempotency keys are swept by the next keyed submission of the slot, and the whole key set
 /// expires when no keyed submission came for a key TTL. The record starts with an empty `queue`
 /// field: the transition script then knows the task is in none of the scheduling sets.
-/// A caller-chosen id (the router's retry identity) that already names a task of the same tenant
-/// means this very submission was written before: {"existing", id}; another tenant's: conflict.
+/// A caller-chosen id (the router's signed retry identity) that already names a task of the same
+/// tenant with the same body (`body_sha`) means this very submission was written before:
+/// {"existing", id}; any other task under that id: conflict.
 /// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id}
 enum SubmitScript {
     static let source = """
@@ -34,9 +35,9 @@ enum SubmitScript {
       end
     end
     if ARGV[9] == '1' then
-      local owner = redis.call('HGET', KEYS[3], 'tenant')
-      if owner == ARGV[6] then return {'existing', ARGV[5]} end
-      if owner then return {'conflict', ARGV[5]} end
+      local known = redis.call('HMGET', KEYS[3], 'tenant', 'body_sha')
+      if known[1] == ARGV[6] and known[2] == ARGV[3] then return {'existing', ARGV[5]} end
+      if known[1] then return {'conflict', ARGV[5]} end
     end
     redis.call('HSET', KEYS[3], unpack(ARGV, 10))
     redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
