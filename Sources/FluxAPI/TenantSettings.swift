@@ -9,14 +9,24 @@ public struct TenantSettings: Codable, Sendable, Hashable {
     public var cpuBudget: Int
     /// Share of dispatch turns when tenants compete (weighted fairness).
     public var weight: Int
+    /// Sustained submissions per second the tenant may make (a batch of n counts n), enforced at
+    /// the door: beyond it a submission is `429 rate_limited` and nothing is written.
+    public var rateLimitPerSec: Int
+    /// Submissions the tenant may make at once above the sustained rate (the bucket's depth).
+    public var burst: Int
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxQueued, maxInFlight, cpuBudget, weight }
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxQueued, maxInFlight, cpuBudget, weight, rateLimitPerSec, burst }
 
-    public init(maxQueued: Int = 10_000, maxInFlight: Int = 1_000, cpuBudget: Int = 10_000, weight: Int = 1) {
+    public init(
+        maxQueued: Int = 10_000, maxInFlight: Int = 1_000, cpuBudget: Int = 10_000, weight: Int = 1,
+        rateLimitPerSec: Int = 2_000, burst: Int = 10_000
+    ) {
         self.maxQueued = maxQueued
         self.maxInFlight = maxInFlight
         self.cpuBudget = cpuBudget
         self.weight = weight
+        self.rateLimitPerSec = rateLimitPerSec
+        self.burst = burst
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,14 +37,19 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         maxInFlight = try c.decodeIntegerIfPresent(Int.self, forKey: .maxInFlight) ?? d.maxInFlight
         cpuBudget = try c.decodeIntegerIfPresent(Int.self, forKey: .cpuBudget) ?? d.cpuBudget
         weight = try c.decodeIntegerIfPresent(Int.self, forKey: .weight) ?? d.weight
+        rateLimitPerSec = try c.decodeIntegerIfPresent(Int.self, forKey: .rateLimitPerSec) ?? d.rateLimitPerSec
+        burst = try c.decodeIntegerIfPresent(Int.self, forKey: .burst) ?? d.burst
     }
 
-    /// Ranges: queued 1…1,000,000; in flight 1…100,000; budget 1…10,000,000; weight 1…100.
+    /// Ranges: queued 1…1,000,000; in flight 1…100,000; budget 1…10,000,000; weight 1…100;
+    /// rate 1…1,000,000 per second; burst 1…1,000,000.
     public func validate() throws(APIProblem) {
         try TaskSubmission.check(maxQueued, in: 1...1_000_000, field: "maxQueued")
         try TaskSubmission.check(maxInFlight, in: 1...100_000, field: "maxInFlight")
         try TaskSubmission.check(cpuBudget, in: 1...10_000_000, field: "cpuBudget")
         try TaskSubmission.check(weight, in: 1...100, field: "weight")
+        try TaskSubmission.check(rateLimitPerSec, in: 1...1_000_000, field: "rateLimitPerSec")
+        try TaskSubmission.check(burst, in: 1...1_000_000, field: "burst")
     }
 }
 

@@ -222,7 +222,8 @@ public struct LoadRun: Sendable {
         request.method = .PUT
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.adminToken)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        let settings = TenantSettings(maxQueued: 1_000_000, maxInFlight: 100_000, cpuBudget: 10_000_000)
+        let settings = TenantSettings(
+            maxQueued: 1_000_000, maxInFlight: 100_000, cpuBudget: 10_000_000, rateLimitPerSec: 1_000_000, burst: 1_000_000)
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(settings)))
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)

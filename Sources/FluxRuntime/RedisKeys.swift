@@ -28,6 +28,9 @@ public struct SlotKeys: Sendable, Hashable {
     public var idempotencyValues: String { prefix + "idemv" }
     /// Tenants whose tasks live in this slot.
     public var tenants: String { prefix + "tenants" }
+    /// Tenant → tasks accepted and not yet terminal: the live count `maxQueued` is checked
+    /// against at the door (kept by the submit, door and transition scripts).
+    public var live: String { prefix + "live" }
 
     /// The task record hash.
     public func task(_ id: String) -> String { prefix + "task:" + id }

@@ -15,6 +15,15 @@ public struct TaskStore: Sendable {
     public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
 
     static let submit = RedisScript(SubmitScript.source)
+    static let door = RedisScript(DoorScript.batch)
+
+    /// A submission refused at the door (`DoorScript`): nothing was written.
+    public enum DoorRefusal: Error, Sendable, Equatable {
+        /// Over the tenant's rate; the same submission passes after `retryAfterMs`.
+        case rateLimited(retryAfterMs: Int64)
+        /// The tenant already has `outstanding` unfinished tasks of `limit` (`maxQueued`).
+        case quotaExceeded(outstanding: Int, limit: Int)
+    }
 
     public init(redis: RedisClient, slotCount: Int) {
         self.redis = redis
@@ -44,9 +53,16 @@ public struct TaskStore: Sendable {
         return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.keys, arguments: call.arguments))
     }
 
-    /// Writes many submissions in one pipelined round trip (each one atomic on its own).
+    /// Writes many submissions: the whole batch passes the door at once (or none of it is
+    /// written, `DoorRefusal`), then one pipelined round trip writes them (each atomic on its own).
     public func submitBatch(tenant: String, submissions: [TaskSubmission], nowMs: Int64) async throws -> [SubmitOutcome] {
-        let calls = submissions.map { submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, taskID: nil, nowMs: nowMs) }
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        let admitted = try await redis.evaluate(
+            Self.door, keys: [keys.tenantConfig(tenant), keys.live], arguments: [String(nowMs), tenant, String(submissions.count)])
+        try Self.throwIfRefused(admitted)
+        let calls = submissions.map {
+            submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, taskID: nil, nowMs: nowMs, doorCost: 0)
+        }
         return try await redis.evaluateMany(Self.submit, calls).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
             return try Self.outcome(reply)
@@ -54,7 +70,8 @@ public struct TaskStore: Sendable {
     }
 
     private func submitCall(
-        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64, origin: TaskOrigin? = nil
+        tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64, origin: TaskOrigin? = nil,
+        doorCost: Int = 1
     ) -> ScriptCall {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let id = taskID ?? TaskIDs.generate()
@@ -64,16 +81,34 @@ public struct TaskStore: Sendable {
         var arguments = [
             String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
             String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs), taskID == nil ? "0" : "1",
+            String(doorCost),
         ]
         for (field, value) in fields { arguments += [field, value] }
         // A named submission remembers its body, so a repeat of the id with another body is refused.
         if taskID != nil { arguments += ["body_sha", bodyHash] }
         return ScriptCall(
-            keys: [keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant)],
+            keys: [
+                keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant),
+                keys.tenantConfig(tenant), keys.live,
+            ],
             arguments: arguments)
     }
 
+    /// Throws the refusal a script reply carries, if it carries one.
+    static func throwIfRefused(_ reply: RedisReply) throws {
+        let parts = reply.array?.compactMap(\.string) ?? []
+        guard parts.count == 2 else { throw RedisError(code: .protocolError, message: "door returned \(reply)") }
+        switch parts[0] {
+        case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
+        case "quota_exceeded":
+            let numbers = parts[1].split(separator: "/").compactMap { Int($0) }
+            throw DoorRefusal.quotaExceeded(outstanding: numbers.first ?? 0, limit: numbers.last ?? 0)
+        default: return
+        }
+    }
+
     static func outcome(_ reply: RedisReply) throws -> SubmitOutcome {
+        try throwIfRefused(reply)
         let parts = reply.array?.compactMap(\.string) ?? []
         guard parts.count == 2 else { throw RedisError(code: .protocolError, message: "submit script returned \(reply)") }
         switch parts[0] {

@@ -58,7 +58,8 @@ public struct TenantStore: Sendable {
 
     static func fields(_ settings: TenantSettings) -> [(String, String)] {
         [("maxQueued", String(settings.maxQueued)), ("maxInFlight", String(settings.maxInFlight)),
-         ("cpuBudget", String(settings.cpuBudget)), ("weight", String(settings.weight))]
+         ("cpuBudget", String(settings.cpuBudget)), ("weight", String(settings.weight)),
+         ("rateLimitPerSec", String(settings.rateLimitPerSec)), ("burst", String(settings.burst))]
     }
 
     static func stored(name: String, hash: [String: String]) -> Stored? {
@@ -68,7 +69,9 @@ public struct TenantStore: Sendable {
             maxQueued: hash["maxQueued"].flatMap(Int.init) ?? defaults.maxQueued,
             maxInFlight: hash["maxInFlight"].flatMap(Int.init) ?? defaults.maxInFlight,
             cpuBudget: hash["cpuBudget"].flatMap(Int.init) ?? defaults.cpuBudget,
-            weight: hash["weight"].flatMap(Int.init) ?? defaults.weight)
+            weight: hash["weight"].flatMap(Int.init) ?? defaults.weight,
+            rateLimitPerSec: hash["rateLimitPerSec"].flatMap(Int.init) ?? defaults.rateLimitPerSec,
+            burst: hash["burst"].flatMap(Int.init) ?? defaults.burst)
         return Stored(name: name, settings: settings, tokenSHA256: token, agentTokenSHA256: agent)
     }
 }

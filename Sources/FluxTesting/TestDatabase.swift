@@ -4,11 +4,11 @@ import Synchronization
 /// Hands each test its own, freshly flushed Redis database on the shared test server, for
 /// tests whose keys are fixed by the product's schema (`ff:{sN}:…`) and so cannot be prefixed.
 ///
-/// `cluster/test` starts the server with 64 databases. Databases 0…15 are left to tests that
-/// pick their own (with unique key prefixes); 16…63 are handed out here, once per test process.
+/// `cluster/test` starts the server with 256 databases. Databases 0…15 are left to tests that
+/// pick their own (with unique key prefixes); 16…255 are handed out here, once per test process.
 public enum TestDatabase {
     private static let next = Atomic<Int>(16)
-    public static let count = 64
+    public static let count = 256
 
     /// A configuration for a database no other test of this process uses, flushed empty.
     public static func isolated() async throws -> RedisConfiguration {

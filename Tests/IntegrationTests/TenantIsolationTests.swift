@@ -122,4 +122,47 @@ struct TenantIsolationTests {
         #expect(stolen.status == 400)
         #expect(try await cluster.task(tenant: owner, token: ownerToken, id: id)?.command == ["true"])
     }
+
+    /// Task records of a tenant's slot: what a refused submission must not add to.
+    static func taskRecords(_ cluster: ShardHarness, tenant: String) async throws -> Int {
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        let slot = Slotting.slot(forTenant: tenant, slotCount: 256)
+        return try await connection.send(RedisCommand("KEYS", "ff:{s\(slot)}:task:*")).array?.count ?? -1
+    }
+
+    @Test func theDoorRefusesSubmissionsOverRateOrQuotaAndWritesNothing() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant(
+            "acme", settings: TenantSettings(maxQueued: 6, rateLimitPerSec: 2, burst: 4))
+        let body = try JSONEncoder().encode(TaskSubmission(command: ["true"]))
+        let path = "/v1/tenants/acme/tasks"
+        for _ in 0..<4 { #expect(try await cluster.request("POST", path, token: token, body: body).status == 202) }
+        let limited = try await cluster.request("POST", path, token: token, body: body)
+        #expect(limited.status == 429 && limited.errorCode == "rate_limited", "\(limited.status) \(limited.text)")
+        #expect(limited.headers["retry-after"] == "1", "\(limited.headers)")
+        #expect(try await Self.taskRecords(cluster, tenant: "acme") == 4, "a refused submission was written")
+
+        // A batch is admitted whole or not at all (two would fit the quota, not the rate).
+        let batch = try JSONEncoder().encode(TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"]), count: 2)))
+        let refusedBatch = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, body: batch)
+        #expect(refusedBatch.status == 429 && refusedBatch.errorCode == "rate_limited", "\(refusedBatch.text)")
+        #expect(try await Self.taskRecords(cluster, tenant: "acme") == 4)
+
+        // No agent yet: the tasks wait. Six outstanding is the quota, whatever the rate allows.
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(try await cluster.request("POST", path, token: token, body: body).status == 202)
+        #expect(try await cluster.request("POST", path, token: token, body: body).status == 202)
+        try await Task.sleep(for: .milliseconds(1_100))
+        let overQuota = try await cluster.request("POST", path, token: token, body: body)
+        #expect(overQuota.status == 429 && overQuota.errorCode == "quota_exceeded", "\(overQuota.text)")
+        #expect(try await Self.taskRecords(cluster, tenant: "acme") == 6)
+
+        // Finished tasks free the quota.
+        try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
+        try await cluster.eventually("quota freed once the waiting tasks finished") {
+            try await cluster.request("POST", path, token: token, body: body).status == 202
+        }
+    }
 }

@@ -9,6 +9,8 @@ import Foundation
 public struct HTTPProblem: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let problem: APIProblem
+    /// Extra response headers (`Retry-After` on a 429).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ problem: APIProblem) {
         self.status = status
@@ -26,7 +28,7 @@ public struct HTTPProblem: HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = (try? JSONEncoder().encode(APIProblemBody(error: problem))) ?? Data("{}".utf8)
-        var headers = HTTPFields()
+        var headers = self.headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

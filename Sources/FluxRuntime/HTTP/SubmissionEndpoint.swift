@@ -66,9 +66,26 @@ public struct SubmissionEndpoint: Sendable {
     private func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
         do {
             return try await operation()
+        } catch let refusal as TaskStore.DoorRefusal {
+            throw Self.problem(refusal)
         } catch let error as RedisError {
             redisFailed(error)
             throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+    }
+
+    /// `429` with `Retry-After` (whole seconds, at least 1) for a submission refused at the door.
+    static func problem(_ refusal: TaskStore.DoorRefusal) -> HTTPProblem {
+        switch refusal {
+        case .rateLimited(let retryAfterMs):
+            var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
+            problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
+            return problem
+        case .quotaExceeded(let outstanding, let limit):
+            var problem = HTTPProblem(.tooManyRequests, code: "quota_exceeded",
+                message: "the tenant has \(outstanding) unfinished tasks of its maxQueued \(limit); nothing was written")
+            problem.headers[.retryAfter] = "1"
+            return problem
         }
     }
 }

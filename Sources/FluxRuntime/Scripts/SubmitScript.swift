@@ -3,10 +3,14 @@
 /// front of the slot's owner, so a submission is durable even while the slot has no owner
 /// (router failover); admission, which does need the epoch, happens when the owner consumes it.
 ///
-/// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks
+/// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks,
+///       7 tenant config hash, 8 slot live hash
 /// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
 ///       7 timeline ttl ms, 8 index retention ms, 9 "1" when the caller chose the task id,
-///       10… task hash field/value pairs
+///       10 door cost ("1"; "0" when `DoorScript.batch` already admitted it), 11… task hash
+///       field/value pairs
+/// A replay or a repeat of a chosen id writes nothing and passes without the door; anything new
+/// goes through `DoorScript.check` first and is refused whole when it does not pass.
 /// The tenant index forgets entries older than the task records' retention (at most 100 per
 /// sweep, one submission in 16 sweeps), so it does not outgrow the records it points to. Expired
 /// idempotency keys are swept by the next keyed submission of the slot, and the whole key set
@@ -15,7 +19,8 @@
 /// A caller-chosen id (the router's signed retry identity) that already names a task of the same
 /// tenant with the same body (`body_sha`) means this very submission was written before:
 /// {"existing", id}; any other task under that id: conflict.
-/// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id}
+/// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id} |
+///         {"rate_limited", retry ms} | {"quota_exceeded", "n/max"}
 enum SubmitScript {
     static let source = """
     local now = tonumber(ARGV[1])
@@ -39,7 +44,12 @@ enum SubmitScript {
       if known[1] == ARGV[6] and known[2] == ARGV[3] then return {'existing', ARGV[5]} end
       if known[1] then return {'conflict', ARGV[5]} end
     end
-    redis.call('HSET', KEYS[3], unpack(ARGV, 10))
+    local config, live, tenant, cost = KEYS[7], KEYS[8], ARGV[6], tonumber(ARGV[10])
+    if cost > 0 then
+    """ + "\n" + DoorScript.check + "\n" + """
+      if door then return door end
+    end
+    redis.call('HSET', KEYS[3], unpack(ARGV, 11))
     redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')

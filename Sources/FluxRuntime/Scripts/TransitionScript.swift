@@ -13,8 +13,11 @@
 /// transition, timeline TTL (set at submission) refreshed only when the task may wait long (delayed) or ends, the stored
 /// command read back only for dispatches, one XACK for the whole batch.
 ///
-/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, then per transition i (from 1):
-///       5+2i-1 task hash, 5+2i timeline
+/// The slot's live count per tenant (`SlotKeys.live`, what `maxQueued` is checked against at the
+/// door) goes down when a task becomes terminal, so a finished task frees its tenant's quota.
+///
+/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, then per transition i (from 1):
+///       6+2i-1 task hash, 6+2i timeline
 /// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
 ///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
 ///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
@@ -27,18 +30,20 @@ enum TransitionScript {
       return redis.error_reply('STALE_EPOCH lease is not held by ' .. ARGV[1])
     end
     local sets = {ready = KEYS[2], delayed = KEYS[3], inflight = KEYS[4]}
+    local finals = {SUCCEEDED = true, FAILED = true, REJECTED = true, SHED = true, CANCELLED = true,
+      DEADLINE_EXCEEDED = true, VERIFIED = true}
     local now, shard, epoch = ARGV[4], ARGV[2], ARGV[3]
     local results, acks = {}, {}
     local a = 8
     for i = 1, tonumber(ARGV[7]) do
-      local task, timeline = KEYS[4 + 2 * i], KEYS[5 + 2 * i]
+      local task, timeline = KEYS[5 + 2 * i], KEYS[6 + 2 * i]
       local id, expected, to, reason, node, attempt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
       local queue, score, ingest, terminal, wantSpec = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
       local extras = tonumber(ARGV[a + 11])
       local first = a + 12
       a = first + 2 * extras
       if ingest ~= '' then acks[#acks + 1] = ingest end
-      local current = redis.call('HMGET', task, 'state', 'queue')
+      local current = redis.call('HMGET', task, 'state', 'queue', 'tenant')
       local state = current[1]
       if not state then
         results[i] = {'missing', ''}
@@ -64,6 +69,9 @@ enum TransitionScript {
         end
         for j = first, first + 2 * extras - 1 do fields[#fields + 1] = ARGV[j] end
         redis.call('HSET', task, unpack(fields))
+        if finals[to] and not finals[state] and current[3] then
+          if tonumber(redis.call('HGET', KEYS[6], current[3]) or '0') > 0 then redis.call('HINCRBY', KEYS[6], current[3], -1) end
+        end
         redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', state, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
         if terminal == '1' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end

@@ -82,9 +82,19 @@ struct Reconciler: Sendable {
             ? 2 * spec.applyTimeoutSeconds
             : spec.checkTimeoutSeconds + max(spec.verifyEverySeconds, min(spec.intervalSeconds, 300))
         let submission = spec.submission(apply: isApply, node: work.node, deadlineAfterMs: deadlineSeconds * 1_000)
-        let outcome = try await services.tasks.submit(
-            tenant: item.tenant, submission: submission, idempotencyKey: DesiredStore.idempotencyKey(uid: item.uid, work: work),
-            taskID: taskID, nowMs: nowMs, origin: TaskOrigin(kind: work.kind.rawValue, desired: item.name))
+        let outcome: TaskStore.SubmitOutcome
+        do {
+            outcome = try await services.tasks.submit(
+                tenant: item.tenant, submission: submission, idempotencyKey: DesiredStore.idempotencyKey(uid: item.uid, work: work),
+                taskID: taskID, nowMs: nowMs, origin: TaskOrigin(kind: work.kind.rawValue, desired: item.name))
+        } catch let refusal as TaskStore.DoorRefusal {
+            // Reconciliation is the tenant's work like any other: over its rate or quota, the task
+            // is not written; the planner sees it missing (check_error / apply_not_run) and retries.
+            logger.notice("reconciliation task refused at the door", metadata: [
+                "desired": "\(item.name)", "node": "\(work.node)", "refusal": "\(refusal)",
+            ])
+            return
+        }
         if case .conflict(let other) = outcome {
             logger.error("reconciliation task id taken", metadata: ["task": "\(taskID)", "other": "\(other)", "desired": "\(item.name)"])
         }
