@@ -41,6 +41,11 @@ public struct ShardConfiguration: Sendable {
     /// new outcomes arrive, which is how a quarantined node or throttled domain recovers (core
     /// default 10 s; docs/scheduler-design.md).
     public var failureFadeInterval: Duration = .seconds(10)
+    /// An agent connection that has not said a valid `hello` by then is closed (`hello_timeout`).
+    public var agentHelloTimeout: Duration = .seconds(10)
+    /// Frames per second one agent session may send (sustained over each second); beyond it the
+    /// session is closed (`frame_flood`): a real agent sends a few per task and per heartbeat.
+    public var agentFramesPerSecond: Int = 1_000
     /// How often node health is written to Redis at most (quarantine changes go at once).
     public var nodeHealthWriteInterval: Duration = .seconds(1)
 

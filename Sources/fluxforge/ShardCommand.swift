@@ -44,6 +44,10 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Interval (ms) over which idle failure rates of nodes and domains fade by x0.8; shorter recovers sooner.")
     var failureFadeMs: Int = 10_000
 
+    @Option(help: "Milliseconds an agent connection has to send its hello before it is closed.")
+    var agentHelloTimeoutMs: Int = 10_000
+    @Option(help: "Frames per second one agent session may send before it is closed as a flood.")
+    var agentFramesPerSecond: Int = 1_000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -57,6 +61,8 @@ struct ShardCommand: AsyncParsableCommand {
             || !advertiseHost.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
             throw ValidationError("--advertise-host must be a host name or IPv4 address ([A-Za-z0-9.-], at most 253 characters)")
         }
+        guard (100...600_000).contains(agentHelloTimeoutMs) else { throw ValidationError("--agent-hello-timeout-ms must be within 100…600000") }
+        guard (1...1_000_000).contains(agentFramesPerSecond) else { throw ValidationError("--agent-frames-per-second must be within 1…1000000") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -75,6 +81,8 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         configuration.degradeAboveRedisLatency = .milliseconds(redisLatencyDegradeMs)
         configuration.failureFadeInterval = .milliseconds(failureFadeMs)
+        configuration.agentHelloTimeout = .milliseconds(agentHelloTimeoutMs)
+        configuration.agentFramesPerSecond = agentFramesPerSecond
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "shard"] = "\(shardID)"

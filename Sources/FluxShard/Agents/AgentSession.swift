@@ -12,14 +12,19 @@ struct AgentSession {
     let outbound: WebSocketOutboundWriter
     let logger: Logger
 
-    static let helloTimeout: Duration = .seconds(10)
     static let maxFrameBytes = 1 << 20
+    /// Undecodable frames a session may send before it is closed (`malformed_frames`).
+    static let maxMalformedFrames = 100
+    /// Messages queued for one agent before the session is closed (`outbound_overflow`).
+    static let outboundLimit = 10_000
 
     func run(_ inbound: WebSocketInboundStream) async throws {
         var frames = inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator()
         guard let hello = try await readHello(&frames) else { return }
         let key = NodeKey(tenant: hello.tenant, node: hello.node)
-        let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .bufferingNewest(10_000))
+        // Oldest kept: a full buffer refuses the newest message, and `AgentSessions.send` then
+        // closes the session instead of silently losing a dispatch, cancel or ack.
+        let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .bufferingOldest(Self.outboundLimit))
         let generation = services.sessions.register(key, outbound: continuation)
         var logger = logger
         logger[metadataKey: "node"] = "\(key)"
@@ -27,7 +32,7 @@ struct AgentSession {
         await services.driver.nodeConnected(hello)
         continuation.yield(.welcome(.init(shard: services.shardID, heartbeatIntervalMs: Int(services.heartbeatInterval.milliseconds))))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await writeLoop(stream) }
+            group.addTask { await writeLoop(stream, key: key, generation: generation) }
             await readLoop(&frames, key: key, logger: logger)
             continuation.finish()
             group.cancelAll()
@@ -39,6 +44,13 @@ struct AgentSession {
     }
 
     private func readHello(_ frames: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> AgentMessage.Hello? {
+        // A connection that never says hello holds a socket and a task: close it on time.
+        let timeout = services.configuration.agentHelloTimeout
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            try await reject(APIProblem(code: "hello_timeout", message: "no hello within \(timeout)"))
+        }
+        defer { timer.cancel() }
         guard case .text(let text)? = try await frames.next(),
               case .hello(let hello)? = try? AgentFrameCodec.decode(text)
         else {
@@ -81,11 +93,25 @@ struct AgentSession {
         try await outbound.close(.policyViolation, reason: problem.code)
     }
 
+    /// Frames to the driver until the agent closes; a session that floods or keeps sending
+    /// garbage is closed with a reason rather than allowed to fill the driver's queue.
     private func readLoop(_ frames: inout WebSocketInboundMessageStream.AsyncIterator, key: NodeKey, logger: Logger) async {
+        var budget = FrameBudget(perSecond: services.configuration.agentFramesPerSecond)
+        var malformed = 0
         do {
             while case .text(let text)? = try await frames.next() {
+                guard budget.admit(nowMs: WallClock.nowMs()) else {
+                    return await close(key, APIProblem(code: "frame_flood", message: "more than \(budget.perSecond) frames in one second"))
+                }
                 guard let message = try? AgentFrameCodec.decode(text) else {
-                    logger.warning("undecodable agent frame ignored", metadata: ["bytes": "\(text.utf8.count)"])
+                    malformed += 1
+                    // One line for the first and then every hundredth: the log is not a second flood.
+                    if malformed == 1 || malformed % 100 == 0 {
+                        logger.warning("undecodable agent frames ignored", metadata: ["bytes": "\(text.utf8.count)", "count": "\(malformed)"])
+                    }
+                    guard malformed <= Self.maxMalformedFrames else {
+                        return await close(key, APIProblem(code: "malformed_frames", message: "more than \(Self.maxMalformedFrames) undecodable frames"))
+                    }
                     continue
                 }
                 await services.driver.agentMessage(message, from: key)
@@ -95,7 +121,21 @@ struct AgentSession {
         }
     }
 
-    private func writeLoop(_ stream: AsyncStream<AgentMessage>) async {
+    /// Ends a misbehaving session: the agent is told why, the socket closes, the node's
+    /// attempts are handled as for any lost session.
+    private func close(_ key: NodeKey, _ problem: APIProblem) async {
+        logger.warning("agent session closed", metadata: ["node": "\(key)", "code": "\(problem.code)"])
+        services.metrics.agentSessionClosed(reason: problem.code)
+        try? await outbound.write(.text(Self.encode(.error(problem))))
+        try? await outbound.close(.policyViolation, reason: problem.code)
+    }
+
+    private func writeLoop(_ stream: AsyncStream<AgentMessage>, key: NodeKey, generation: UInt64) async {
+        defer {
+            if services.sessions.overflowed(generation) {
+                Task { [self] in await close(key, APIProblem(code: "outbound_overflow", message: "more than \(Self.outboundLimit) messages waiting for this agent")) }
+            }
+        }
         for await message in stream {
             do {
                 try await outbound.write(.text(Self.encode(message)))

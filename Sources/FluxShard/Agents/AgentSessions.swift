@@ -21,6 +21,8 @@ final class AgentSessions: Sendable {
     }
 
     private let state = Mutex<(next: UInt64, entries: [NodeKey: Entry])>((1, [:]))
+    /// Generations whose outbound buffer overflowed (their session is being closed).
+    private let overflows = Mutex<Set<UInt64>>([])
 
     /// Registers a session; returns its generation. A previous session for the node is finished.
     func register(_ key: NodeKey, outbound: AsyncStream<AgentMessage>.Continuation) -> UInt64 {
@@ -44,12 +46,26 @@ final class AgentSessions: Sendable {
         }
     }
 
-    /// Queues `message` for the node; false when the node has no session.
+    /// Queues `message` for the node; false when the node has no session, or when its buffer is
+    /// full: then the session is ended (`outbound_overflow`) rather than silently thinned, and
+    /// the node's attempts are handled as for any lost session.
     @discardableResult
     func send(_ message: AgentMessage, to key: NodeKey) -> Bool {
         guard let entry = state.withLock({ $0.entries[key] }) else { return false }
-        if case .terminated = entry.outbound.yield(message) { return false }
-        return true
+        switch entry.outbound.yield(message) {
+        case .enqueued: return true
+        case .dropped:
+            overflows.withLock { _ = $0.insert(entry.generation) }
+            entry.outbound.finish()
+            return false
+        case .terminated: return false
+        @unknown default: return false
+        }
+    }
+
+    /// True (once) when the session of `generation` was ended for overflowing.
+    func overflowed(_ generation: UInt64) -> Bool {
+        overflows.withLock { $0.remove(generation) != nil }
     }
 
     /// Tells every session of `tenants` (or all, when nil) that its slot moved, and ends them.

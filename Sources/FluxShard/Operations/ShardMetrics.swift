@@ -109,6 +109,12 @@ final class ShardMetrics: Sendable {
         counter("flux_agent_frames_rejected_total", [("reason", reason)]).increment()
     }
 
+    /// An agent session was closed for misbehaving: `frame_flood`, `malformed_frames`,
+    /// `outbound_overflow`.
+    func agentSessionClosed(reason: String) {
+        counter("flux_agent_sessions_closed_total", [("reason", reason)]).increment()
+    }
+
     /// A check found a node out of its desired state.
     func driftDetected(tenant: String) {
         counter("flux_drift_detected_total", [("tenant", tenant)]).increment()

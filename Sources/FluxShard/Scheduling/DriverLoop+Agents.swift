@@ -64,7 +64,17 @@ extension DriverLoop {
     }
 
     static func resultFields(_ finished: AgentMessage.Finished) -> [(String, String)] {
-        [("exit_code", String(finished.exitCode)), ("output_tail", String(finished.outputTail.suffix(8_192))),
+        [("exit_code", String(finished.exitCode)), ("output_tail", Self.tail(finished.outputTail, bytes: 8_192)),
          ("duration_ms", String(max(0, finished.durationMs)))]
+    }
+
+    /// The last `bytes` bytes of `text` (not characters: one emoji is up to 4 bytes, one grapheme
+    /// many more), starting on a character boundary.
+    static func tail(_ text: String, bytes: Int) -> String {
+        let utf8 = text.utf8
+        guard utf8.count > bytes else { return text }
+        var start = utf8.index(utf8.endIndex, offsetBy: -bytes)
+        while start < utf8.endIndex, utf8[start] & 0xC0 == 0x80 { start = utf8.index(after: start) }
+        return String(text.utf8[start...]) ?? ""
     }
 }

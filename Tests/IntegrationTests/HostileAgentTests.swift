@@ -1,0 +1,86 @@
+import FluxAPI
+import FluxTesting
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import WSClient
+
+/// An agent is untrusted code on an untrusted machine (issue 15, finding 7): silent, flooding,
+/// garbage-sending or oversized sessions are closed with a reason, the shard stays up, and
+/// another tenant's work goes on.
+@Suite("Hostile agents", .serialized)
+struct HostileAgentTests {
+    /// What a hand-written agent saw: the error codes the shard sent, and whether it closed.
+    struct Seen: Sendable {
+        var errors: [String] = []
+        var closed = false
+    }
+
+    /// Connects, sends `hello` (if any), waits for `welcome`, then sends `frames` as fast as it
+    /// can, and reads until the shard closes or `timeout` passes.
+    static func play(url: String, hello: AgentMessage?, frames: [String], timeout: Duration = .seconds(10)) async throws -> Seen {
+        let seen = Mutex(Seen())
+        let deadline = ContinuousClock.now + timeout
+        _ = try? await WebSocketClient.connect(url: url, logger: Logger(label: "hostile")) { inbound, outbound, _ in
+            var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+            if let hello { try await outbound.write(.text(LyingAgentTests.json(hello))) }
+            let sender = Task {
+                if hello != nil {
+                    // Frames only after the welcome, as a real agent would.
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                for frame in frames { try await outbound.write(.text(frame)) }
+            }
+            defer { sender.cancel() }
+            while ContinuousClock.now < deadline {
+                guard case .text(let text)? = try await messages.next() else { break }
+                if case .error(let problem)? = try? JSONDecoder().decode(AgentMessage.self, from: Data(text.utf8)) {
+                    seen.withLock { $0.errors.append(problem.code) }
+                }
+            }
+            seen.withLock { $0.closed = ContinuousClock.now < deadline }
+        }
+        return seen.withLock { $0 }
+    }
+
+    static func hello(_ tenant: String, node: String, token: String) -> AgentMessage {
+        .hello(.init(tenant: tenant, node: node, zone: "zone-a", rack: "rack-1", labels: [:], capacity: 1, version: "hostile", token: token))
+    }
+
+    @Test func misbehavingSessionsAreClosedWithAReasonAndOtherTenantsWorkGoesOn() async throws {
+        let cluster = try await ShardHarness(extraArguments: ["--agent-hello-timeout-ms", "500", "--agent-frames-per-second", "200"])
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant("acme")
+        let (_, evilAgentToken) = try await cluster.createTenant("evil")
+        try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
+        let pong = LyingAgentTests.json(.pong(.init(nonce: 1)))
+
+        let silent = try await Self.play(url: cluster.agentURL, hello: nil, frames: [], timeout: .seconds(5))
+        #expect(silent.closed && silent.errors == ["hello_timeout"], "\(silent)")
+
+        let flood = try await Self.play(
+            url: cluster.agentURL, hello: Self.hello("evil", node: "flood", token: evilAgentToken),
+            frames: Array(repeating: pong, count: 5_000))
+        #expect(flood.closed && flood.errors.contains("frame_flood"), "\(flood)")
+
+        let garbage = try await Self.play(
+            url: cluster.agentURL, hello: Self.hello("evil", node: "garbage", token: evilAgentToken),
+            frames: Array(repeating: "{\"type\":\"nonsense\"", count: 150))
+        #expect(garbage.closed && garbage.errors.contains("malformed_frames"), "\(garbage)")
+
+        let huge = try await Self.play(
+            url: cluster.agentURL, hello: Self.hello("evil", node: "huge", token: evilAgentToken),
+            frames: [String(repeating: "x", count: 2 << 20)])
+        #expect(huge.closed, "an oversized frame must end the session")
+
+        // The shard is up and still does the other tenant's work.
+        #expect(try await cluster.request("GET", "/readyz").status == 200)
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["echo", "fine"]))
+        let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED")
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_agent_sessions_closed_total", ["reason": "frame_flood"]) == 1)
+        #expect(metrics.value("flux_agent_sessions_closed_total", ["reason": "malformed_frames"]) == 1)
+    }
+}
