@@ -48,9 +48,10 @@ public struct TaskExecutor: Sendable {
         let timeout = Duration.milliseconds(dispatch.timeoutMs)
         let limit = outputTailBytes
         let environment = Self.environment(for: dispatch, node: node)
-        let searchPath = environment["PATH"] ?? ProgramResolver.defaultSearchPath
         let result = try await Subprocess.run(
-            Self.executable(dispatch.command[0], searchPath: searchPath),
+            // Resolved in the agent's fixed PATH, like the allow-list check: a dispatch's own PATH
+            // (if overrides are allowed) reaches the command's children, never the choice of program.
+            Self.executable(dispatch.command[0], searchPath: ProgramResolver.defaultSearchPath),
             arguments: Arguments(Array(dispatch.command.dropFirst())),
             environment: .custom(Dictionary(uniqueKeysWithValues: environment.compactMap { name, value in
                 Environment.Key(rawValue: name).map { ($0, value) }
@@ -114,8 +115,8 @@ public struct TaskExecutor: Sendable {
         return variables
     }
 
-    /// A bare name is looked up in the task's `PATH` (by the agent, not inherited from it);
-    /// anything with a slash is a path, used as is.
+    /// A bare name is looked up by the agent in `searchPath`; anything with a slash is a path,
+    /// used as is.
     static func executable(_ program: String, searchPath: String) -> Executable {
         if program.contains("/") { return .path(FilePath(program)) }
         return ProgramResolver.resolve(program, searchPath: searchPath).map { .path(FilePath($0)) } ?? .name(program)

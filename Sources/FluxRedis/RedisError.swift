@@ -61,6 +61,13 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `RedisError.<code>: <message>`, for logs.
     public var description: String { "RedisError.\(code): \(message)" }
 
+    /// True when the connection itself failed (refused, lost, closed, or the server refused to
+    /// authenticate): the store is unreachable, not merely unhappy with one command. A timeout,
+    /// a server error reply or a protocol surprise is about the command that got it.
+    public var isConnectionFailure: Bool {
+        code == .connectionRefused || code == .connectionLost || code == .closed || code == .authenticationFailed
+    }
+
     /// For `server` errors, the error prefix the server used (`WRONGTYPE`, `NOSCRIPT`, `ERR`, …).
     public var serverErrorPrefix: Substring? {
         guard code == .server else { return nil }

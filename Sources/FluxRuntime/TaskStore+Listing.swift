@@ -4,6 +4,15 @@ import FluxRedis
 extension TaskStore {
     /// Largest page a client may ask for.
     public static let maxPageSize = 500
+    /// A page stops growing once its records pass this many bytes (it then ends with a cursor),
+    /// so no listing — 500 records of 32 KiB commands and 8 KiB output tails — can hold a Redis
+    /// connection or a response for long.
+    public static let maxPageBytes = 1 << 20
+    /// The record fields `TaskRecord.view` reads: a listing never fetches a task's env or retry.
+    static let viewFields = [
+        "id", "tenant", "state", "priority", "cpu_cost", "command", "timeout_ms", "node", "selector", "attempt",
+        "assigned_node", "reason", "created_ms", "updated_ms", "deadline_ms", "exit_code", "output_tail", "duration_ms",
+    ]
 
     /// One page of the tenant's tasks, oldest first, optionally only those in `state`.
     ///
@@ -18,15 +27,28 @@ extension TaskStore {
         let window = state == nil ? limit : limit * 10
         let ids = try await redis.send(RedisCommand("ZRANGE", index, String(start), String(start + window - 1)))
             .array?.compactMap(\.string) ?? []
-        let hashes = try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.task($0)) })
+        let hashes = try await redis.pipeline(ids.map { id in
+            var command = RedisCommand("HMGET", keys.task(id))
+            for field in Self.viewFields { command.append(field) }
+            return command
+        })
         var tasks: [TaskView] = []
         var last: TaskView?
+        var bytes = 0
+        var full = false
         for reply in hashes {
-            guard tasks.count < limit, let view = TaskRecord.view(from: Self.stringHash(reply)) else { continue }
+            guard tasks.count < limit, !full else { break }
+            let values = (reply.array ?? []).map(\.string)
+            var hash: [String: String] = [:]
+            for (field, value) in zip(Self.viewFields, values) {
+                if let value { hash[field] = value; bytes += value.utf8.count }
+            }
+            guard let view = TaskRecord.view(from: hash) else { continue }
             last = view
             if state == nil || view.state == state { tasks.append(view) }
+            full = bytes >= Self.maxPageBytes
         }
-        let exhausted = ids.count < window && tasks.count < limit
+        let exhausted = ids.count < window && tasks.count < limit && !full
         let next = exhausted ? nil : last.map { "\($0.createdAtMs).\($0.id)" }
         return TaskPage(tasks: tasks, nextCursor: next)
     }

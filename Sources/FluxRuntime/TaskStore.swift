@@ -23,6 +23,8 @@ public struct TaskStore: Sendable {
         case rateLimited(retryAfterMs: Int64)
         /// The tenant already has `outstanding` unfinished tasks of `limit` (`maxQueued`).
         case quotaExceeded(outstanding: Int, limit: Int)
+        /// A batch bigger than the tenant's `burst` or `maxQueued`: waiting would never help.
+        case tooLarge(limit: String)
     }
 
     public init(redis: RedisClient, slotCount: Int) {
@@ -100,6 +102,7 @@ public struct TaskStore: Sendable {
         guard parts.count == 2 else { throw RedisError(code: .protocolError, message: "door returned \(reply)") }
         switch parts[0] {
         case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
+        case "too_large": throw DoorRefusal.tooLarge(limit: parts[1])
         case "quota_exceeded":
             let numbers = parts[1].split(separator: "/").compactMap { Int($0) }
             throw DoorRefusal.quotaExceeded(outstanding: numbers.first ?? 0, limit: numbers.last ?? 0)

@@ -41,13 +41,14 @@ struct ShardServices: Sendable {
         }
     }
 
-    /// Runs a Redis-backed operation, mapping Redis failures to `503 unavailable`.
+    /// Runs a Redis-backed operation, mapping Redis failures to `503` (`HTTPProblem.store`); only
+    /// a failed connection puts the shard in READ_ONLY.
     func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
         do {
             return try await operation()
         } catch let error as RedisError {
-            driver.redisFailed(error)
-            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+            if error.isConnectionFailure { driver.redisFailed(error) }
+            throw HTTPProblem.store(error)
         }
     }
 

@@ -148,6 +148,10 @@ struct TenantIsolationTests {
         let batch = try JSONEncoder().encode(TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"]), count: 2)))
         let refusedBatch = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, body: batch)
         #expect(refusedBatch.status == 429 && refusedBatch.errorCode == "rate_limited", "\(refusedBatch.text)")
+        // One that could never pass (more than the burst) is told so, not asked to retry.
+        let hopeless = try JSONEncoder().encode(TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"]), count: 5)))
+        let tooLarge = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, body: hopeless)
+        #expect(tooLarge.status == 400 && tooLarge.errorCode == "batch_too_large", "\(tooLarge.text)")
         #expect(try await Self.taskRecords(cluster, tenant: "acme") == 4)
 
         // No agent yet: the tasks wait. Six outstanding is the quota, whatever the rate allows.
@@ -164,5 +168,41 @@ struct TenantIsolationTests {
         try await cluster.eventually("quota freed once the waiting tasks finished") {
             try await cluster.request("POST", path, token: token, body: body).status == 202
         }
+    }
+
+    @Test func aRequestLevelStoreErrorFailsThatRequestAloneAndPagesAreCappedInBytes() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("acme")
+        let (otherToken, _) = try await cluster.createTenant("other")
+
+        // Forty records of 30 KB commands: one page holds only about a megabyte of them.
+        let big = Array(repeating: String(repeating: "x", count: 7_500), count: 4)
+        var submitted: Set<String> = []
+        for _ in 0..<40 { submitted.insert(try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["echo"] + big))) }
+        var listed: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let query = cursor.map { "&cursor=\($0)" } ?? ""
+            let page = try JSONDecoder().decode(TaskPage.self, from: try await cluster.request("GET", "/v1/tenants/acme/tasks?limit=500\(query)", token: token).body)
+            listed += page.tasks.map(\.id)
+            cursor = page.nextCursor
+            pages += 1
+        } while cursor != nil && pages < 10
+        #expect(pages >= 2, "40 records of 30 KB came back in one page")
+        #expect(Set(listed) == submitted && listed.count == 40)
+
+        // A damaged key of one tenant makes that tenant's listing fail, not the whole shard.
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: 256))
+        _ = try await connection.send(RedisCommand("DEL", keys.tenantTasks("acme")))
+        _ = try await connection.send(RedisCommand("SET", keys.tenantTasks("acme"), "damaged"))
+        let failed = try await cluster.request("GET", "/v1/tenants/acme/tasks", token: token)
+        #expect(failed.status == 503 && failed.errorCode == "store_error", "\(failed.status) \(failed.text)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await cluster.request("GET", "/readyz").status == 200, "one failed request put the shard in READ_ONLY")
+        #expect(try await cluster.request("POST", "/v1/tenants/other/tasks", token: otherToken, json: TaskSubmission(command: ["true"])).status == 202)
     }
 }

@@ -1,5 +1,6 @@
 public import FluxAPI
 public import Hummingbird
+public import FluxRedis
 import Foundation
 
 /// An `APIProblem` on its way to the client with the HTTP status that fits its code.
@@ -52,5 +53,20 @@ extension HTTPProblem {
     }
     public static func conflict(_ code: String, _ message: String) -> HTTPProblem {
         HTTPProblem(.conflict, code: code, message: message)
+    }
+}
+
+extension HTTPProblem {
+    /// The answer to a Redis failure on a request path. Only a failed connection is an outage
+    /// (the caller then goes READ_ONLY); a timeout or an error reply fails this request alone, so
+    /// no tenant's request (a huge listing, a damaged record) can take the shard down for all.
+    public static func store(_ error: RedisError) -> HTTPProblem {
+        if error.isConnectionFailure {
+            return .unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+        if error.serverErrorPrefix == "OOM" {
+            return .unavailable("store_full", "the coordination store is full and refuses writes; retry later")
+        }
+        return .unavailable("store_error", "the coordination store could not answer this request (\(error.code)); retry later")
     }
 }

@@ -69,8 +69,8 @@ public struct SubmissionEndpoint: Sendable {
         } catch let refusal as TaskStore.DoorRefusal {
             throw Self.problem(refusal)
         } catch let error as RedisError {
-            redisFailed(error)
-            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+            if error.isConnectionFailure { redisFailed(error) }
+            throw HTTPProblem.store(error)
         }
     }
 
@@ -81,6 +81,8 @@ public struct SubmissionEndpoint: Sendable {
             var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
             return problem
+        case .tooLarge(let limit):
+            return HTTPProblem(.badRequest, code: "batch_too_large", message: "the batch is larger than the tenant's \(limit): split it", field: "tasks")
         case .quotaExceeded(let outstanding, let limit):
             var problem = HTTPProblem(.tooManyRequests, code: "quota_exceeded",
                 message: "the tenant has \(outstanding) unfinished tasks of its maxQueued \(limit); nothing was written")

@@ -1,3 +1,5 @@
+import FluxAPI
+
 /// The door every submission passes before anything is written: the tenant's rate limit and its
 /// live count of outstanding tasks against `maxQueued`, checked and charged atomically in the
 /// tenant's slot, so the limits hold across every router and shard (docs/security.md).
@@ -10,19 +12,26 @@
 /// the whole batch or nothing). It leaves `door` set to nil when admitted, or to the refusal.
 /// Expects: `config` (tenant config hash key), `live` (slot live hash key), `tenant`, `now`, `cost`.
 enum DoorScript {
+    /// Settings a tenant record written before they existed lacks: the API's defaults.
+    static let defaults = TenantSettings()
+
     static let check = """
     local door = nil
     do
       local cfg = redis.call('HMGET', config, 'rateLimitPerSec', 'burst', 'rate_tat', 'maxQueued')
       local outstanding = tonumber(redis.call('HGET', live, tenant) or '0')
-      local limit = tonumber(cfg[4] or '0')
-      if limit > 0 and outstanding + cost > limit then
+      local limit = tonumber(cfg[4] or '\(defaults.maxQueued)')
+      local rate = tonumber(cfg[1] or '\(defaults.rateLimitPerSec)')
+      local burst = tonumber(cfg[2] or '\(defaults.burst)')
+      if cost > limit then
+        door = {'too_large', 'maxQueued ' .. tostring(limit)}
+      elseif cost > burst then
+        door = {'too_large', 'burst ' .. tostring(burst)}
+      elseif outstanding + cost > limit then
         door = {'quota_exceeded', tostring(outstanding) .. '/' .. tostring(limit)}
       else
-        local rate = tonumber(cfg[1] or '0')
         if rate > 0 then
           local interval = 1000 / rate
-          local burst = tonumber(cfg[2] or '1')
           local tat = math.max(tonumber(cfg[3] or '0'), now)
           local after = tat + cost * interval
           local allowAt = after - burst * interval
@@ -38,7 +47,8 @@ enum DoorScript {
     """
 
     /// A whole batch at the door. KEYS: 1 tenant config, 2 slot live hash; ARGV: 1 now ms,
-    /// 2 tenant, 3 cost. Returns {"ok", ""} | {"rate_limited", retry ms} | {"quota_exceeded", "n/max"}
+    /// 2 tenant, 3 cost. Returns {"ok", ""} | {"rate_limited", retry ms} | {"quota_exceeded", "n/max"} |
+    /// {"too_large", "<limit name> <value>"} (a batch no wait could ever let through)
     static let batch = """
     local config, live, tenant = KEYS[1], KEYS[2], ARGV[2]
     local now, cost = tonumber(ARGV[1]), tonumber(ARGV[3])
