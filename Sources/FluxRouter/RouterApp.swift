@@ -43,6 +43,8 @@ public struct RouterApp: Sendable {
         ).register(on: router)
         ClusterRoutes(directory: directory, forwarder: forwarder, auth: auth, redis: redis, metrics: metrics, configuration: configuration)
             .register(on: router)
+        TenantAdminRoutes(admin: TenantAdmin(tenants: tenants, actor: "router"), auth: auth, nowMs: { WallClock.nowMs() })
+            .register(on: router)
         let api = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router"),

@@ -65,6 +65,8 @@ public enum ClusterKeys {
     public static let cluster = "ff:cluster"
     /// Zset of shard ids, score = last heartbeat ms.
     public static let members = "ff:members"
+    /// Stream of admin actions (`TenantAdmin.audit`), newest 10,000 kept.
+    public static let audit = "ff:audit"
     /// Hash describing one shard.
     public static func member(_ id: String) -> String { "ff:member:" + id }
 }

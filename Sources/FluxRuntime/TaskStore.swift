@@ -25,6 +25,8 @@ public struct TaskStore: Sendable {
         case quotaExceeded(outstanding: Int, limit: Int)
         /// A batch bigger than the tenant's `burst` or `maxQueued`: waiting would never help.
         case tooLarge(limit: String)
+        /// The operator suspended the tenant.
+        case suspended
     }
 
     public init(redis: RedisClient, slotCount: Int) {
@@ -103,6 +105,7 @@ public struct TaskStore: Sendable {
         switch parts[0] {
         case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
         case "too_large": throw DoorRefusal.tooLarge(limit: parts[1])
+        case "suspended": throw DoorRefusal.suspended
         case "quota_exceeded":
             let numbers = parts[1].split(separator: "/").compactMap { Int($0) }
             throw DoorRefusal.quotaExceeded(outstanding: numbers.first ?? 0, limit: numbers.last ?? 0)

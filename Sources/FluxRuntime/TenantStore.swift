@@ -16,29 +16,27 @@ public struct TenantStore: Sendable {
     public struct Stored: Sendable, Equatable {
         public var name: String
         public var settings: TenantSettings
+        /// Empty after a revocation: no API token is valid until the next rotation.
         public var tokenSHA256: String
         public var agentTokenSHA256: String
+        /// The token replaced by the last rotation, valid until `previousTokenExpiresMs`.
+        public var previousTokenSHA256: String = ""
+        public var previousTokenExpiresMs: Int64 = 0
+        /// Suspended tenants can read but not submit (`403 tenant_suspended`, at the door).
+        public var suspended: Bool = false
     }
 
-    /// Creates the tenant (new tokens) or updates its settings (tokens unchanged).
+    static let putScript = RedisScript(TenantScripts.put)
+
+    /// Creates the tenant (new tokens) or updates its settings (tokens unchanged), atomically.
     public func put(_ tenant: String, settings: TenantSettings, nowMs: Int64) async throws -> TenantCreated {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
-        let config = keys.tenantConfig(tenant)
-        let created = try await redis.send(RedisCommand("HSETNX", config, "created_ms", String(nowMs))).int == 1
-        var fields = Self.fields(settings)
-        var token: String?
-        var agentToken: String?
-        if created {
-            let apiToken = Tokens.generate(prefix: "fft_")
-            let agent = Tokens.generate(prefix: "ffa_")
-            fields += [("token_sha256", Tokens.sha256Hex(apiToken)), ("agent_token_sha256", Tokens.sha256Hex(agent))]
-            token = apiToken
-            agentToken = agent
-        }
-        var hset = RedisCommand("HSET", config)
-        for (field, value) in fields { hset.append(field); hset.append(value) }
-        _ = try await redis.pipeline([hset, RedisCommand("SADD", keys.tenants, tenant)])
-        return TenantCreated(tenant: tenant, settings: settings, token: token, agentToken: agentToken)
+        let apiToken = Tokens.generate(prefix: "fft_")
+        let agentToken = Tokens.generate(prefix: "ffa_")
+        var arguments = [String(nowMs), tenant, Tokens.sha256Hex(apiToken), Tokens.sha256Hex(agentToken)]
+        for (field, value) in Self.fields(settings) { arguments += [field, value] }
+        let created = try await redis.evaluate(Self.putScript, keys: [keys.tenantConfig(tenant), keys.tenants], arguments: arguments).int == 1
+        return TenantCreated(tenant: tenant, settings: settings, token: created ? apiToken : nil, agentToken: created ? agentToken : nil)
     }
 
     /// The stored tenant, or nil if it was never created.
@@ -64,6 +62,14 @@ public struct TenantStore: Sendable {
 
     static func stored(name: String, hash: [String: String]) -> Stored? {
         guard let token = hash["token_sha256"], let agent = hash["agent_token_sha256"] else { return nil }
+        var stored = Stored(name: name, settings: settings(hash), tokenSHA256: token, agentTokenSHA256: agent)
+        stored.previousTokenSHA256 = hash["prev_token_sha256"] ?? ""
+        stored.previousTokenExpiresMs = hash["prev_token_expires_ms"].flatMap(Int64.init) ?? 0
+        stored.suspended = hash["suspended"] == "1"
+        return stored
+    }
+
+    static func settings(_ hash: [String: String]) -> TenantSettings {
         let defaults = TenantSettings()
         let settings = TenantSettings(
             maxQueued: hash["maxQueued"].flatMap(Int.init) ?? defaults.maxQueued,
@@ -72,6 +78,6 @@ public struct TenantStore: Sendable {
             weight: hash["weight"].flatMap(Int.init) ?? defaults.weight,
             rateLimitPerSec: hash["rateLimitPerSec"].flatMap(Int.init) ?? defaults.rateLimitPerSec,
             burst: hash["burst"].flatMap(Int.init) ?? defaults.burst)
-        return Stored(name: name, settings: settings, tokenSHA256: token, agentTokenSHA256: agent)
+        return settings
     }
 }

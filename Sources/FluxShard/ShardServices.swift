@@ -24,6 +24,9 @@ struct ShardServices: Sendable {
 
     var shardID: String { configuration.shardID }
 
+    /// Tenant lifecycle and the audit stream, acting as this shard.
+    var tenantAdmin: TenantAdmin { TenantAdmin(tenants: tenants, actor: shardID) }
+
     /// The submission write path (shared with the router's no-owner path).
     var submissions: SubmissionEndpoint {
         let driver = driver

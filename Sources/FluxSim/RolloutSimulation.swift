@@ -25,6 +25,8 @@ public struct RolloutSimulation {
         public var haltDomainAfterFailures = 5
         /// Virtual time allowed before the report is written.
         public var horizonMs: Int64 = 3_600_000
+        /// How long to go on once the healthy fleet is in sync (the liars' retries play out).
+        public var tailAfterSyncMs: Int64 = 600_000
 
         public init(nodes: Int, tenants: Int, seed: UInt64) {
             self.nodes = max(1, nodes)
@@ -94,7 +96,7 @@ public struct RolloutSimulation {
             for tenant in 0..<configuration.tenants { step(tenant, fleet: fleets[tenant], nowMs: nowMs) }
             observe(nowMs: nowMs)
             // Ten more minutes after the healthy fleet is in sync: the liars' retries play out.
-            if let synced = stats.healthyInSyncAtMs, nowMs >= synced + 600_000 { break }
+            if let synced = stats.healthyInSyncAtMs, nowMs >= synced + configuration.tailAfterSyncMs { break }
             nowMs += 1_000
         }
         var stragglers: [String: Int] = [:]

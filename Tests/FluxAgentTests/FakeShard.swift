@@ -50,7 +50,8 @@ final class FakeShard: Sendable {
             onServerRunning: { channel in shard.state.withLock { $0.port = channel.localAddress?.port } },
             logger: Logger(label: "fake-shard", factory: { _ in SwiftLogNoOpLogHandler() }))
         shard.server.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        try await eventually(upTo: .seconds(10), "fake shard listening") { shard.state.withLock { $0.port != nil } }
+        // Generous: at the start of the suite every test starts at once on two cores.
+        try await eventually(upTo: .seconds(60), "fake shard listening") { shard.state.withLock { $0.port != nil } }
         return shard
     }
 

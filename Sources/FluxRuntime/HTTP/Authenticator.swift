@@ -24,10 +24,17 @@ public final class Authenticator: Sendable {
     /// Returns the tenant's stored record when `request` carries that tenant's API token.
     public func tenant(_ tenant: String, request: Request) async throws -> TenantStore.Stored {
         let token = try Self.bearer(request)
-        guard NameRules.isValidName(tenant), let stored = try await lookup(tenant),
-              Tokens.constantTimeEquals(Tokens.sha256Hex(token), stored.tokenSHA256)
+        guard NameRules.isValidName(tenant), let stored = try await lookup(tenant), Self.accepts(token, stored)
         else { throw HTTPProblem.forbidden("token is not valid for tenant \(tenant)") }
         return stored
+    }
+
+    /// The current API token, or the one the last rotation replaced while its grace lasts.
+    static func accepts(_ token: String, _ stored: TenantStore.Stored) -> Bool {
+        let digest = Tokens.sha256Hex(token)
+        if !stored.tokenSHA256.isEmpty, Tokens.constantTimeEquals(digest, stored.tokenSHA256) { return true }
+        return !stored.previousTokenSHA256.isEmpty && WallClock.nowMs() < stored.previousTokenExpiresMs
+            && Tokens.constantTimeEquals(digest, stored.previousTokenSHA256)
     }
 
     /// Verifies the tenant's agent token (dev-mode agent auth).

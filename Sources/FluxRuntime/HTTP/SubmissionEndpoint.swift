@@ -81,6 +81,8 @@ public struct SubmissionEndpoint: Sendable {
             var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
             return problem
+        case .suspended:
+            return HTTPProblem(.forbidden, code: "tenant_suspended", message: "the tenant is suspended: submissions are refused until an operator resumes it")
         case .tooLarge(let limit):
             return HTTPProblem(.badRequest, code: "batch_too_large", message: "the batch is larger than the tenant's \(limit): split it", field: "tasks")
         case .quotaExceeded(let outstanding, let limit):

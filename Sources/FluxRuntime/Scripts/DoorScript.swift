@@ -18,12 +18,14 @@ enum DoorScript {
     static let check = """
     local door = nil
     do
-      local cfg = redis.call('HMGET', config, 'rateLimitPerSec', 'burst', 'rate_tat', 'maxQueued')
+      local cfg = redis.call('HMGET', config, 'rateLimitPerSec', 'burst', 'rate_tat', 'maxQueued', 'suspended')
       local outstanding = tonumber(redis.call('HGET', live, tenant) or '0')
       local limit = tonumber(cfg[4] or '\(defaults.maxQueued)')
       local rate = tonumber(cfg[1] or '\(defaults.rateLimitPerSec)')
       local burst = tonumber(cfg[2] or '\(defaults.burst)')
-      if cost > limit then
+      if cfg[5] == '1' then
+        door = {'suspended', ''}
+      elseif cost > limit then
         door = {'too_large', 'maxQueued ' .. tostring(limit)}
       elseif cost > burst then
         door = {'too_large', 'burst ' .. tostring(burst)}

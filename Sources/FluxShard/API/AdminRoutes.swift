@@ -23,6 +23,7 @@ struct AdminRoutes: Sendable {
         guard let view = await services.driver.setMode(mode) else {
             throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; the shard is READ_ONLY until it returns")
         }
+        try? await services.tenantAdmin.audit("mode_set", tenant: "", detail: "\(body.mode ?? "cleared") → \(view.mode)", nowMs: services.nowMs())
         context.logger.notice("scheduler mode override", metadata: [
             "override": "\(body.mode ?? "cleared")", "mode": "\(view.mode)", "shard": "\(services.shardID)"])
         return try JSONBody.response(view)
@@ -41,6 +42,9 @@ struct AdminRoutes: Sendable {
         }
         services.auth.invalidate(tenant)
         await services.driver.tenantChanged(tenant, settings: settings)
+        try? await services.tenantAdmin.audit(
+            created.token == nil ? "tenant_updated" : "tenant_created", tenant: tenant,
+            detail: "maxQueued \(settings.maxQueued), rate \(settings.rateLimitPerSec)/s", nowMs: services.nowMs())
         return try JSONBody.response(created, status: created.token == nil ? .ok : .created)
     }
 

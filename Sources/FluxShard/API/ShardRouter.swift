@@ -13,6 +13,7 @@ enum ShardRouter {
         TaskRoutes(services: services).register(on: router)
         DesiredRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
+        TenantAdminRoutes(admin: services.tenantAdmin, auth: services.auth, nowMs: { WallClock.nowMs() }).register(on: router)
         DebugRoutes(services: services).register(on: router)
         return router
     }
