@@ -60,10 +60,12 @@ enum ForwardPolicy {
 
     static func next(call: Call, failure: Failure, budgetLeft: Bool) -> Step {
         switch (call, failure) {
+        // Submissions and batches are named by the router before the first try, so writing
+        // them again after a call that may have arrived finds the first write.
         case (.submit, .notSent), (.submit, .maybeSent), (.submit, .noOwner),
-             (.submitBatch, .notSent), (.submitBatch, .noOwner):
+             (.submitBatch, .notSent), (.submitBatch, .maybeSent), (.submitBatch, .noOwner):
             return .writeDirectly
-        case (.submitBatch, .maybeSent), (.otherWrite, .maybeSent):
+        case (.otherWrite, .maybeSent):
             return .uncertain
         case (.submit, .misdirected), (.submitBatch, .misdirected):
             return budgetLeft ? .retry : .writeDirectly

@@ -43,17 +43,21 @@ struct TenantProxy: Sendable {
         let body = try await JSONBody.collect(&request, limit: Self.bodyLimit(call))
         var headers = request.headers
         // Only the router names tasks: whatever a client sent is dropped.
-        headers[SubmissionHeaders.taskID] = nil
-        headers[SubmissionHeaders.taskIDSignature] = nil
-        if call == .submit {
-            // Named before the first try: any later try of this submission is the same write.
+        for name in [SubmissionHeaders.taskID, SubmissionHeaders.taskIDSignature, SubmissionHeaders.batchID, SubmissionHeaders.batchIDSignature] {
+            headers[name] = nil
+        }
+        // Named before the first try: any later try of this submission (or batch) is the same write.
+        do {
             let id = TaskIDs.generate()
-            headers[SubmissionHeaders.taskID] = id
-            do {
+            if call == .submit {
+                headers[SubmissionHeaders.taskID] = id
                 headers[SubmissionHeaders.taskIDSignature] = try await submissions.signer.sign(tenant: tenant, id: id)
-            } catch is RedisError {
-                throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+            } else if call == .submitBatch {
+                headers[SubmissionHeaders.batchID] = id
+                headers[SubmissionHeaders.batchIDSignature] = try await submissions.signer.sign(tenant: tenant, id: "batch/" + id)
             }
+        } catch is RedisError {
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
         }
         let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)

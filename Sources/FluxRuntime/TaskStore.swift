@@ -59,13 +59,27 @@ public struct TaskStore: Sendable {
 
     /// Writes many submissions: the whole batch passes the door at once (or none of it is
     /// written, `DoorRefusal`), then one pipelined round trip writes them (each atomic on its own).
-    public func submitBatch(tenant: String, submissions: [TaskSubmission], nowMs: Int64) async throws -> [SubmitOutcome] {
+    ///
+    /// A named batch — the router's `batchID`, or a client's idempotency key — derives its item
+    /// ids from that name, so a retry of the same batch finds the items already written
+    /// (`existing`, or `replay` under the key) and the door charges only the new ones. An
+    /// unnamed batch gets fresh ids.
+    public func submitBatch(
+        tenant: String, submissions: [TaskSubmission], nowMs: Int64, batchID: String? = nil, idempotencyKey: String? = nil
+    ) async throws -> [SubmitOutcome] {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
+        // The client's key outlives the router's name (one per client call): it wins.
+        let name = idempotencyKey.map { "key:\(tenant):\($0)" } ?? batchID
+        let ids = submissions.indices.map { index in name.map { TaskIDs.item(of: $0, index: index) } ?? TaskIDs.generate() }
+        // Named items already written are not charged again; unnamed ones are all new.
+        let itemKeys = name == nil ? [] : ids.map { keys.task($0) }
         let admitted = try await redis.evaluate(
-            Self.door, keys: [keys.tenantConfig(tenant), keys.live], arguments: [String(nowMs), tenant, String(submissions.count)])
+            Self.door, keys: [keys.tenantConfig(tenant), keys.live] + itemKeys, arguments: [String(nowMs), tenant, String(submissions.count)])
         try Self.throwIfRefused(admitted)
-        let calls = submissions.map {
-            submitCall(tenant: tenant, submission: $0, idempotencyKey: nil, taskID: nil, nowMs: nowMs, doorCost: 0)
+        let calls = zip(submissions, ids).enumerated().map { index, item in
+            submitCall(
+                tenant: tenant, submission: item.0, idempotencyKey: idempotencyKey.map { "\($0)#\(index)" },
+                taskID: name == nil ? nil : item.1, nowMs: nowMs, doorCost: 0, fixedID: item.1)
         }
         return try await redis.evaluateMany(Self.submit, calls).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
@@ -75,10 +89,10 @@ public struct TaskStore: Sendable {
 
     private func submitCall(
         tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64, origin: TaskOrigin? = nil,
-        doorCost: Int = 1
+        doorCost: Int = 1, fixedID: String? = nil
     ) -> ScriptCall {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
-        let id = taskID ?? TaskIDs.generate()
+        let id = taskID ?? fixedID ?? TaskIDs.generate()
         let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
         let fields = TaskRecord.fields(
             id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey, origin: origin)

@@ -46,6 +46,14 @@ public enum TaskIDs {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The id of item `index` of a named batch: derived, so every try of the same batch (the
+    /// router's retry, a client's retry under the same idempotency key) names the same tasks and
+    /// finds the ones already written instead of making twins.
+    public static func item(of batch: String, index: Int) -> String {
+        let digest = SHA256.hash(data: Array("\(batch)/\(index)".utf8))
+        return String(decoding: digest.prefix(15).map { alphabet[Int($0 & 31)] }, as: UTF8.self)
+    }
+
     /// True for ids this shard could have generated (used to reject junk path parameters early).
     public static func isWellFormed(_ id: some StringProtocol) -> Bool {
         id.utf8.count == 15 && id.utf8.allSatisfy { alphabet.contains($0) }

@@ -29,6 +29,8 @@ struct RouterCommand: AsyncParsableCommand {
 
     @Option(help: "Milliseconds a call may spend finding a shard that answers before the router gives up (submissions are then written directly).")
     var retryBudgetMs: Int = 3_000
+    @Option(help: "Milliseconds one forwarded request may take, connect to last byte; past it the call counts as maybe delivered.")
+    var forwardTimeoutMs: Int = 15_000
 
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
@@ -39,6 +41,7 @@ struct RouterCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (0...60_000).contains(retryBudgetMs) else { throw ValidationError("--retry-budget-ms must be within 0…60000") }
+        guard (100...600_000).contains(forwardTimeoutMs) else { throw ValidationError("--forward-timeout-ms must be within 100…600000") }
         guard (50...10_000).contains(refreshMs) else { throw ValidationError("--refresh-ms must be within 50…10000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -55,6 +58,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.agentHost = agentHost
         configuration.agentPort = agentPort
         configuration.retryBudget = .milliseconds(retryBudgetMs)
+        configuration.forwardTimeout = .milliseconds(forwardTimeoutMs)
         configuration.refreshInterval = .milliseconds(refreshMs)
         var logger = Logger(label: "fluxforge.router")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

@@ -205,4 +205,43 @@ struct TenantIsolationTests {
         #expect(try await cluster.request("GET", "/readyz").status == 200, "one failed request put the shard in READ_ONLY")
         #expect(try await cluster.request("POST", "/v1/tenants/other/tasks", token: otherToken, json: TaskSubmission(command: ["true"])).status == 202)
     }
+
+    @Test func aBatchIsNeverWrittenTwiceWhateverItsRetries() async throws {
+        // The router's forward times out after 1 s against a frozen shard: the batch may or may
+        // not have arrived, so the router writes it itself; when the shard thaws it processes the
+        // same request. Both writes name the same items: each task exists once.
+        let cluster = try await RouterHarness(shardIDs: ["shard-a"], leaseTTLMs: 10_000, routerArguments: ["--forward-timeout-ms", "1000"])
+        defer { cluster.stopAll() }
+        let shard = try #require(cluster.shards["shard-a"])
+        let (token, _) = try await cluster.createTenant("acme")
+        let batch = TaskBatch(tasks: (0..<20).map { TaskSubmission(command: ["echo", "\($0)"]) })
+        let pid = try #require(shard.shard.pid)
+        kill(pid, SIGSTOP)
+        let frozenAnswer = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, json: batch)
+        kill(pid, SIGCONT)
+        #expect(frozenAnswer.status == 202, "a batch that may have been delivered must be written safely, got \(frozenAnswer.status) \(frozenAnswer.text)")
+        let ids = try JSONDecoder().decode(TaskBatchAccepted.self, from: frozenAnswer.body).tasks.map(\.id)
+        #expect(ids.count == 20 && Set(ids).count == 20)
+        try await Task.sleep(for: .seconds(2))  // the thawed shard answers the request it held
+        #expect(try await Self.taskRecords(shard, tenant: "acme") == 20, "the batch was written twice")
+
+        // A client's retry under its idempotency key: same ids, nothing new, nothing charged twice.
+        let keyed = TaskBatch(tasks: (0..<5).map { TaskSubmission(command: ["echo", "keyed \($0)"]) })
+        var answers: [[String]] = []
+        for _ in 0..<2 {
+            let answer = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, json: keyed, headers: ["X-Flux-Idempotency-Key": "nightly-42"])
+            #expect(answer.status == 202, "\(answer.text)")
+            answers.append(try JSONDecoder().decode(TaskBatchAccepted.self, from: answer.body).tasks.map(\.id))
+        }
+        #expect(answers[0] == answers[1] && answers[0].count == 5)
+        #expect(try await Self.taskRecords(shard, tenant: "acme") == 25)
+        let connection = try await RedisConnection.connect(configuration: shard.redis)
+        defer { Task { await connection.close() } }
+        let live = try await connection.send(RedisCommand("HGET", SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: 256)).live, "acme")).string
+        #expect(live == "25", "unfinished tasks counted \(live ?? "nil") times, not 25")
+        // The same key with another body is a conflict, not a silent replay.
+        let changed = TaskBatch(tasks: (0..<5).map { TaskSubmission(command: ["echo", "changed \($0)"]) })
+        let conflict = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, json: changed, headers: ["X-Flux-Idempotency-Key": "nightly-42"])
+        #expect(conflict.status == 409, "\(conflict.text)")
+    }
 }

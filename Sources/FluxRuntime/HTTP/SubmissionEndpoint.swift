@@ -49,16 +49,31 @@ public struct SubmissionEndpoint: Sendable {
         }
     }
 
-    /// Up to `TaskLimits.maxBatchSize` submissions in one pipelined round trip; 202 with the ids.
+    /// Up to `TaskLimits.maxBatchSize` submissions in one pipelined round trip; 202 with every
+    /// item's id in order. A batch named by the router (`X-Flux-Batch-Id`) or by the client
+    /// (`X-Flux-Idempotency-Key`, item `i` keyed `<key>#<i>`) can be sent again safely: items
+    /// already written are found, not written twice, and answer with the same ids.
     public func submitBatch(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
+        let key = try SubmissionHeaders.idempotencyKey(request)
+        if let key, key.utf8.count > TaskLimits.maxIdempotencyKeyBytes - 8 {
+            throw HTTPProblem(badRequest: .invalid("X-Flux-Idempotency-Key", "at most \(TaskLimits.maxIdempotencyKeyBytes - 8) bytes on a batch"))
+        }
+        let batchID = try await redisCall { try await SubmissionHeaders.batchID(request, tenant: tenant, signer: signer) }
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
         do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
         let outcomes = try await redisCall {
-            try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs)
+            try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs, batchID: batchID, idempotencyKey: key)
         }
-        let accepted = outcomes.compactMap { outcome -> SubmissionAccepted? in
-            if case .created(let id) = outcome { return SubmissionAccepted(id: id, state: "QUEUED") }
-            return nil
+        var accepted: [SubmissionAccepted] = []
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .created(let id), .existing(let id), .replay(let id):
+                accepted.append(SubmissionAccepted(id: id, state: "QUEUED"))
+            case .conflict(let id):
+                throw HTTPProblem.conflict(
+                    key == nil ? "id_conflict" : "idempotency_conflict",
+                    "item \(index) (task \(id)) was already submitted with a different body under this batch's name")
+            }
         }
         return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
     }

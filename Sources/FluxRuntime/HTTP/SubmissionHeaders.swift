@@ -14,6 +14,9 @@ public enum SubmissionHeaders {
     public static let taskID = HTTPField.Name("X-Flux-Task-Id")!
     /// The router's HMAC over `<tenant>/<id>` (`TaskIDSigner`); without it a chosen id is refused.
     public static let taskIDSignature = HTTPField.Name("X-Flux-Task-Id-Signature")!
+    /// The router's name for a batch (item ids derive from it), signed like a task id.
+    public static let batchID = HTTPField.Name("X-Flux-Batch-Id")!
+    public static let batchIDSignature = HTTPField.Name("X-Flux-Batch-Id-Signature")!
 
     /// The client's idempotency key, if any; 400 when malformed.
     public static func idempotencyKey(_ request: Request) throws -> String? {
@@ -22,6 +25,17 @@ public enum SubmissionHeaders {
             throw HTTPProblem(badRequest: .invalid("X-Flux-Idempotency-Key", "must be 1…128 printable ASCII characters without spaces"))
         }
         return key
+    }
+
+    /// The batch name chosen by the router, if any; 400 unless well-formed and signed for the tenant.
+    public static func batchID(_ request: Request, tenant: String, signer: TaskIDSigner?) async throws -> String? {
+        guard let id = request.headers[batchID] else { return nil }
+        guard TaskIDs.isWellFormed(id), let signer, let signature = request.headers[batchIDSignature],
+              try await signer.verify(tenant: tenant, id: "batch/" + id, signature: signature)
+        else {
+            throw HTTPProblem(badRequest: .invalid("X-Flux-Batch-Id", "only the router may name batches"))
+        }
+        return id
     }
 
     /// The task id chosen by the router, if any; 400 unless it is a well-formed id carrying the

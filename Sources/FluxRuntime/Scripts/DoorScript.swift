@@ -48,12 +48,17 @@ enum DoorScript {
     end
     """
 
-    /// A whole batch at the door. KEYS: 1 tenant config, 2 slot live hash; ARGV: 1 now ms,
-    /// 2 tenant, 3 cost. Returns {"ok", ""} | {"rate_limited", retry ms} | {"quota_exceeded", "n/max"} |
+    /// A whole batch at the door. KEYS: 1 tenant config, 2 slot live hash, 3… the task keys of a
+    /// named batch's items (those that exist were written by an earlier try: not charged again);
+    /// ARGV: 1 now ms, 2 tenant, 3 cost (the item count). Returns {"ok", ""} | {"rate_limited", retry ms} | {"quota_exceeded", "n/max"} |
     /// {"too_large", "<limit name> <value>"} (a batch no wait could ever let through)
     static let batch = """
     local config, live, tenant = KEYS[1], KEYS[2], ARGV[2]
     local now, cost = tonumber(ARGV[1]), tonumber(ARGV[3])
+    for k = 3, #KEYS do
+      if redis.call('EXISTS', KEYS[k]) == 1 then cost = cost - 1 end
+    end
+    if cost <= 0 then return {'ok', ''} end
     """ + "\n" + check + "\n" + """
     if door then return door end
     return {'ok', ''}
