@@ -188,4 +188,64 @@ struct KubernetesTests {
         }
         #expect(checked.redis >= 2 && checked.agents >= 1, "router and shards name Redis, the demo agents the router: \(checked)")
     }
+
+    /// The workloads a NetworkPolicy `podSelector` (or an ingress `from` entry) picks.
+    func workloads(selectedBy selector: YAMLNode) -> [KubernetesObject] {
+        let labels = selector["matchLabels"].stringMap ?? [:]
+        return workloads.filter { workload in labels.allSatisfy { workload.podLabels[$0.key] == $0.value } }
+    }
+
+    /// The NetworkPolicy that applies to `workload` (exactly one expected).
+    func policy(for workload: KubernetesObject) -> KubernetesObject? {
+        let policies = objects.filter { $0.kind == "NetworkPolicy" && workloads(selectedBy: $0.node["spec"]["podSelector"]).contains { $0.name == workload.name } }
+        return policies.count == 1 ? policies[0] : nil
+    }
+
+    /// (peer workload names, ports) of each ingress rule of a policy.
+    func ingress(_ policy: KubernetesObject) -> [(peers: Set<String>?, ports: Set<Int>)] {
+        policy.node["spec"]["ingress"].list.map { rule in
+            let from = rule["from"].list
+            let peers = from.isEmpty ? nil : Set(from.flatMap { workloads(selectedBy: $0["podSelector"]).map(\.name) })
+            return (peers, Set(rule["ports"].list.compactMap { $0["port"].int }))
+        }
+    }
+
+    @Test func networkPoliciesLetOnlyRoutersReachShardsAndOnlyFluxForgeReachRedis() throws {
+        for workload in workloads {
+            let own = try #require(policy(for: workload), "\(workload.label) has no NetworkPolicy of its own")
+            #expect(own.node["spec"]["policyTypes"].strings?.contains("Ingress") == true, "\(own.label)")
+        }
+        let redis = try #require(object("StatefulSet", "fluxforge-redis"))
+        let redisRules = ingress(try #require(policy(for: redis)))
+        #expect(redisRules.count == 1 && redisRules[0].peers == ["fluxforge-router", "fluxforge-shard"] && redisRules[0].ports == [6379], "\(redisRules)")
+
+        let shard = try #require(object("StatefulSet", "fluxforge-shard"))
+        let shardRules = ingress(try #require(policy(for: shard)))
+        let shardFlags = try #require(shard.invocations.first?.invocation)
+        let shardPorts = Set(["--api-port", "--agent-port"].compactMap { shardFlags.value(of: $0).flatMap(Int.init) })
+        #expect(shardRules.count == 1 && shardRules[0].peers == ["fluxforge-router"] && shardRules[0].ports == shardPorts, "\(shardRules)")
+
+        let router = try #require(object("Deployment", "fluxforge-router"))
+        let routerFlags = try #require(router.invocations.first?.invocation)
+        let routerPorts = Set(["--api-port", "--agent-port"].compactMap { routerFlags.value(of: $0).flatMap(Int.init) })
+        let routerRules = ingress(try #require(policy(for: router)))
+        #expect(routerRules.count == 1 && routerRules[0].peers == nil && routerRules[0].ports == routerPorts, "the router is public on its two ports only")
+
+        for agent in workloads where agent.invocations.contains(where: { $0.invocation.subcommand == "agent" }) {
+            #expect(ingress(try #require(policy(for: agent))).isEmpty, "\(agent.label) accepts connections")
+        }
+    }
+
+    @Test func agentPodsShareNothingWithTheCommandsTheyRun() throws {
+        let agents = workloads.filter { $0.invocations.contains { $0.invocation.subcommand == "agent" } }
+        #expect(!agents.isEmpty)
+        for agent in agents {
+            #expect(agent.podSpec["shareProcessNamespace"].bool != true, "\(agent.label): a task could see and signal the agent")
+            #expect(agent.podSpec["automountServiceAccountToken"].bool == false, "\(agent.label): tasks could read a Kubernetes API token")
+            for container in agent.containers {
+                #expect(KubernetesObject.argv(container).first == "tini", "\(agent.label): tini must be PID 1 to reap orphans")
+                #expect(container["securityContext"]["allowPrivilegeEscalation"].bool == false)
+            }
+        }
+    }
 }

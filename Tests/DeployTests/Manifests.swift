@@ -19,6 +19,7 @@ struct YAMLNode {
     var exists: Bool { value != nil && !(value is NSNull) }
     var string: String? { value as? String }
     var int: Int? { value as? Int }
+    var bool: Bool? { value as? Bool }
     var list: [YAMLNode] { (value as? [Any])?.map { YAMLNode(value: $0) } ?? [] }
 
     /// The entries of a mapping with string keys (empty for anything else).
@@ -76,11 +77,12 @@ struct Invocation: Sendable, CustomStringConvertible {
     let arguments: [String]
 
     /// Reads the argv of a container or service running the fluxforge image, whose ENTRYPOINT is
-    /// the binary; an explicit `command` naming the binary is accepted too.
+    /// the binary; an explicit `command` naming the binary is accepted too, also behind `tini --`.
     init?(source: String, image: String?, argv: [String]) {
         guard let image, image.hasPrefix("fluxforge") || image.contains("/fluxforge") else { return nil }
         self.source = source
-        arguments = argv.first.map { $0 == "fluxforge" || $0.hasSuffix("/fluxforge") } == true ? Array(argv.dropFirst()) : argv
+        let unwrapped = argv.starts(with: ["tini", "--"]) ? Array(argv.dropFirst(2)) : argv
+        arguments = unwrapped.first.map { $0 == "fluxforge" || $0.hasSuffix("/fluxforge") } == true ? Array(unwrapped.dropFirst()) : unwrapped
     }
 
     var subcommand: String { arguments.first ?? "" }
