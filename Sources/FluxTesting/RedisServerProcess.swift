@@ -105,7 +105,7 @@ public final class RedisServerProcess {
 
 extension RedisServerProcess {
     /// Asks the kernel for a free port by binding port 0 on 127.0.0.1, then releases it.
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(socketFD) }

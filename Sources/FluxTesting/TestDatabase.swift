@@ -25,6 +25,8 @@ public enum TestDatabase {
 
     /// The `redis://host:port/N` URL of an isolated database, for processes a test starts.
     public static func url(of configuration: RedisConfiguration) -> String {
-        "redis://\(configuration.host):\(configuration.port)/\(configuration.database)"
+        // Test credentials are plain hex or words: no percent-encoding needed.
+        let credentials = configuration.password.map { "\(configuration.username ?? ""):\($0)@" } ?? ""
+        return "redis://\(credentials)\(configuration.host):\(configuration.port)/\(configuration.database)"
     }
 }

@@ -93,7 +93,10 @@ struct ComposeTests {
             let environment = services[name]?["environment"].map ?? [:]
             #expect(environment["FLUXFORGE_ADMIN_TOKEN"]?.string?.hasPrefix("${FLUXFORGE_ADMIN_TOKEN:?") == true,
                     "\(name): the admin token must come from the environment, required")
-            #expect(environment["FLUXFORGE_REDIS_URL"]?.string?.hasPrefix("redis://redis:6379/") == true, "\(name)")
+            // Each role logs in as its own ACL user, its password from the environment.
+            let user = name == "router" ? "fluxforge-router" : "fluxforge-shard"
+            let url = environment["FLUXFORGE_REDIS_URL"]?.string ?? ""
+            #expect(url.hasPrefix("redis://\(user):${FLUXFORGE_REDIS_") && url.hasSuffix("}@redis:6379/0"), "\(name): \(url)")
         }
         for name in names(running: "agent") {
             let token = services[name]?["environment"]["FLUXFORGE_AGENT_TOKEN"].string
