@@ -17,11 +17,21 @@ struct RedisACLTests {
     static func manifestArguments() throws -> [String] {
         let redis = try #require(try KubernetesObject.all().first { $0.kind == "StatefulSet" && $0.name == "fluxforge-redis" })
         var arguments = Array((redis.containers.first?["args"].strings ?? []).dropFirst())
-        for option in ["--dir", "--appendonly"] {
+        for option in ["--dir", "--appendonly", "--maxmemory"] {
             if let index = arguments.firstIndex(of: option) { arguments.removeSubrange(index...index + 1) }
         }
         return arguments.map { argument in
             passwords.reduce(argument) { $0.replacingOccurrences(of: "$(\($1.key))", with: $1.value) }
+        }
+    }
+
+    @Test func redisRefusesWritesWhenFullInsteadOfEvicting() throws {
+        let compose = try ManifestFile.load("compose.yaml").documents[0]["services"]["redis"]["command"].strings ?? []
+        let kubernetes = try #require(try KubernetesObject.all().first { $0.kind == "StatefulSet" && $0.name == "fluxforge-redis" })
+        for (source, argv) in [("compose.yaml", compose), ("k8s/redis.yaml", kubernetes.containers.first?["args"].strings ?? [])] {
+            let policy = argv.firstIndex(of: "--maxmemory-policy").map { argv[$0 + 1] }
+            #expect(policy == "noeviction", "\(source): an evicting Redis can drop a lease or a task record")
+            #expect(argv.contains("--maxmemory"), "\(source): without a limit Redis grows until the kernel kills it")
         }
     }
 

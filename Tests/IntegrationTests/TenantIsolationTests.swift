@@ -244,4 +244,27 @@ struct TenantIsolationTests {
         let conflict = try await cluster.request("POST", "/v1/tenants/acme/tasks:batch", token: token, json: changed, headers: ["X-Flux-Idempotency-Key": "nightly-42"])
         #expect(conflict.status == 409, "\(conflict.text)")
     }
+
+    @Test func aFullRedisAnswersStoreFullAndTheShardStaysUp() async throws {
+        // Redis as deployed: a memory limit and noeviction (full means refusing writes, never
+        // evicting a lease or a record). Filling it makes submissions fail with a clear 503.
+        let server = try await RedisServerProcess(extraArguments: ["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"])
+        defer { server.stop() }
+        let cluster = try await ShardHarness(redis: server.configuration, shardID: "full-shard")
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("acme", settings: TenantSettings(maxQueued: 100_000, rateLimitPerSec: 1_000_000, burst: 1_000_000))
+        let big = TaskSubmission(command: ["echo"] + Array(repeating: String(repeating: "x", count: 7_500), count: 4))
+        var statuses: [Int] = []
+        var full: TestHTTPResponse?
+        for _ in 0..<1_000 where full == nil {
+            let response = try await cluster.request("POST", "/v1/tenants/acme/tasks", token: token, json: big)
+            statuses.append(response.status)
+            if response.status != 202 { full = response }
+        }
+        let refusal = try #require(full, "4 MB never filled up")
+        #expect(refusal.status == 503 && refusal.errorCode == "store_full", "\(refusal.status) \(refusal.text)")
+        #expect(statuses.dropLast().allSatisfy { $0 == 202 })
+        #expect(cluster.shard.isRunning, "a full Redis crashed the shard")
+        #expect(try await cluster.request("GET", "/healthz").status == 200)
+    }
 }
