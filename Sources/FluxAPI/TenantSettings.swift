@@ -14,12 +14,15 @@ public struct TenantSettings: Codable, Sendable, Hashable {
     public var rateLimitPerSec: Int
     /// Submissions the tenant may make at once above the sustained rate (the bucket's depth).
     public var burst: Int
+    /// Agent sessions the tenant may hold at once on one shard; one more `hello` is refused
+    /// (`too_many_nodes`), so an agent token cannot conjure unbounded nodes.
+    public var maxNodes: Int
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxQueued, maxInFlight, cpuBudget, weight, rateLimitPerSec, burst }
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxQueued, maxInFlight, cpuBudget, weight, rateLimitPerSec, burst, maxNodes }
 
     public init(
         maxQueued: Int = 10_000, maxInFlight: Int = 1_000, cpuBudget: Int = 10_000, weight: Int = 1,
-        rateLimitPerSec: Int = 2_000, burst: Int = 10_000
+        rateLimitPerSec: Int = 2_000, burst: Int = 10_000, maxNodes: Int = 10_000
     ) {
         self.maxQueued = maxQueued
         self.maxInFlight = maxInFlight
@@ -27,6 +30,7 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         self.weight = weight
         self.rateLimitPerSec = rateLimitPerSec
         self.burst = burst
+        self.maxNodes = maxNodes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,10 +43,11 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         weight = try c.decodeIntegerIfPresent(Int.self, forKey: .weight) ?? d.weight
         rateLimitPerSec = try c.decodeIntegerIfPresent(Int.self, forKey: .rateLimitPerSec) ?? d.rateLimitPerSec
         burst = try c.decodeIntegerIfPresent(Int.self, forKey: .burst) ?? d.burst
+        maxNodes = try c.decodeIntegerIfPresent(Int.self, forKey: .maxNodes) ?? d.maxNodes
     }
 
     /// Ranges: queued 1…1,000,000; in flight 1…100,000; budget 1…10,000,000; weight 1…100;
-    /// rate 1…1,000,000 per second; burst 1…1,000,000.
+    /// rate 1…1,000,000 per second; burst 1…1,000,000; nodes 1…100,000.
     public func validate() throws(APIProblem) {
         try TaskSubmission.check(maxQueued, in: 1...1_000_000, field: "maxQueued")
         try TaskSubmission.check(maxInFlight, in: 1...100_000, field: "maxInFlight")
@@ -50,6 +55,7 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         try TaskSubmission.check(weight, in: 1...100, field: "weight")
         try TaskSubmission.check(rateLimitPerSec, in: 1...1_000_000, field: "rateLimitPerSec")
         try TaskSubmission.check(burst, in: 1...1_000_000, field: "burst")
+        try TaskSubmission.check(maxNodes, in: 1...100_000, field: "maxNodes")
     }
 }
 

@@ -57,7 +57,8 @@ public struct TenantStore: Sendable {
     static func fields(_ settings: TenantSettings) -> [(String, String)] {
         [("maxQueued", String(settings.maxQueued)), ("maxInFlight", String(settings.maxInFlight)),
          ("cpuBudget", String(settings.cpuBudget)), ("weight", String(settings.weight)),
-         ("rateLimitPerSec", String(settings.rateLimitPerSec)), ("burst", String(settings.burst))]
+         ("rateLimitPerSec", String(settings.rateLimitPerSec)), ("burst", String(settings.burst)),
+         ("maxNodes", String(settings.maxNodes))]
     }
 
     static func stored(name: String, hash: [String: String]) -> Stored? {
@@ -77,7 +78,8 @@ public struct TenantStore: Sendable {
             cpuBudget: hash["cpuBudget"].flatMap(Int.init) ?? defaults.cpuBudget,
             weight: hash["weight"].flatMap(Int.init) ?? defaults.weight,
             rateLimitPerSec: hash["rateLimitPerSec"].flatMap(Int.init) ?? defaults.rateLimitPerSec,
-            burst: hash["burst"].flatMap(Int.init) ?? defaults.burst)
+            burst: hash["burst"].flatMap(Int.init) ?? defaults.burst,
+            maxNodes: hash["maxNodes"].flatMap(Int.init) ?? defaults.maxNodes)
         return settings
     }
 }

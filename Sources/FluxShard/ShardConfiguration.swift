@@ -41,6 +41,9 @@ public struct ShardConfiguration: Sendable {
     /// new outcomes arrive, which is how a quarantined node or throttled domain recovers (core
     /// default 10 s; docs/scheduler-design.md).
     public var failureFadeInterval: Duration = .seconds(10)
+    /// A node record (`ff:{sN}:t:<tenant>:node:<node>`) expires this long after its node was last
+    /// seen; the tenant's node index with it once no node of the tenant is left.
+    public var nodeRecordTTL: Duration = .seconds(7 * 86_400)
     /// An agent connection that has not said a valid `hello` by then is closed (`hello_timeout`).
     public var agentHelloTimeout: Duration = .seconds(10)
     /// Frames per second one agent session may send (sustained over each second); beyond it the

@@ -1,4 +1,6 @@
 import FluxAPI
+import FluxRedis
+import FluxRuntime
 import FluxTesting
 import Foundation
 import Logging
@@ -82,5 +84,26 @@ struct HostileAgentTests {
         let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
         #expect(metrics.value("flux_agent_sessions_closed_total", ["reason": "frame_flood"]) == 1)
         #expect(metrics.value("flux_agent_sessions_closed_total", ["reason": "malformed_frames"]) == 1)
+    }
+
+    @Test func aTenantsNodesAreCappedAndTheirRecordsExpire() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant("acme", settings: TenantSettings(maxNodes: 2))
+        try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
+        try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-2")
+        let third = try await Self.play(url: cluster.agentURL, hello: Self.hello("acme", node: "invented", token: agentToken), frames: [])
+        #expect(third.closed && third.errors == ["too_many_nodes"], "\(third)")
+
+        // Node records carry a TTL (7 days by default), refreshed while the node is seen.
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: 256))
+        try await cluster.eventually("edge-1's record is written") {
+            try await connection.send(RedisCommand("EXISTS", keys.node("acme", "edge-1"))).int == 1
+        }
+        let ttl = try await connection.send(RedisCommand("PTTL", keys.node("acme", "edge-1"))).int ?? -1
+        #expect(ttl > 6 * 86_400_000 && ttl <= 7 * 86_400_000, "node record TTL \(ttl) ms")
+        #expect(try await connection.send(RedisCommand("PTTL", keys.tenantNodes("acme"))).int ?? -1 > 0)
     }
 }

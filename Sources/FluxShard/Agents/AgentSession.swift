@@ -61,8 +61,14 @@ struct AgentSession {
             try await reject(problem)
             return nil
         }
-        guard try await services.auth.agent(hello.tenant, token: hello.token) != nil else {
+        guard let tenant = try await services.auth.agent(hello.tenant, token: hello.token) else {
             try await reject(APIProblem(code: "unauthorized", message: "agent token is not valid for tenant \(hello.tenant)"))
+            return nil
+        }
+        // A node that reconnects replaces its own session: only new names count against the cap.
+        let key = NodeKey(tenant: hello.tenant, node: hello.node)
+        if !services.sessions.has(key), services.sessions.count(tenant: hello.tenant) >= tenant.settings.maxNodes {
+            try await reject(APIProblem(code: "too_many_nodes", message: "tenant \(hello.tenant) already has \(tenant.settings.maxNodes) nodes connected"))
             return nil
         }
         // Until the tenant's slot is loaded from Redis, results could not be matched to their

@@ -20,7 +20,7 @@ final class AgentSessions: Sendable {
         var outbound: AsyncStream<AgentMessage>.Continuation
     }
 
-    private let state = Mutex<(next: UInt64, entries: [NodeKey: Entry])>((1, [:]))
+    private let state = Mutex<(next: UInt64, entries: [NodeKey: Entry], perTenant: [String: Int])>((1, [:], [:]))
     /// Generations whose outbound buffer overflowed (their session is being closed).
     private let overflows = Mutex<Set<UInt64>>([])
 
@@ -30,6 +30,7 @@ final class AgentSessions: Sendable {
             let generation = state.next
             state.next += 1
             let replaced = state.entries.updateValue(Entry(generation: generation, outbound: outbound), forKey: key)
+            if replaced == nil { state.perTenant[key.tenant, default: 0] += 1 }
             return (generation, replaced)
         }
         replaced?.outbound.yield(.error(APIProblem(code: "replaced", message: "a newer session for this node connected")))
@@ -42,6 +43,8 @@ final class AgentSessions: Sendable {
         state.withLock { state in
             guard state.entries[key]?.generation == generation else { return false }
             state.entries[key] = nil
+            state.perTenant[key.tenant, default: 1] -= 1
+            if state.perTenant[key.tenant] == 0 { state.perTenant[key.tenant] = nil }
             return true
         }
     }
@@ -84,4 +87,10 @@ final class AgentSessions: Sendable {
 
     /// Number of connected agents.
     var count: Int { state.withLock { $0.entries.count } }
+
+    /// Connected agents of one tenant.
+    func count(tenant: String) -> Int { state.withLock { $0.perTenant[tenant] ?? 0 } }
+
+    /// True when the node has a session now.
+    func has(_ key: NodeKey) -> Bool { state.withLock { $0.entries[key] != nil } }
 }

@@ -66,7 +66,12 @@ extension DriverLoop {
             hset.append(field)
             hset.append(value)
         }
-        return previous == nil ? [hset, RedisCommand("SADD", keys.tenantNodes(key.tenant), key.node)] : [hset]
+        // Records of nodes gone for longer than the TTL expire (an agent token holder could invent
+        // any number of node names); a node that stays is rewritten at least every 30 s.
+        let ttl = String(driver.configuration.nodeRecordTTL.milliseconds)
+        let expire = RedisCommand("PEXPIRE", keys.node(key.tenant, key.node), ttl)
+        guard previous == nil else { return [hset, expire] }
+        return [hset, expire, RedisCommand("SADD", keys.tenantNodes(key.tenant), key.node), RedisCommand("PEXPIRE", keys.tenantNodes(key.tenant), ttl)]
     }
 
     /// Four decimals: readable in redis-cli, exact enough for a score.
