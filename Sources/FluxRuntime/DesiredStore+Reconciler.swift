@@ -1,7 +1,6 @@
 public import FluxAPI
 public import FluxCore
 public import FluxRedis
-import Crypto
 import Foundation
 
 /// What the reconciler reads and writes each round.
@@ -101,9 +100,7 @@ extension DesiredStore {
     /// same work planned again (by this shard after a crash, or by a new owner) names the same
     /// task and the submission finds it instead of writing a twin.
     public static func taskID(uid: String, work: ReconcileWork) -> String {
-        let digest = SHA256.hash(data: Data("\(uid)/\(work.generation)/\(work.node)/\(work.kind.rawValue)/\(work.sequence)".utf8))
-        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
-        return String(decoding: digest.prefix(15).map { alphabet[Int($0 & 31)] }, as: UTF8.self)
+        TaskIDs.item(of: "desired/\(uid)/\(work.generation)/\(work.node)/\(work.kind.rawValue)", index: work.sequence)
     }
 
     /// The idempotency key of a piece of work: (item, generation, node, drift or check number).
