@@ -1,4 +1,4 @@
-/// The agent protocol of DESIGN.md §8: JSON text frames over one WebSocket, each an object with a
+/// The agent protocol of docs/agent-protocol.md: JSON text frames over one WebSocket, each an object with a
 /// `type` field. Agent → server: `hello`, `accepted`, `started`, `finished`, `rejected`, `health`,
 /// `pong`. Server → agent: `welcome`, `dispatch`, `cancel`, `ping`, `ack`, `moved`, `error`.
 ///

@@ -87,7 +87,7 @@ public struct NodeView: Codable, Sendable, Hashable {
     }
 }
 
-/// Task states as they appear on the wire (DESIGN.md §4).
+/// Task states as they appear on the wire (docs/scheduler-design.md).
 public enum TaskStates {
     public static let all: Set<String> = [
         "QUEUED", "ADMITTED", "DISPATCHED", "RUNNING", "SUCCEEDED", "FAILED", "REJECTED", "DEFERRED",

@@ -1,7 +1,7 @@
 /// The agent's own health estimate in [0, 1]: one minus an EWMA of attempts that failed through
 /// the agent's fault (it could not fork, create pipes, or read output), never because of what the
 /// command itself did. A command exiting non-zero says nothing about the node; the shard measures
-/// that separately (DESIGN.md §6), and weighs this self-report at only 20 %.
+/// that separately (docs/scheduler-design.md), and weighs this self-report at only 20 %.
 struct SelfAssessment: Sendable {
     /// Weight of the newest attempt in the average.
     static let alpha = 0.2

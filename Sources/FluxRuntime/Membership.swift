@@ -1,6 +1,6 @@
 public import FluxRedis
 
-/// Cluster membership in Redis (DESIGN.md §2): each shard heartbeats its id into `ff:members`
+/// Cluster membership in Redis (docs/architecture.md): each shard heartbeats its id into `ff:members`
 /// (score = last heartbeat ms) and describes itself in `ff:member:<id>`; a member whose heartbeat
 /// is older than the member TTL is dead. `ff:cluster` records the slot count once, so every
 /// process can check it agrees with the cluster it joined.

@@ -1,4 +1,4 @@
-/// The Redis key schema of DESIGN.md §3, in one place. Every key of slot N carries the hash tag
+/// The Redis key schema of docs/redis-schema.md, in one place. Every key of slot N carries the hash tag
 /// `{sN}`, so each Lua script touches one Redis Cluster slot; docs/redis-schema.md mirrors this.
 public struct SlotKeys: Sendable, Hashable {
     /// The slot number these keys belong to.

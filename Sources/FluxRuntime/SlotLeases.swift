@@ -1,7 +1,7 @@
 public import FluxRedis
 import Synchronization
 
-/// The slot leases this shard holds, with their fencing epochs (DESIGN.md §2).
+/// The slot leases this shard holds, with their fencing epochs (docs/architecture.md).
 ///
 /// A shard serves slot N only while `ff:{sN}:lease` holds `<shardId>:<epoch>`; every fenced
 /// script compares against `value(forSlot:)`. Leases are renewed well before expiry (every

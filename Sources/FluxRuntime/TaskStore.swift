@@ -7,7 +7,7 @@ import Foundation
 public struct TaskStore: Sendable {
     public let redis: RedisClient
     public let slotCount: Int
-    /// How long an idempotency key is remembered (DESIGN.md §6: 24 h).
+    /// How long an idempotency key is remembered (24 h; docs/redis-schema.md).
     public var idempotencyTTLMs: Int64 = 24 * 3_600_000
     /// How long a timeline stream lives after its last entry.
     public var timelineTTLMs: Int64 = 24 * 3_600_000

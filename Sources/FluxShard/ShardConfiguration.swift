@@ -19,7 +19,7 @@ public struct ShardConfiguration: Sendable {
     public var slotCount: Int = 256
     /// Slot lease TTL; renewed every third of it.
     public var leaseTTL: Duration = .seconds(10)
-    /// A member whose heartbeat is older than this is dead (DESIGN.md §2).
+    /// A member whose heartbeat is older than this is dead (docs/architecture.md).
     public var memberTTL: Duration = .seconds(5)
     /// How often the shard heartbeats into `ff:members`.
     public var memberHeartbeatInterval: Duration = .seconds(1)

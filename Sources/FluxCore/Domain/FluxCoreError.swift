@@ -47,7 +47,7 @@ public struct FluxCoreError: Error, Hashable, Sendable, CustomStringConvertible 
         FluxCoreError(.invalidConfiguration, detail)
     }
 
-    /// A task state change that DESIGN §4 does not allow; it is never applied.
+    /// A task state change that docs/scheduler-design.md does not allow; it is never applied.
     public static func illegalTransition(from: TaskState, to: TaskState) -> FluxCoreError {
         FluxCoreError(.illegalTransition, "illegal task transition \(from.rawValue) -> \(to.rawValue)")
     }

@@ -1,4 +1,4 @@
-/// What an agent announces in its `hello` (DESIGN §8): where it is, what it offers.
+/// What an agent announces in its `hello` (docs/agent-protocol.md): where it is, what it offers.
 ///
 /// Nodes belong to one tenant and only run that tenant's tasks. `zone` and `rack` name the
 /// failure domains the node shares with others (racks are scoped by zone).

@@ -1,4 +1,4 @@
-/// The lifecycle of a task (DESIGN §4). Raw values are the uppercase names written to Redis and
+/// The lifecycle of a task (docs/scheduler-design.md). Raw values are the uppercase names written to Redis and
 /// the timeline, so they must never change.
 ///
 /// ```
@@ -41,7 +41,7 @@ public enum TaskState: String, CaseIterable, Hashable, Sendable, CustomStringCon
         Set(Self.allCases.filter { canTransition(to: $0) })
     }
 
-    /// Whether DESIGN §4 allows moving from this state to `next`.
+    /// Whether docs/scheduler-design.md allows moving from this state to `next`.
     public func canTransition(to next: TaskState) -> Bool {
         successorMask & (1 << next.ordinal) != 0
     }

@@ -16,7 +16,7 @@ public enum FailureDomain: Hashable, Sendable, Comparable, CustomStringConvertib
     public static func < (lhs: FailureDomain, rhs: FailureDomain) -> Bool { lhs.description < rhs.description }
 }
 
-/// Thresholds of failure-domain isolation (DESIGN §5), with their defaults.
+/// Thresholds of failure-domain isolation (docs/scheduler-design.md), with their defaults.
 public struct FailureDomainConfiguration: Hashable, Sendable {
     /// EWMA factor per job outcome in the domain. Default 0.05 (a domain sees many outcomes).
     public var failureRateAlpha = 0.05

@@ -1,4 +1,4 @@
-/// Thresholds and rates of the health engine (DESIGN §6), with their defaults.
+/// Thresholds and rates of the health engine (docs/scheduler-design.md), with their defaults.
 public struct HealthConfiguration: Hashable, Sendable {
     /// Weight of the agent's self-report in the score. Default 0.2.
     public var agentReportWeight = 0.2

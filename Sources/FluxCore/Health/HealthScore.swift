@@ -1,4 +1,4 @@
-/// The components and value of a node's health score at one moment (DESIGN §6):
+/// The components and value of a node's health score at one moment (docs/scheduler-design.md):
 /// `value = 0.2·effectiveAgentReport + 0.5·(1 − failureRate) + 0.3·probe`, each in `[0, 1]`.
 public struct HealthScore: Hashable, Sendable, CustomStringConvertible {
     /// What the agent last said about itself.

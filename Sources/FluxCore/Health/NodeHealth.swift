@@ -1,5 +1,5 @@
 /// The health state machine of one node: inputs are job outcomes, self-reports and probes;
-/// output is a score and the quarantine flag with hysteresis (DESIGN §6).
+/// output is a score and the quarantine flag with hysteresis (docs/scheduler-design.md).
 ///
 /// ```
 ///            score < quarantineBelow

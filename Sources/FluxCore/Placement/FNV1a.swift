@@ -1,4 +1,4 @@
-/// FNV-1a, 64-bit: the stable hash of the placement ring (DESIGN §2).
+/// FNV-1a, 64-bit: the stable hash of the placement ring (docs/architecture.md).
 ///
 /// Chosen because it is tiny, byte-oriented, identical in every language, and — unlike Swift's
 /// `Hasher` — not seeded per process: every router and shard computes the same value.
@@ -27,7 +27,7 @@ public enum FNV1a {
     }
 }
 
-/// The tenant → slot function of DESIGN §2.
+/// The tenant → slot function of docs/architecture.md.
 public enum SlotHash {
     /// Default cluster slot count.
     public static let defaultSlotCount = 256

@@ -1,4 +1,4 @@
-/// The slot → shard map of DESIGN §2, by rendezvous (highest-random-weight) hashing.
+/// The slot → shard map of docs/architecture.md, by rendezvous (highest-random-weight) hashing.
 ///
 /// For slot `s`, every member `m` gets the weight
 /// `SplitMix64.mix(FNV1a.hash64(m) ^ SplitMix64.mix(UInt64(s) &+ 0x9E3779B97F4A7C15))`

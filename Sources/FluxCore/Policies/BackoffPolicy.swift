@@ -1,5 +1,5 @@
 /// How long to wait before the next attempt after one kind of failure, and how many attempts
-/// the task gets in all (DESIGN §6).
+/// the task gets in all (docs/scheduler-design.md).
 ///
 /// The delay before retry `n` (1-based: the wait after attempt `n` failed) is
 /// - `none`: 0 — retry at once (on another node if health moved it);

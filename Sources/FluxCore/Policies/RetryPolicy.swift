@@ -1,4 +1,4 @@
-/// The kinds of failure that have their own backoff (DESIGN §6).
+/// The kinds of failure that have their own backoff (docs/scheduler-design.md).
 public enum FailureKind: String, Hashable, Sendable, CaseIterable {
     /// The attempt ran past its timeout.
     case timeout

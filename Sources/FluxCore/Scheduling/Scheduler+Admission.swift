@@ -1,4 +1,4 @@
-/// Admission (DESIGN §5), in order: deadline already passed → DEADLINE_EXCEEDED; mode
+/// Admission (docs/scheduler-design.md), in order: deadline already passed → DEADLINE_EXCEEDED; mode
 /// (READ_ONLY, DEGRADED) → REJECTED; tenant hard quota → REJECTED; CPU budget → REJECTED;
 /// every eligible node in a throttled domain → DEFERRED; queue full → SHED the lowest class,
 /// newest first (the newcomer itself if it is the lowest); otherwise ADMITTED.

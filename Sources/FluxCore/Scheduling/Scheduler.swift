@@ -1,7 +1,7 @@
 import DequeModule
 import HeapModule
 
-/// The admission-controlled scheduler: a pure, deterministic state machine (DESIGN §5, §6).
+/// The admission-controlled scheduler: a pure, deterministic state machine (docs/scheduler-design.md).
 ///
 /// Events go in with the current time; decisions come out; nothing else happens. The same
 /// events at the same times always give the same decisions, which is what replay tests and the

@@ -1,4 +1,4 @@
-/// The scheduler's self-protection mode (DESIGN §5).
+/// The scheduler's self-protection mode (docs/scheduler-design.md).
 public enum SchedulerMode: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Everything admitted subject to limits.
     case normal = "NORMAL"

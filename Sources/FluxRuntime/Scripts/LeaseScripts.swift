@@ -1,4 +1,4 @@
-/// Slot lease scripts (DESIGN.md §2). The lease value is `<shardId>:<epoch>`.
+/// Slot lease scripts (docs/architecture.md). The lease value is `<shardId>:<epoch>`.
 enum LeaseScripts {
     /// Takes the lease when it is free or held by an earlier incarnation of the same shard id,
     /// always with a fresh epoch, so writes of any earlier holder are fenced off.

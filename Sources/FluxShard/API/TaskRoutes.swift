@@ -2,7 +2,7 @@ import FluxAPI
 import FluxRuntime
 import Hummingbird
 
-/// The tenant task API of DESIGN.md §7. Handlers validate, authenticate, then either write the
+/// The tenant task API of docs/api/openapi.yaml. Handlers validate, authenticate, then either write the
 /// submission to Redis (the ingest path) or read records back; state changes a tenant asks for
 /// (cancel, resume) go through the scheduler driver so the core stays the single decider.
 struct TaskRoutes: Sendable {
