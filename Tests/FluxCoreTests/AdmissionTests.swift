@@ -84,6 +84,24 @@ import Testing
         #expect(scheduler.handle(.taskSubmitted(spec("d", priority: 9)), now: at(0)).moves == ["d:ADMITTED"])
     }
 
+    /// DEGRADED sheds the tenant that floods, not the one within its share of the waiting tasks.
+    @Test func degradedRejectsOnlyTenantsAtOrOverTheirFairShare() {
+        var scheduler = makeScheduler(
+            tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration(), "heavy": TenantConfiguration(weight: 9)],
+            nodes: [])
+        for index in 0..<20 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood")), now: at(0)) }
+        _ = scheduler.handle(.modeOverride(.degraded), now: at(1))
+        #expect(scheduler.handle(.taskSubmitted(spec("f-more", tenant: "flood")), now: at(1)).transitions.map(\.reason) == [.modeDegraded])
+        #expect(scheduler.handle(.taskSubmitted(spec("q1", tenant: "quiet")), now: at(1)).moves == ["q1:ADMITTED"])
+        // Weight counts: a tenant of weight 9 may hold 9 of every 11 waiting tasks here (with
+        // weight 1 it would be refused from its 11th).
+        for index in 0..<15 {
+            #expect(scheduler.handle(.taskSubmitted(spec("h\(index)", tenant: "heavy")), now: at(1)).moves == ["h\(index):ADMITTED"])
+        }
+        // P0–P3 are admitted in DEGRADED whoever sends them.
+        #expect(scheduler.handle(.taskSubmitted(spec("f-urgent", tenant: "flood", priority: 1)), now: at(1)).moves == ["f-urgent:ADMITTED"])
+    }
+
     /// When every eligible node sits in a throttled domain, admission defers and retries later.
     @Test func throttledDomainsDeferAdmission() {
         var configuration = SchedulerConfiguration()

@@ -267,4 +267,26 @@ struct TenantIsolationTests {
         #expect(cluster.shard.isRunning, "a full Redis crashed the shard")
         #expect(try await cluster.request("GET", "/healthz").status == 200)
     }
+
+    @Test func degradedShedsTheFloodingTenantNotTheOneWithinItsShare() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (floodToken, _) = try await cluster.createTenant("flood")
+        let (quietToken, _) = try await cluster.createTenant("quiet")
+        // No agents: the flood's tasks wait, twenty of them.
+        var waiting: [String] = []
+        for _ in 0..<20 { waiting.append(try await cluster.submit(tenant: "flood", token: floodToken, TaskSubmission(command: ["true"]))) }
+        for id in waiting { _ = try await cluster.waitForState(tenant: "flood", token: floodToken, id: id, ["ADMITTED"]) }
+        let mode = try await cluster.request("PUT", "/v1/admin/scheduler/mode", token: cluster.adminToken, body: Data(#"{"mode":"DEGRADED"}"#.utf8))
+        #expect(mode.status == 200, "\(mode.text)")
+
+        let more = try await cluster.submit(tenant: "flood", token: floodToken, TaskSubmission(command: ["true"]))
+        let shed = try await cluster.waitForState(tenant: "flood", token: floodToken, id: more, ["REJECTED", "ADMITTED"])
+        #expect(shed.state == "REJECTED" && shed.reason == "mode_degraded")
+        for _ in 0..<3 {
+            let id = try await cluster.submit(tenant: "quiet", token: quietToken, TaskSubmission(command: ["true"]))
+            let admitted = try await cluster.waitForState(tenant: "quiet", token: quietToken, id: id, ["REJECTED", "ADMITTED"])
+            #expect(admitted.state == "ADMITTED", "a tenant within its share was shed: \(admitted.reason ?? "")")
+        }
+    }
 }

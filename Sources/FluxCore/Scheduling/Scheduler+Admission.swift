@@ -1,5 +1,5 @@
 /// Admission (docs/scheduler-design.md), in order: deadline already passed → DEADLINE_EXCEEDED; mode
-/// (READ_ONLY, DEGRADED) → REJECTED; tenant hard quota → REJECTED; CPU budget → REJECTED;
+/// (READ_ONLY; DEGRADED for a tenant at or over its fair share) → REJECTED; tenant hard quota → REJECTED; CPU budget → REJECTED;
 /// every eligible node in a throttled domain → DEFERRED; queue full → SHED the lowest class,
 /// newest first (the newcomer itself if it is the lowest); otherwise ADMITTED.
 extension Scheduler {
@@ -48,7 +48,9 @@ extension Scheduler {
     private func rejection(for handle: UInt32) -> DecisionReason? {
         switch modes.current {
         case .readOnly: return .readOnly
-        case .degraded where store[handle].priority > configuration.degradedMaxPriority.rawValue: return .modeDegraded
+        case .degraded where store[handle].priority > configuration.degradedMaxPriority.rawValue
+            && !isWithinFairShare(store[handle].tenant):
+            return .modeDegraded
         default: break
         }
         let tenant = Int(store[handle].tenant)
@@ -57,6 +59,20 @@ extension Scheduler {
         if limits.maxInFlight == 0 { return .tenantQuotaInFlight }
         if tenants[tenant].cpuCommitted + Int(store[handle].cpuCost) > limits.cpuBudget { return .cpuBudget }
         return nil
+    }
+
+    /// True when the tenant holds less than its weighted share of the waiting tasks (shares
+    /// among the tenants that have waiting tasks, itself included). Under DEGRADED such a tenant
+    /// is not what overloads the shard, so its low-priority work is still admitted: one tenant's
+    /// flood sheds that tenant, not everyone (docs/scheduler-design.md).
+    func isWithinFairShare(_ tenant: UInt32) -> Bool {
+        let total = queues.total
+        guard total > 0 else { return false }
+        var weights = 0
+        for active in activeTenants where active != tenant { weights += tenants[Int(active)].configuration.weight }
+        let own = tenants[Int(tenant)].configuration.weight
+        let share = Double(own) / Double(weights + own)
+        return Double(tenants[Int(tenant)].waiting) < share * Double(total)
     }
 
     /// True if the task has eligible nodes and all of them sit in throttled domains. A task with
