@@ -47,6 +47,8 @@ public struct RouterApp: Sendable {
             .register(on: router)
         let api = Application(
             router: router,
+            // Idle keep-alive connections of clients are closed after this long.
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router"),
             logger: logger)
 

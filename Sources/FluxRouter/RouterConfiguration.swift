@@ -18,6 +18,8 @@ public struct RouterConfiguration: Sendable {
     /// How long one API call may spend looking for a shard that answers (421, connection
     /// failures) before the router gives up with 503 — or, for a submission, writes it itself.
     public var retryBudget: Duration = .seconds(3)
+    /// A client's API connection idle this long is closed.
+    public var httpIdleTimeout: Duration = .seconds(120)
     /// One forwarded request's own limit, from connect to the last byte of the answer.
     public var forwardTimeout: Duration = .seconds(15)
     /// Version reported by `/healthz`.

@@ -27,6 +27,9 @@ public struct ShardApp: Sendable {
         let services = Self.services(configuration: configuration, redis: redis, logger: logger)
         let api = Application(
             router: ShardRouter.api(services),
+            // Idle keep-alive connections are closed (a client cannot hold sockets for free);
+            // longer than the router's pool keeps them, so the router always closes first.
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard"),
             logger: logger)
         let agents = Application(

@@ -44,6 +44,9 @@ public struct ShardConfiguration: Sendable {
     /// A node record (`ff:{sN}:t:<tenant>:node:<node>`) expires this long after its node was last
     /// seen; the tenant's node index with it once no node of the tenant is left.
     public var nodeRecordTTL: Duration = .seconds(7 * 86_400)
+    /// An API connection idle this long is closed (above async-http-client's 60 s pool idle
+    /// time, so the router's pooled connections are closed by the router first).
+    public var httpIdleTimeout: Duration = .seconds(120)
     /// An agent connection that has not said a valid `hello` by then is closed (`hello_timeout`).
     public var agentHelloTimeout: Duration = .seconds(10)
     /// Frames per second one agent session may send (sustained over each second); beyond it the

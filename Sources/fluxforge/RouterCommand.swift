@@ -31,6 +31,8 @@ struct RouterCommand: AsyncParsableCommand {
     var retryBudgetMs: Int = 3_000
     @Option(help: "Milliseconds one forwarded request may take, connect to last byte; past it the call counts as maybe delivered.")
     var forwardTimeoutMs: Int = 15_000
+    @Option(help: "Milliseconds an idle API connection is kept open.")
+    var httpIdleTimeoutMs: Int = 120_000
 
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
@@ -39,6 +41,7 @@ struct RouterCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
+        guard (100...3_600_000).contains(httpIdleTimeoutMs) else { throw ValidationError("--http-idle-timeout-ms must be within 100…3600000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (0...60_000).contains(retryBudgetMs) else { throw ValidationError("--retry-budget-ms must be within 0…60000") }
         guard (100...600_000).contains(forwardTimeoutMs) else { throw ValidationError("--forward-timeout-ms must be within 100…600000") }
@@ -59,6 +62,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.agentPort = agentPort
         configuration.retryBudget = .milliseconds(retryBudgetMs)
         configuration.forwardTimeout = .milliseconds(forwardTimeoutMs)
+        configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.refreshInterval = .milliseconds(refreshMs)
         var logger = Logger(label: "fluxforge.router")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

@@ -48,10 +48,13 @@ struct ShardCommand: AsyncParsableCommand {
     var agentHelloTimeoutMs: Int = 10_000
     @Option(help: "Frames per second one agent session may send before it is closed as a flood.")
     var agentFramesPerSecond: Int = 1_000
+    @Option(help: "Milliseconds an idle API connection is kept open.")
+    var httpIdleTimeoutMs: Int = 120_000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
     func validate() throws {
+        guard (100...3_600_000).contains(httpIdleTimeoutMs) else { throw ValidationError("--http-idle-timeout-ms must be within 100…3600000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (1_000...600_000).contains(leaseTTLMs) else { throw ValidationError("--lease-ttl-ms must be within 1000…600000") }
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
@@ -83,6 +86,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.failureFadeInterval = .milliseconds(failureFadeMs)
         configuration.agentHelloTimeout = .milliseconds(agentHelloTimeoutMs)
         configuration.agentFramesPerSecond = agentFramesPerSecond
+        configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "shard"] = "\(shardID)"

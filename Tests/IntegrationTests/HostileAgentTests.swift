@@ -106,4 +106,32 @@ struct HostileAgentTests {
         #expect(ttl > 6 * 86_400_000 && ttl <= 7 * 86_400_000, "node record TTL \(ttl) ms")
         #expect(try await connection.send(RedisCommand("PTTL", keys.tenantNodes("acme"))).int ?? -1 > 0)
     }
+
+    @Test func anIdleAPIConnectionIsClosed() async throws {
+        let cluster = try await ShardHarness(extraArguments: ["--http-idle-timeout-ms", "500"])
+        defer { cluster.stopAll() }
+        // A raw TCP connection that never sends a request: the server hangs up on its own.
+        let closedAfter = try await offThePool { Self.secondsUntilClosed(port: cluster.apiPort, giveUpAfter: 10) }
+        #expect(closedAfter < 5, "an idle connection was held \(closedAfter) s")
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends nothing, and waits (bounded) until the peer closes.
+    static func secondsUntilClosed(port: Int, giveUpAfter limit: Double) -> Double {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return -1 }
+        var timeout = timeval(tv_sec: Int(limit), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let start = Date()
+        var byte: UInt8 = 0
+        _ = recv(fd, &byte, 1, 0)  // 0 (closed) or -1 (timed out)
+        return Date().timeIntervalSince(start)
+    }
 }
