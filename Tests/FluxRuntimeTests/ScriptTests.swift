@@ -87,7 +87,9 @@ struct ScriptTests {
             guard case .created(let second) = later else { Issue.record("expired key replayed: \(later)"); return }
             #expect(first != second)
             let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: slotCount))
-            #expect(try await redis.send(RedisCommand("ZCARD", keys.idempotency)).int == 1)
+            // The expired key was swept: one key (the new one) is left — or none, when more than
+            // the 100 ms TTL of real time passed on a busy machine and the whole set expired.
+            #expect((try await redis.send(RedisCommand("ZCARD", keys.idempotency)).int ?? 0) <= 1)
         }
     }
 
