@@ -38,7 +38,9 @@ public struct RouterApp: Sendable {
         router.middlewares.add(ProblemMiddleware())
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
-            submissions: SubmissionEndpoint(tasks: TaskStore(redis: redis, slotCount: configuration.slotCount), signer: signer),
+            submissions: SubmissionEndpoint(
+                tasks: TaskStore(redis: redis, slotCount: configuration.slotCount), signer: signer,
+                refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) }),
             metrics: metrics, configuration: configuration
         ).register(on: router)
         ClusterRoutes(directory: directory, forwarder: forwarder, auth: auth, redis: redis, metrics: metrics, configuration: configuration)

@@ -38,6 +38,12 @@ final class RouterMetrics: Sendable {
         registry.makeCounter(name: "flux_router_gave_up_total", labels: [("code", code)]).increment()
     }
 
+    /// A submission the router wrote itself and the door refused (see the shard's metric of the
+    /// same name for those it forwarded).
+    func submissionRefused(tenant: String, code: String) {
+        registry.makeCounter(name: "flux_submissions_refused_total", labels: [("tenant", tenant), ("code", code)]).increment()
+    }
+
     func agentSessionOpened() { agentSessions.increment() }
     func agentSessionClosed() { agentSessions.decrement() }
     func table(_ table: OwnerTable) { ownedSlots.set(Double(table.ownedSlotCount)) }

@@ -30,7 +30,10 @@ struct ShardServices: Sendable {
     /// The submission write path (shared with the router's no-owner path).
     var submissions: SubmissionEndpoint {
         let driver = driver
-        return SubmissionEndpoint(tasks: tasks, signer: signer, redisFailed: { driver.redisFailed($0) })
+        let metrics = metrics
+        return SubmissionEndpoint(
+            tasks: tasks, signer: signer, redisFailed: { driver.redisFailed($0) },
+            refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) })
     }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 

@@ -163,6 +163,11 @@ struct TenantIsolationTests {
         #expect(overQuota.status == 429 && overQuota.errorCode == "quota_exceeded", "\(overQuota.text)")
         #expect(try await Self.taskRecords(cluster, tenant: "acme") == 6)
 
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_submissions_refused_total", ["tenant": "acme", "code": "rate_limited"]) == 2)
+        #expect(metrics.value("flux_submissions_refused_total", ["tenant": "acme", "code": "batch_too_large"]) == 1)
+        #expect(metrics.value("flux_submissions_refused_total", ["tenant": "acme", "code": "quota_exceeded"]) == 1)
+
         // Finished tasks free the quota.
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
         try await cluster.eventually("quota freed once the waiting tasks finished") {

@@ -14,10 +14,16 @@ public struct SubmissionEndpoint: Sendable {
     public let signer: TaskIDSigner
     /// Told about every Redis failure (the shard's driver goes READ_ONLY on them).
     private let redisFailed: @Sendable (RedisError) -> Void
+    /// Told about every submission refused at the door, by tenant and code (metrics).
+    private let refused: @Sendable (_ tenant: String, _ code: String) -> Void
 
-    public init(tasks: TaskStore, signer: TaskIDSigner, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in }) {
+    public init(
+        tasks: TaskStore, signer: TaskIDSigner, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in },
+        refused: @escaping @Sendable (_ tenant: String, _ code: String) -> Void = { _, _ in }
+    ) {
         self.tasks = tasks
         self.signer = signer
+        self.refused = refused
         self.redisFailed = redisFailed
     }
 
@@ -28,7 +34,7 @@ public struct SubmissionEndpoint: Sendable {
         let taskID = try await redisCall { try await SubmissionHeaders.taskID(request, tenant: tenant, signer: signer) }
         let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
         do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
-        let outcome = try await redisCall {
+        let outcome = try await redisCall(tenant: tenant) {
             try await tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, taskID: taskID, nowMs: nowMs)
         }
         switch outcome {
@@ -61,7 +67,7 @@ public struct SubmissionEndpoint: Sendable {
         let batchID = try await redisCall { try await SubmissionHeaders.batchID(request, tenant: tenant, signer: signer) }
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
         do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
-        let outcomes = try await redisCall {
+        let outcomes = try await redisCall(tenant: tenant) {
             try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs, batchID: batchID, idempotencyKey: key)
         }
         var accepted: [SubmissionAccepted] = []
@@ -78,11 +84,13 @@ public struct SubmissionEndpoint: Sendable {
         return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
     }
 
-    private func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
+    private func redisCall<T>(tenant: String = "", _ operation: () async throws -> T) async throws -> T {
         do {
             return try await operation()
         } catch let refusal as TaskStore.DoorRefusal {
-            throw Self.problem(refusal)
+            let problem = Self.problem(refusal)
+            refused(tenant, problem.problem.code)
+            throw problem
         } catch let error as RedisError {
             if error.isConnectionFailure { redisFailed(error) }
             throw HTTPProblem.store(error)

@@ -115,6 +115,12 @@ final class ShardMetrics: Sendable {
         counter("flux_agent_sessions_closed_total", [("reason", reason)]).increment()
     }
 
+    /// A submission refused at the door: `rate_limited`, `quota_exceeded`, `tenant_suspended`,
+    /// `batch_too_large` (a batch counts once).
+    func submissionRefused(tenant: String, code: String) {
+        counter("flux_submissions_refused_total", [("tenant", tenant), ("code", code)]).increment()
+    }
+
     /// A check found a node out of its desired state.
     func driftDetected(tenant: String) {
         counter("flux_drift_detected_total", [("tenant", tenant)]).increment()
