@@ -47,7 +47,7 @@ struct TenantProxy: Sendable {
             headers[name] = nil
         }
         // Named before the first try: any later try of this submission (or batch) is the same write.
-        do {
+        try await HTTPProblem.mappingStoreErrors {
             let id = TaskIDs.generate()
             if call == .submit {
                 headers[SubmissionHeaders.taskID] = id
@@ -56,8 +56,6 @@ struct TenantProxy: Sendable {
                 headers[SubmissionHeaders.batchID] = id
                 headers[SubmissionHeaders.batchIDSignature] = try await submissions.signer.sign(tenant: tenant, id: "batch/" + id)
             }
-        } catch is RedisError {
-            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
         }
         let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)

@@ -11,19 +11,37 @@ extension DesiredStore {
         public var records: [String: NodeReconciliation]
     }
 
-    /// Every desired state of a slot with its node records, in two pipelined round trips.
-    public func load(slot: Int) async throws -> [Loaded] {
-        let members = try await index(slot: slot)
-        guard !members.isEmpty else { return [] }
-        let keys = SlotKeys(slot: slot)
-        let commands = members.flatMap { member in
-            [RedisCommand("HGETALL", keys.desired(member.tenant, member.name)),
-             RedisCommand("HGETALL", keys.desiredNodes(member.tenant, member.name))]
+    /// Every desired state of these slots with its node records, in two pipelined round trips
+    /// however many slots (an idle shard's round is one round trip of index reads).
+    public func load(slots: [Int]) async throws -> [Int: [Loaded]] {
+        let indexes = try await redis.pipeline(slots.map { RedisCommand("SMEMBERS", SlotKeys(slot: $0).desiredIndex) })
+        var members: [(slot: Int, tenant: String, name: String)] = []
+        for (slot, reply) in zip(slots, indexes) {
+            for member in (reply.array ?? []).compactMap(\.string).sorted() {
+                guard let slash = member.firstIndex(of: "/") else { continue }
+                members.append((slot, String(member[..<slash]), String(member[member.index(after: slash)...])))
+            }
+        }
+        var loaded: [Int: [Loaded]] = [:]
+        for (member, entry) in zip(members, try await load(members.map { ($0.tenant, $0.name) })) {
+            if let entry { loaded[member.slot, default: []].append(entry) }
+        }
+        return loaded
+    }
+
+    /// The named desired states with their node records, in one pipelined round trip; nil where
+    /// one does not exist.
+    public func load(_ items: [(tenant: String, name: String)]) async throws -> [Loaded?] {
+        guard !items.isEmpty else { return [] }
+        let commands = items.flatMap { item in
+            [RedisCommand("HGETALL", keys(item.tenant).desired(item.tenant, item.name)),
+             RedisCommand("HGETALL", keys(item.tenant).desiredNodes(item.tenant, item.name))]
         }
         let replies = try await redis.pipeline(commands)
-        return members.enumerated().compactMap { index, member in
-            let hash = TaskStore.stringHash(replies[2 * index])
-            guard let item = Self.item(tenant: member.tenant, name: member.name, hash: hash) else { return nil }
+        return items.enumerated().map { index, member in
+            guard let item = Self.item(tenant: member.tenant, name: member.name, hash: TaskStore.stringHash(replies[2 * index])) else {
+                return nil
+            }
             let records = TaskStore.stringHash(replies[2 * index + 1]).compactMapValues { TaskRecord.decode(NodeReconciliation.self, $0) }
             return Loaded(item: item, records: records)
         }

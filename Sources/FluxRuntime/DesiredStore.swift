@@ -87,15 +87,6 @@ public struct DesiredStore: Sendable {
         return (reply.array ?? []).compactMap(\.string).sorted()
     }
 
-    /// Every desired state of a slot as (tenant, name): what its owner reconciles.
-    public func index(slot: Int) async throws -> [(tenant: String, name: String)] {
-        let reply = try await redis.send(RedisCommand("SMEMBERS", SlotKeys(slot: slot).desiredIndex))
-        return (reply.array ?? []).compactMap(\.string).sorted().compactMap { member in
-            guard let slash = member.firstIndex(of: "/") else { return nil }
-            return (String(member[..<slash]), String(member[member.index(after: slash)...]))
-        }
-    }
-
     /// Asks for a check of every node now (`:reconcile`); false when the item does not exist.
     public func requestCheck(tenant: String, name: String, nowMs: Int64) async throws -> Bool {
         let reply = try await redis.evaluate(

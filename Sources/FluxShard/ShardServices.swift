@@ -50,12 +50,7 @@ struct ShardServices: Sendable {
     /// Runs a Redis-backed operation, mapping Redis failures to `503` (`HTTPProblem.store`); only
     /// a failed connection puts the shard in READ_ONLY.
     func redisCall<T>(_ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await operation()
-        } catch let error as RedisError {
-            if error.isConnectionFailure { driver.redisFailed(error) }
-            throw HTTPProblem.store(error)
-        }
+        try await HTTPProblem.mappingStoreErrors(onOutage: { driver.redisFailed($0) }, operation)
     }
 
     /// Refuses with `421 misdirected` when another shard serves the tenant's slot (or nobody

@@ -69,4 +69,17 @@ extension HTTPProblem {
         }
         return .unavailable("store_error", "the coordination store could not answer this request (\(error.code)); retry later")
     }
+
+    /// Runs a Redis-backed step of a request: a `RedisError` leaves as `store(_:)`, and a failed
+    /// connection is first reported to `onOutage` (the shard goes READ_ONLY on it).
+    public static func mappingStoreErrors<T>(
+        onOutage: (RedisError) -> Void = { _ in }, _ operation: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as RedisError {
+            if error.isConnectionFailure { onOutage(error) }
+            throw store(error)
+        }
+    }
 }

@@ -86,14 +86,11 @@ public struct SubmissionEndpoint: Sendable {
 
     private func redisCall<T>(tenant: String = "", _ operation: () async throws -> T) async throws -> T {
         do {
-            return try await operation()
+            return try await HTTPProblem.mappingStoreErrors(onOutage: redisFailed, operation)
         } catch let refusal as TaskStore.DoorRefusal {
             let problem = Self.problem(refusal)
             refused(tenant, problem.problem.code)
             throw problem
-        } catch let error as RedisError {
-            if error.isConnectionFailure { redisFailed(error) }
-            throw HTTPProblem.store(error)
         }
     }
 

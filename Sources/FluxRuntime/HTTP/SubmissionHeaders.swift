@@ -28,27 +28,27 @@ public enum SubmissionHeaders {
     }
 
     /// The batch name chosen by the router, if any; 400 unless well-formed and signed for the tenant.
-    public static func batchID(_ request: Request, tenant: String, signer: TaskIDSigner?) async throws -> String? {
-        guard let id = request.headers[batchID] else { return nil }
-        guard TaskIDs.isWellFormed(id), let signer, let signature = request.headers[batchIDSignature],
-              try await signer.verify(tenant: tenant, id: "batch/" + id, signature: signature)
-        else {
-            throw HTTPProblem(badRequest: .invalid("X-Flux-Batch-Id", "only the router may name batches"))
-        }
-        return id
+    public static func batchID(_ request: Request, tenant: String, signer: TaskIDSigner) async throws -> String? {
+        try await routerName(request, batchID, batchIDSignature, signedAs: { "batch/" + $0 }, tenant: tenant, signer: signer, of: "batches")
     }
 
     /// The task id chosen by the router, if any; 400 unless it is a well-formed id carrying the
     /// router's signature for this tenant (a client cannot name tasks).
-    public static func taskID(_ request: Request, tenant: String, signer: TaskIDSigner?) async throws -> String? {
-        guard let id = request.headers[taskID] else { return nil }
+    public static func taskID(_ request: Request, tenant: String, signer: TaskIDSigner) async throws -> String? {
+        try await routerName(request, taskID, taskIDSignature, signedAs: { $0 }, tenant: tenant, signer: signer, of: "tasks")
+    }
+
+    /// A name in `header`, accepted only as a task id signed by the router for `tenant`.
+    private static func routerName(
+        _ request: Request, _ header: HTTPField.Name, _ signatureHeader: HTTPField.Name, signedAs: (String) -> String,
+        tenant: String, signer: TaskIDSigner, of what: String
+    ) async throws -> String? {
+        guard let id = request.headers[header] else { return nil }
         guard TaskIDs.isWellFormed(id) else {
-            throw HTTPProblem(badRequest: .invalid("X-Flux-Task-Id", "must be a task id: 15 characters of lowercase Crockford base32"))
+            throw HTTPProblem(badRequest: .invalid(header.rawName, "must be 15 characters of lowercase Crockford base32"))
         }
-        guard let signer, let signature = request.headers[taskIDSignature],
-              try await signer.verify(tenant: tenant, id: id, signature: signature)
-        else {
-            throw HTTPProblem(badRequest: .invalid("X-Flux-Task-Id", "only the router may name tasks"))
+        guard let signature = request.headers[signatureHeader], try await signer.verify(tenant: tenant, id: signedAs(id), signature: signature) else {
+            throw HTTPProblem(badRequest: .invalid(header.rawName, "only the router may name \(what)"))
         }
         return id
     }

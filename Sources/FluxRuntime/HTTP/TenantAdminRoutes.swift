@@ -26,14 +26,14 @@ public struct TenantAdminRoutes: Sendable {
 
     private func list(_ request: Request) async throws -> Response {
         try auth.admin(request)
-        return try JSONBody.response(TenantList(tenants: try await store { try await admin.list() }))
+        return try JSONBody.response(TenantList(tenants: try await HTTPProblem.mappingStoreErrors { try await admin.list() }))
     }
 
     private func suspension(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try auth.admin(request)
         let (tenant, verb) = try Self.split(try context.parameters.require("tenant"))
         guard verb == "suspend" || verb == "resume" else { throw Self.noRoute }
-        guard try await store({ try await admin.setSuspended(tenant, verb == "suspend", nowMs: nowMs()) }) else {
+        guard try await HTTPProblem.mappingStoreErrors({ try await admin.setSuspended(tenant, verb == "suspend", nowMs: nowMs()) }) else {
             throw HTTPProblem.notFound("tenant \(tenant)")
         }
         auth.invalidate(tenant)
@@ -52,12 +52,12 @@ public struct TenantAdminRoutes: Sendable {
             // The body is optional: none means the default grace.
             let body = buffer.readableBytes == 0 ? TokenRotation() : try JSONDecoder().decode(TokenRotation.self, from: Data(buffer: buffer))
             do { try body.validate() } catch { throw HTTPProblem(badRequest: error) }
-            guard let rotated = try await store({ try await admin.rotate(tenant, graceSeconds: body.graceSeconds, nowMs: nowMs()) }) else {
+            guard let rotated = try await HTTPProblem.mappingStoreErrors({ try await admin.rotate(tenant, graceSeconds: body.graceSeconds, nowMs: nowMs()) }) else {
                 throw HTTPProblem.notFound("tenant \(tenant)")
             }
             return try JSONBody.response(rotated)
         case "token:revoke":
-            guard try await store({ try await admin.revoke(tenant, nowMs: nowMs()) }) else { throw HTTPProblem.notFound("tenant \(tenant)") }
+            guard try await HTTPProblem.mappingStoreErrors({ try await admin.revoke(tenant, nowMs: nowMs()) }) else { throw HTTPProblem.notFound("tenant \(tenant)") }
             return try JSONBody.response(["tenant": tenant, "revoked": "true"])
         default:
             throw Self.noRoute
@@ -70,7 +70,7 @@ public struct TenantAdminRoutes: Sendable {
         guard let limit = Int(text), (1...1_000).contains(limit) else {
             throw HTTPProblem(badRequest: .invalid("limit", "must be an integer within 1…1000"))
         }
-        return try JSONBody.response(AuditPage(entries: try await store { try await admin.auditEntries(limit: limit) }))
+        return try JSONBody.response(AuditPage(entries: try await HTTPProblem.mappingStoreErrors { try await admin.auditEntries(limit: limit) }))
     }
 
     static let noRoute = HTTPProblem(.notFound, code: "route_not_found", message: "no such endpoint")
@@ -79,13 +79,5 @@ public struct TenantAdminRoutes: Sendable {
     static func split(_ target: String) throws -> (String, String) {
         guard let colon = target.firstIndex(of: ":"), NameRules.isValidName(target[..<colon]) else { throw noRoute }
         return (String(target[..<colon]), String(target[target.index(after: colon)...]))
-    }
-
-    private func store<T>(_ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await operation()
-        } catch let error as RedisError {
-            throw HTTPProblem.store(error)
-        }
     }
 }

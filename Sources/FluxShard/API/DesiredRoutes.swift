@@ -51,12 +51,10 @@ struct DesiredRoutes: Sendable {
 
     private func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await tasks.authorize(request, context)
-        let names = try await services.redisCall { try await store.names(tenant: tenant) }
-        var items: [DesiredStateView] = []
-        for name in names {
-            if let view = try? await view(tenant: tenant, name: name) { items.append(view) }
+        let loaded = try await services.redisCall {
+            try await store.load(try await store.names(tenant: tenant).map { (tenant, $0) })
         }
-        return try JSONBody.response(DesiredStateList(items: items))
+        return try JSONBody.response(DesiredStateList(items: loaded.compactMap { $0.map(Self.view) }))
     }
 
     private func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -102,12 +100,11 @@ struct DesiredRoutes: Sendable {
     private func nodes(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await tasks.authorize(request, context)
         let name = try Self.name(context)
-        guard let item = try await services.redisCall({ try await store.item(tenant: tenant, name: name) }) else {
+        guard let loaded = try await services.redisCall({ try await store.load([(tenant, name)]) }).first ?? nil else {
             throw HTTPProblem.notFound("desired state \(name)")
         }
-        let records = try await services.redisCall { try await store.nodes(tenant: tenant, name: name) }
-        let views = records.sorted { $0.key < $1.key }.map { Self.nodeView($0.key, $0.value) }
-        return try JSONBody.response(DesiredNodeList(name: name, generation: item.generation, nodes: views))
+        let views = loaded.records.sorted { $0.key < $1.key }.map { Self.nodeView($0.key, $0.value) }
+        return try JSONBody.response(DesiredNodeList(name: name, generation: loaded.item.generation, nodes: views))
     }
 
     private func timeline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -120,14 +117,19 @@ struct DesiredRoutes: Sendable {
         return try JSONBody.response(DesiredTimeline(name: name, node: node, entries: entries))
     }
 
+    /// The desired state with its summary (one pipelined round trip); 404 when it does not exist.
     private func view(tenant: String, name: String) async throws -> DesiredStateView {
-        guard let item = try await services.redisCall({ try await store.item(tenant: tenant, name: name) }) else {
+        guard let loaded = try await services.redisCall({ try await store.load([(tenant, name)]) }).first ?? nil else {
             throw HTTPProblem.notFound("desired state \(name)")
         }
-        let records = try await services.redisCall { try await store.nodes(tenant: tenant, name: name) }
-        let summary = records.values.reduce(into: [String: Int]()) { $0[$1.state.rawValue, default: 0] += 1 }
+        return Self.view(loaded)
+    }
+
+    static func view(_ loaded: DesiredStore.Loaded) -> DesiredStateView {
+        let item = loaded.item
+        let summary = loaded.records.values.reduce(into: [String: Int]()) { $0[$1.state.rawValue, default: 0] += 1 }
         return DesiredStateView(
-            name: name, tenant: tenant, generation: item.generation, spec: item.spec, createdAtMs: item.createdAtMs,
+            name: item.name, tenant: item.tenant, generation: item.generation, spec: item.spec, createdAtMs: item.createdAtMs,
             updatedAtMs: item.updatedAtMs, summary: summary)
     }
 

@@ -36,10 +36,16 @@ struct Reconciler: Sendable {
     func round() async {
         var fleets: [String: [NodeView]] = [:]
         var gauges: [(tenant: String, item: String, state: String, count: Int)] = []
-        for slot in services.driver.activeSlots {
+        let bySlot: [Int: [DesiredStore.Loaded]]
+        do {
+            bySlot = try await store.load(slots: services.driver.activeSlots)
+        } catch {
+            return logger.warning("reconciliation round skipped", metadata: ["error": "\(error)"])
+        }
+        for (slot, items) in bySlot.sorted(by: { $0.key < $1.key }) {
             guard let lease = services.leases.lease(forSlot: slot) else { continue }
             do {
-                for loaded in try await store.load(slot: slot) {
+                for loaded in items {
                     let tenant = loaded.item.tenant
                     if fleets[tenant] == nil { fleets[tenant] = await services.driver.nodes(tenant: tenant) }
                     let plan = try await reconcile(loaded, fleet: fleets[tenant] ?? [], lease: lease)
