@@ -49,7 +49,8 @@ public struct ReconcilePlanner {
     // MARK: membership, generation, pause
 
     mutating func updateMembership(_ present: [String: ReconcileNode]) {
-        for (id, node) in present where plan.states[id] == nil {
+        // In name order: dictionary order differs between instances, and the plan must not.
+        for (id, node) in present.sorted(by: { $0.key < $1.key }) where plan.states[id] == nil {
             plan.states[id] = NodeReconciliation(generation: policy.generation, zone: node.zone, nowMs: nowMs)
             plan.changed.insert(id)
             plan.transitions.append(ReconcileTransition(node: id, from: nil, to: .unknown, reason: .discovered))
