@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import FluxRedis
 #if canImport(Glibc)
 import Glibc
@@ -104,23 +105,44 @@ public final class RedisServerProcess {
 }
 
 extension RedisServerProcess {
-    /// Asks the kernel for a free port by binding port 0 on 127.0.0.1, then releases it.
+    /// A loopback port nothing uses now, for a process a test is about to start.
+    ///
+    /// Taken from below the kernel's ephemeral range (which the kernel hands to client
+    /// connections: a port from there can be taken by some connection between this call and the
+    /// server's bind) and above `cluster/test`'s own range, in turn from a per-process counter so
+    /// two tests of this process never get the same port; each candidate is checked by binding it.
     public static func freeLoopbackPort() throws -> Int {
+        let ceiling = ephemeralRangeStart()
+        for _ in 0..<4_000 {
+            let offset = nextPortOffset.wrappingAdd(1, ordering: .relaxed).oldValue
+            let candidate = portFloor + offset % (ceiling - portFloor)
+            if canBind(candidate) { return candidate }
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    static let portFloor = 20_000
+    private static let nextPortOffset = Atomic<Int>(Int.random(in: 0..<5_000))
+
+    /// The first port of `/proc/sys/net/ipv4/ip_local_port_range` (32768 when unreadable).
+    static func ephemeralRangeStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+        return low > portFloor + 1_000 ? low : 32_768
+    }
+
+    /// True when 127.0.0.1:`port` can be bound now.
+    static func canBind(_ port: Int) -> Bool {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
+        guard socketFD >= 0 else { return false }
         defer { close(socketFD) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(socketFD, socketAddress, length) == 0 && getsockname(socketFD, socketAddress, &length) == 0
-            }
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Finds an executable on PATH (plus the usual system directories).

@@ -34,9 +34,12 @@ ensure_packages() {
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
+    # 10000–19999: below the kernel's ephemeral range (a port there can be the local end of some
+    # client connection, which nothing listens on yet a server then cannot bind) and below the
+    # ports the Swift test harness hands out (20000 up to that range).
     local port
     for _ in $(seq 1 200); do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( 10000 + RANDOM % 10000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
