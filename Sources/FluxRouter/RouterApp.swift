@@ -33,6 +33,7 @@ public struct RouterApp: Sendable {
         let auth = Authenticator(tenants: tenants, adminToken: configuration.adminToken)
         let metrics = RouterMetrics()
         let signer = TaskIDSigner(redis: redis)
+        await signer.prepare()
 
         let router = Router()
         router.middlewares.add(ProblemMiddleware())

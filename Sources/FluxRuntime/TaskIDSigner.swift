@@ -31,6 +31,12 @@ public final class TaskIDSigner: Sendable {
         Tokens.constantTimeEquals(try await sign(tenant: tenant, id: id), signature.lowercased())
     }
 
+    /// Reads (or creates) the key now, so that no request is the one that writes it: a process
+    /// calls this at start. When Redis cannot be reached yet, the first signature reads it later.
+    public func prepare() async {
+        _ = try? await key()
+    }
+
     private func key() async throws -> SymmetricKey {
         if let key = cached.withLock({ $0 }) { return key }
         let candidate = Tokens.generate(prefix: "")

@@ -13,6 +13,7 @@ struct ShardLoops: Service {
     let logger: Logger
 
     func run() async throws {
+        await services.signer.prepare()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await leaseLoop() }
             group.addTask { await services.driver.run() }
