@@ -17,12 +17,22 @@ public struct TenantSettings: Codable, Sendable, Hashable {
     /// Agent sessions the tenant may hold at once on one shard; one more `hello` is refused
     /// (`too_many_nodes`), so an agent token cannot conjure unbounded nodes.
     public var maxNodes: Int
+    /// Bytes the tenant's task records may hold in Redis, unfinished ones and finished ones until
+    /// they expire (an estimate made at the door: the submitted fields, a fixed overhead and the
+    /// output tail); beyond it a submission is `429 storage_exceeded` and nothing is written. It
+    /// keeps one tenant from filling the Redis every tenant shares.
+    public var maxStoredBytes: Int
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxQueued, maxInFlight, cpuBudget, weight, rateLimitPerSec, burst, maxNodes }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxQueued, maxInFlight, cpuBudget, weight, rateLimitPerSec, burst, maxNodes, maxStoredBytes
+    }
+
+    /// The range `maxStoredBytes` may take: 1 MiB … 1 TiB.
+    public static let storedBytesRange = 1 << 20 ... 1 << 40
 
     public init(
         maxQueued: Int = 10_000, maxInFlight: Int = 1_000, cpuBudget: Int = 10_000, weight: Int = 1,
-        rateLimitPerSec: Int = 2_000, burst: Int = 10_000, maxNodes: Int = 10_000
+        rateLimitPerSec: Int = 2_000, burst: Int = 10_000, maxNodes: Int = 10_000, maxStoredBytes: Int = 512 << 20
     ) {
         self.maxQueued = maxQueued
         self.maxInFlight = maxInFlight
@@ -31,6 +41,7 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         self.rateLimitPerSec = rateLimitPerSec
         self.burst = burst
         self.maxNodes = maxNodes
+        self.maxStoredBytes = maxStoredBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -44,10 +55,11 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         rateLimitPerSec = try c.decodeIntegerIfPresent(Int.self, forKey: .rateLimitPerSec) ?? d.rateLimitPerSec
         burst = try c.decodeIntegerIfPresent(Int.self, forKey: .burst) ?? d.burst
         maxNodes = try c.decodeIntegerIfPresent(Int.self, forKey: .maxNodes) ?? d.maxNodes
+        maxStoredBytes = try c.decodeIntegerIfPresent(Int.self, forKey: .maxStoredBytes) ?? d.maxStoredBytes
     }
 
     /// Ranges: queued 1…1,000,000; in flight 1…100,000; budget 1…10,000,000; weight 1…100;
-    /// rate 1…1,000,000 per second; burst 1…1,000,000; nodes 1…100,000.
+    /// rate 1…1,000,000 per second; burst 1…1,000,000; nodes 1…100,000; stored bytes 1 MiB…1 TiB.
     public func validate() throws(APIProblem) {
         try TaskSubmission.check(maxQueued, in: 1...1_000_000, field: "maxQueued")
         try TaskSubmission.check(maxInFlight, in: 1...100_000, field: "maxInFlight")
@@ -56,6 +68,7 @@ public struct TenantSettings: Codable, Sendable, Hashable {
         try TaskSubmission.check(rateLimitPerSec, in: 1...1_000_000, field: "rateLimitPerSec")
         try TaskSubmission.check(burst, in: 1...1_000_000, field: "burst")
         try TaskSubmission.check(maxNodes, in: 1...100_000, field: "maxNodes")
+        try TaskSubmission.check(maxStoredBytes, in: Self.storedBytesRange, field: "maxStoredBytes")
     }
 }
 

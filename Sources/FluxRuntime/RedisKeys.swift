@@ -31,6 +31,9 @@ public struct SlotKeys: Sendable, Hashable {
     /// Tenant → tasks accepted and not yet terminal: the live count `maxQueued` is checked
     /// against at the door (kept by the submit, door and transition scripts).
     public var live: String { prefix + "live" }
+    /// The storage ledger: `<tenant>` → bytes of its unfinished tasks, `<tenant>@<day>` → bytes
+    /// of its finished tasks whose records expire that Unix day (`DoorScript`).
+    public var stored: String { prefix + "stored" }
 
     /// The task record hash.
     public func task(_ id: String) -> String { prefix + "task:" + id }

@@ -25,6 +25,9 @@ public struct TaskStore: Sendable {
         case quotaExceeded(outstanding: Int, limit: Int)
         /// A batch bigger than the tenant's `burst` or `maxQueued`: waiting would never help.
         case tooLarge(limit: String)
+        /// The tenant's records already hold `stored` bytes of its `maxStoredBytes`; the oldest
+        /// finished ones expire (and free their bytes) in `retryAfterMs`.
+        case storageExceeded(stored: Int, limit: Int, retryAfterMs: Int64)
         /// The operator suspended the tenant.
         case suspended
     }
@@ -54,8 +57,17 @@ public struct TaskStore: Sendable {
     ) async throws -> SubmitOutcome {
         let call = submitCall(
             tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs, origin: origin)
-        return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.keys, arguments: call.arguments))
+        return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.call.keys, arguments: call.call.arguments))
     }
+
+    /// Days ahead the door counts finished records (they expire `recordTTLMs` after they end,
+    /// counted to the end of that day).
+    var storageHorizonDays: Int { Int((recordTTLMs + 86_399_999) / 86_400_000) + 1 }
+
+    /// What a task's records cost in Redis beyond its own fields: its ingest entry, first
+    /// timeline entry, index entry and idempotency entries (measured with MEMORY USAGE, rounded
+    /// up; docs/security.md).
+    static let recordOverheadBytes = 400
 
     /// Writes many submissions: the whole batch passes the door at once (or none of it is
     /// written, `DoorRefusal`), then one pipelined round trip writes them (each atomic on its own).
@@ -73,15 +85,17 @@ public struct TaskStore: Sendable {
         let ids = submissions.indices.map { index in name.map { TaskIDs.item(of: $0, index: index) } ?? TaskIDs.generate() }
         // Named items already written are not charged again; unnamed ones are all new.
         let itemKeys = name == nil ? [] : ids.map { keys.task($0) }
-        let admitted = try await redis.evaluate(
-            Self.door, keys: [keys.tenantConfig(tenant), keys.live] + itemKeys, arguments: [String(nowMs), tenant, String(submissions.count)])
-        try Self.throwIfRefused(admitted)
         let calls = zip(submissions, ids).enumerated().map { index, item in
             submitCall(
                 tenant: tenant, submission: item.0, idempotencyKey: idempotencyKey.map { "\($0)#\(index)" },
                 taskID: name == nil ? nil : item.1, nowMs: nowMs, doorCost: 0, fixedID: item.1)
         }
-        return try await redis.evaluateMany(Self.submit, calls).map { reply in
+        let bytes = calls.reduce(0) { $0 + $1.recordBytes }
+        let admitted = try await redis.evaluate(
+            Self.door, keys: [keys.tenantConfig(tenant), keys.live, keys.stored] + itemKeys,
+            arguments: [String(nowMs), tenant, String(submissions.count), String(bytes), String(storageHorizonDays)])
+        try Self.throwIfRefused(admitted)
+        return try await redis.evaluateMany(Self.submit, calls.map(\.call)).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
             return try Self.outcome(reply)
         }
@@ -90,26 +104,30 @@ public struct TaskStore: Sendable {
     private func submitCall(
         tenant: String, submission: TaskSubmission, idempotencyKey: String?, taskID: String?, nowMs: Int64, origin: TaskOrigin? = nil,
         doorCost: Int = 1, fixedID: String? = nil
-    ) -> ScriptCall {
+    ) -> (call: ScriptCall, recordBytes: Int) {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let id = taskID ?? fixedID ?? TaskIDs.generate()
         let bodyHash = Tokens.sha256Hex(TaskRecord.json(submission))
         let fields = TaskRecord.fields(
             id: id, tenant: tenant, submission: submission, nowMs: nowMs, idempotencyKey: idempotencyKey, origin: origin)
-        var arguments = [
+        var pairs: [String] = []
+        for (field, value) in fields { pairs += [field, value] }
+        // A named submission remembers its body, so a repeat of the id with another body is refused.
+        if taskID != nil { pairs += ["body_sha", bodyHash] }
+        let bytes = pairs.reduce(Self.recordOverheadBytes + 32) { $0 + $1.utf8.count }
+        pairs += ["bytes", String(bytes)]
+        let arguments = [
             String(nowMs), idempotencyKey.map { tenant + ":" + $0 } ?? "", bodyHash,
             String(idempotencyTTLMs), id, tenant, String(timelineTTLMs), String(recordTTLMs), taskID == nil ? "0" : "1",
-            String(doorCost),
-        ]
-        for (field, value) in fields { arguments += [field, value] }
-        // A named submission remembers its body, so a repeat of the id with another body is refused.
-        if taskID != nil { arguments += ["body_sha", bodyHash] }
-        return ScriptCall(
+            String(doorCost), String(bytes),
+        ] + pairs
+        let call = ScriptCall(
             keys: [
                 keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant),
-                keys.tenantConfig(tenant), keys.live,
+                keys.tenantConfig(tenant), keys.live, keys.stored,
             ],
             arguments: arguments)
+        return (call, bytes)
     }
 
     /// Throws the refusal a script reply carries, if it carries one.
@@ -120,6 +138,11 @@ public struct TaskStore: Sendable {
         case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
         case "too_large": throw DoorRefusal.tooLarge(limit: parts[1])
         case "suspended": throw DoorRefusal.suspended
+        case "storage_exceeded":
+            let words = parts[1].split(separator: " ")
+            let numbers = words.last?.split(separator: "/").compactMap { Int($0) } ?? []
+            throw DoorRefusal.storageExceeded(
+                stored: numbers.first ?? 0, limit: numbers.last ?? 0, retryAfterMs: words.first.flatMap { Int64($0) } ?? 60_000)
         case "quota_exceeded":
             let numbers = parts[1].split(separator: "/").compactMap { Int($0) }
             throw DoorRefusal.quotaExceeded(outstanding: numbers.first ?? 0, limit: numbers.last ?? 0)

@@ -58,7 +58,7 @@ public struct TenantStore: Sendable {
         [("maxQueued", String(settings.maxQueued)), ("maxInFlight", String(settings.maxInFlight)),
          ("cpuBudget", String(settings.cpuBudget)), ("weight", String(settings.weight)),
          ("rateLimitPerSec", String(settings.rateLimitPerSec)), ("burst", String(settings.burst)),
-         ("maxNodes", String(settings.maxNodes))]
+         ("maxNodes", String(settings.maxNodes)), ("maxStoredBytes", String(settings.maxStoredBytes))]
     }
 
     static func stored(name: String, hash: [String: String]) -> Stored? {
@@ -79,7 +79,8 @@ public struct TenantStore: Sendable {
             weight: hash["weight"].flatMap(Int.init) ?? defaults.weight,
             rateLimitPerSec: hash["rateLimitPerSec"].flatMap(Int.init) ?? defaults.rateLimitPerSec,
             burst: hash["burst"].flatMap(Int.init) ?? defaults.burst,
-            maxNodes: hash["maxNodes"].flatMap(Int.init) ?? defaults.maxNodes)
+            maxNodes: hash["maxNodes"].flatMap(Int.init) ?? defaults.maxNodes,
+            maxStoredBytes: hash["maxStoredBytes"].flatMap(Int.init) ?? defaults.maxStoredBytes)
         return settings
     }
 }

@@ -114,7 +114,7 @@ public struct TransitionWriter: Sendable {
 
     private func call(slot: Int, _ requests: [TransitionRequest], lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {
         let keys = SlotKeys(slot: slot)
-        var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest, keys.live]
+        var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest, keys.live, keys.stored]
         var arguments = [
             lease.value, leases.shardID, String(lease.epoch), String(nowMs), String(recordTTLMs), String(timelineTTLMs),
             String(requests.count),

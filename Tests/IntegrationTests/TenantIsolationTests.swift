@@ -175,6 +175,66 @@ struct TenantIsolationTests {
         }
     }
 
+    /// The tenant's storage ledger (`ff:{sN}:stored`): its unfinished bytes and its day buckets.
+    static func ledger(_ cluster: ShardHarness, tenant: String) async throws -> (unfinished: Int, days: [String: Int]) {
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        let key = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: 256)).stored
+        let pairs = try await connection.send(RedisCommand("HGETALL", key)).array?.compactMap(\.string) ?? []
+        var unfinished = 0
+        var days: [String: Int] = [:]
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            let (field, value) = (pairs[index], pairs[index + 1])
+            if field == tenant { unfinished = Int(value) ?? -1 }
+            if field.hasPrefix(tenant + "@") { days[String(field.dropFirst(tenant.count + 1))] = Int(value) ?? -1 }
+        }
+        return (unfinished, days)
+    }
+
+    @Test func theDoorRefusesATenantWhoseRecordsHoldItsStorageCap() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant("hoard", settings: TenantSettings(maxStoredBytes: 1 << 20))
+        // About 32 KB of command a task: some thirty of them fill 1 MiB.
+        let bulky = try JSONEncoder().encode(TaskSubmission(command: ["echo"] + Array(repeating: String(repeating: "x", count: 7_900), count: 4)))
+        let path = "/v1/tenants/hoard/tasks"
+        var accepted = 0
+        var refusal: TestHTTPResponse?
+        for _ in 0..<80 {
+            let response = try await cluster.request("POST", path, token: token, body: bulky)
+            if response.status == 202 { accepted += 1; continue }
+            refusal = response
+            break
+        }
+        let refused = try #require(refusal, "80 tasks of 32 KB never reached a 1 MiB cap")
+        #expect(refused.status == 429 && refused.errorCode == "storage_exceeded", "\(refused.status) \(refused.text)")
+        #expect(Int(refused.headers["retry-after"] ?? "") ?? 0 >= 1, "\(refused.headers)")
+        #expect((25...33).contains(accepted), "accepted \(accepted) tasks of 32 KB under a 1 MiB cap")
+        #expect(try await Self.taskRecords(cluster, tenant: "hoard") == accepted, "a refused submission was written")
+        let charged = try await Self.ledger(cluster, tenant: "hoard")
+        #expect(charged.unfinished > (1 << 20) - 40_000 && charged.unfinished <= 1 << 20, "\(charged)")
+
+        // Finished tasks still hold their bytes until their records expire (7 days): they move
+        // from the unfinished count to the day their records go, and the door still refuses.
+        try await cluster.startAgent(tenant: "hoard", token: token, agentToken: agentToken, node: "edge-1")
+        try await cluster.eventually("every task finished") {
+            try await Self.ledger(cluster, tenant: "hoard").unfinished == 0
+        }
+        let finished = try await Self.ledger(cluster, tenant: "hoard")
+        #expect(finished.days.count == 1 && finished.days.values.first ?? 0 >= charged.unfinished, "\(finished)")
+        #expect(try await cluster.request("POST", path, token: token, body: bulky).errorCode == "storage_exceeded")
+
+        // Once that day is past the records are gone and the door counts them no more: moved
+        // back to a day long past, the bucket no longer counts, and the next submission passes.
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        let key = SlotKeys(slot: Slotting.slot(forTenant: "hoard", slotCount: 256)).stored
+        let (day, bytes) = try #require(finished.days.first)
+        _ = try await connection.send(RedisCommand("HDEL", key, "hoard@\(day)"))
+        _ = try await connection.send(RedisCommand("HSET", key, "hoard@\((Int(day) ?? 0) - 8)", String(bytes)))
+        #expect(try await cluster.request("POST", path, token: token, body: bulky).status == 202)
+    }
+
     @Test func aRequestLevelStoreErrorFailsThatRequestAloneAndPagesAreCappedInBytes() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }

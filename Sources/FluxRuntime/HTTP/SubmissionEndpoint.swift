@@ -101,6 +101,11 @@ public struct SubmissionEndpoint: Sendable {
             var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
             return problem
+        case .storageExceeded(let stored, let limit, let retryAfterMs):
+            var problem = HTTPProblem(.tooManyRequests, code: "storage_exceeded",
+                message: "the tenant's task records hold \(stored) bytes of its maxStoredBytes \(limit); nothing was written")
+            problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
+            return problem
         case .suspended:
             return HTTPProblem(.forbidden, code: "tenant_suspended", message: "the tenant is suspended: submissions are refused until an operator resumes it")
         case .tooLarge(let limit):

@@ -4,11 +4,11 @@
 /// (router failover); admission, which does need the epoch, happens when the owner consumes it.
 ///
 /// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks,
-///       7 tenant config hash, 8 slot live hash
+///       7 tenant config hash, 8 slot live hash, 9 slot storage ledger
 /// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
-///       7 timeline ttl ms, 8 index retention ms, 9 "1" when the caller chose the task id,
-///       10 door cost ("1"; "0" when `DoorScript.batch` already admitted it), 11… task hash
-///       field/value pairs
+///       7 timeline ttl ms, 8 index (and record) retention ms, 9 "1" when the caller chose the
+///       task id, 10 door cost ("1"; "0" when `DoorScript.batch` already admitted it), 11 the
+///       bytes the task's records hold (also its `bytes` field), 12… task hash field/value pairs
 /// A replay or a repeat of a chosen id writes nothing and passes without the door; anything new
 /// goes through `DoorScript.check` first and is refused whole when it does not pass.
 /// The tenant index forgets entries older than the task records' retention (at most 100 per
@@ -20,7 +20,8 @@
 /// tenant with the same body (`body_sha`) means this very submission was written before:
 /// {"existing", id}; any other task under that id: conflict.
 /// Returns {"created", id} | {"replay", id} | {"existing", id} | {"conflict", id} |
-///         {"rate_limited", retry ms} | {"quota_exceeded", "n/max"}
+///         {"rate_limited", retry ms} | {"quota_exceeded", "n/max"} |
+///         {"storage_exceeded", "<retry ms> <bytes>/<max>"}
 enum SubmitScript {
     static let source = """
     local now = tonumber(ARGV[1])
@@ -44,12 +45,13 @@ enum SubmitScript {
       if known[1] == ARGV[6] and known[2] == ARGV[3] then return {'existing', ARGV[5]} end
       if known[1] then return {'conflict', ARGV[5]} end
     end
-    local config, live, tenant, cost = KEYS[7], KEYS[8], ARGV[6], tonumber(ARGV[10])
+    local config, live, stored, tenant, cost = KEYS[7], KEYS[8], KEYS[9], ARGV[6], tonumber(ARGV[10])
+    local bytes, horizon = tonumber(ARGV[11]), math.ceil(tonumber(ARGV[8]) / 86400000) + 1
     if cost > 0 then
     """ + "\n" + DoorScript.check + "\n" + """
       if door then return door end
     end
-    redis.call('HSET', KEYS[3], unpack(ARGV, 11))
+    redis.call('HSET', KEYS[3], unpack(ARGV, 12))
     redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'tenant', ARGV[6])
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')

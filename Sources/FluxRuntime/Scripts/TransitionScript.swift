@@ -15,9 +15,11 @@
 ///
 /// The slot's live count per tenant (`SlotKeys.live`, what `maxQueued` is checked against at the
 /// door) goes down when a task becomes terminal, so a finished task frees its tenant's quota.
+/// Its bytes in the storage ledger (`SlotKeys.stored`) move then from the tenant's unfinished
+/// bytes to the day its record expires, with what the final transition adds (the output tail).
 ///
-/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, then per transition i (from 1):
-///       6+2i-1 task hash, 6+2i timeline
+/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, 7 storage ledger, then per
+///       transition i (from 1): 7+2i-1 task hash, 7+2i timeline
 /// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
 ///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
 ///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
@@ -36,14 +38,14 @@ enum TransitionScript {
     local results, acks = {}, {}
     local a = 8
     for i = 1, tonumber(ARGV[7]) do
-      local task, timeline = KEYS[5 + 2 * i], KEYS[6 + 2 * i]
+      local task, timeline = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
       local id, expected, to, reason, node, attempt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
       local queue, score, ingest, terminal, wantSpec = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
       local extras = tonumber(ARGV[a + 11])
       local first = a + 12
       a = first + 2 * extras
       if ingest ~= '' then acks[#acks + 1] = ingest end
-      local current = redis.call('HMGET', task, 'state', 'queue', 'tenant')
+      local current = redis.call('HMGET', task, 'state', 'queue', 'tenant', 'bytes')
       local state = current[1]
       if not state then
         results[i] = {'missing', ''}
@@ -70,7 +72,18 @@ enum TransitionScript {
         for j = first, first + 2 * extras - 1 do fields[#fields + 1] = ARGV[j] end
         redis.call('HSET', task, unpack(fields))
         if finals[to] and not finals[state] and current[3] then
-          if tonumber(redis.call('HGET', KEYS[6], current[3]) or '0') > 0 then redis.call('HINCRBY', KEYS[6], current[3], -1) end
+          local tenant = current[3]
+          if tonumber(redis.call('HGET', KEYS[6], tenant) or '0') > 0 then redis.call('HINCRBY', KEYS[6], tenant, -1) end
+          local bytes = tonumber(current[4] or '0')
+          if bytes > 0 then
+            local unfinished = tonumber(redis.call('HGET', KEYS[7], tenant) or '0')
+            redis.call('HINCRBY', KEYS[7], tenant, -math.min(bytes, unfinished))
+            for j = first + 1, first + 2 * extras - 1, 2 do bytes = bytes + #ARGV[j] end
+            local day = math.floor((tonumber(now) + tonumber(ARGV[5])) / 86400000)
+            redis.call('HINCRBY', KEYS[7], tenant .. '@' .. day, bytes)
+            -- The day before the earliest the door still counts: its records are gone.
+            redis.call('HDEL', KEYS[7], tenant .. '@' .. (day - math.ceil(tonumber(ARGV[5]) / 86400000) - 2))
+          end
         end
         redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', state, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
