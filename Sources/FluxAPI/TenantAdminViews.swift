@@ -3,11 +3,15 @@ public struct TenantSummary: Codable, Sendable, Hashable {
     public var tenant: String
     public var settings: TenantSettings
     public var suspended: Bool
+    /// Deletion started (`DELETE /v1/admin/tenants/{t}`); the tenant leaves the list once its
+    /// keys are gone.
+    public var deleting: Bool
     public var createdAtMs: Int64
-    public init(tenant: String, settings: TenantSettings, suspended: Bool, createdAtMs: Int64) {
+    public init(tenant: String, settings: TenantSettings, suspended: Bool, deleting: Bool = false, createdAtMs: Int64) {
         self.tenant = tenant
         self.settings = settings
         self.suspended = suspended
+        self.deleting = deleting
         self.createdAtMs = createdAtMs
     }
 }

@@ -68,6 +68,8 @@ public enum ClusterKeys {
     public static let cluster = "ff:cluster"
     /// Zset of shard ids, score = last heartbeat ms.
     public static let members = "ff:members"
+    /// Set of tenants being deleted: their slot's owner removes their keys (`TenantSweeper`).
+    public static let deleting = "ff:deleting"
     /// Stream of admin actions (`TenantAdmin.audit`), newest 10,000 kept.
     public static let audit = "ff:audit"
     /// Hash describing one shard.

@@ -1,7 +1,8 @@
 public import FluxAPI
 public import FluxRedis
 
-/// The operator's tenant lifecycle — list, rotate or revoke the API token, suspend, resume —
+/// The operator's tenant lifecycle — list, rotate or revoke the API token, suspend, resume,
+/// delete —
 /// and the audit stream every admin action is appended to (`ff:audit`, docs/security.md).
 ///
 /// Each operation is a single Redis write to the tenant's config hash, so any process holding
@@ -15,6 +16,7 @@ public struct TenantAdmin: Sendable {
 
     static let rotateScript = RedisScript(TenantScripts.rotate)
     static let updateScript = RedisScript(TenantScripts.update)
+    static let beginDeletionScript = RedisScript(TenantScripts.beginDeletion)
     /// Audit entries kept (approximately): the newest 10,000 admin actions.
     static let auditLength = 10_000
 
@@ -34,7 +36,9 @@ public struct TenantAdmin: Sendable {
         return zip(names, hashes).compactMap { entry, reply -> TenantSummary? in
             let hash = TaskStore.stringHash(reply)
             guard let created = hash["created_ms"].flatMap(Int64.init) else { return nil }
-            return TenantSummary(tenant: entry.1, settings: TenantStore.settings(hash), suspended: hash["suspended"] == "1", createdAtMs: created)
+            return TenantSummary(
+                tenant: entry.1, settings: TenantStore.settings(hash), suspended: hash["suspended"] == "1",
+                deleting: hash["deleting"] == "1", createdAtMs: created)
         }.sorted { $0.tenant < $1.tenant }
     }
 
@@ -59,6 +63,34 @@ public struct TenantAdmin: Sendable {
     public func setSuspended(_ tenant: String, _ suspended: Bool, nowMs: Int64) async throws -> Bool {
         try await update(tenant, ["suspended", suspended ? "1" : "0"],
                          action: suspended ? "tenant_suspended" : "tenant_resumed", detail: "", nowMs: nowMs)
+    }
+
+    /// What `beginDeletion` did.
+    public enum DeletionStart: Sendable, Equatable {
+        /// Marked: the slot's owner removes its keys shortly (or it already was being deleted).
+        case started
+        case unknownTenant
+        /// It still has `unfinished` tasks: cancel them (or let them end) first.
+        case busy(unfinished: Int)
+    }
+
+    /// Starts deleting a tenant with no unfinished task (`TenantScripts.beginDeletion`); its
+    /// slot's owner closes its sessions and removes its keys (`TenantSweeper`).
+    public func beginDeletion(_ tenant: String, nowMs: Int64) async throws -> DeletionStart {
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: tenants.slotCount))
+        let reply = try await redis.evaluate(
+            Self.beginDeletionScript,
+            keys: [keys.tenantConfig(tenant), keys.live, keys.desiredIndex, keys.tenantDesired(tenant), ClusterKeys.deleting],
+            arguments: [tenant, String(nowMs)])
+        let parts = reply.array?.compactMap(\.string) ?? []
+        switch parts.first {
+        case "ok":
+            try await audit("tenant_deletion_started", tenant: tenant, detail: "", nowMs: nowMs)
+            return .started
+        case "busy": return .busy(unfinished: parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+        case "missing": return .unknownTenant
+        default: throw RedisError(code: .protocolError, message: "tenant deletion script returned \(reply)")
+        }
     }
 
     private func update(_ tenant: String, _ fields: [String], action: String, detail: String, nowMs: Int64) async throws -> Bool {

@@ -24,9 +24,16 @@ public struct TenantStore: Sendable {
         public var previousTokenExpiresMs: Int64 = 0
         /// Suspended tenants can read but not submit (`403 tenant_suspended`, at the door).
         public var suspended: Bool = false
+        /// Being deleted: no token is valid, its keys are being removed.
+        public var deleting: Bool = false
     }
 
     static let putScript = RedisScript(TenantScripts.put)
+
+    /// A `put` for a tenant whose deletion has not finished yet (`409 tenant_deleting`).
+    public struct BeingDeleted: Error, Sendable {
+        public let tenant: String
+    }
 
     /// Creates the tenant (new tokens) or updates its settings (tokens unchanged), atomically.
     public func put(_ tenant: String, settings: TenantSettings, nowMs: Int64) async throws -> TenantCreated {
@@ -35,7 +42,9 @@ public struct TenantStore: Sendable {
         let agentToken = Tokens.generate(prefix: "ffa_")
         var arguments = [String(nowMs), tenant, Tokens.sha256Hex(apiToken), Tokens.sha256Hex(agentToken)]
         for (field, value) in Self.fields(settings) { arguments += [field, value] }
-        let created = try await redis.evaluate(Self.putScript, keys: [keys.tenantConfig(tenant), keys.tenants], arguments: arguments).int == 1
+        let reply = try await redis.evaluate(Self.putScript, keys: [keys.tenantConfig(tenant), keys.tenants], arguments: arguments).int
+        if reply == -1 { throw BeingDeleted(tenant: tenant) }
+        let created = reply == 1
         return TenantCreated(tenant: tenant, settings: settings, token: created ? apiToken : nil, agentToken: created ? agentToken : nil)
     }
 
@@ -67,6 +76,7 @@ public struct TenantStore: Sendable {
         stored.previousTokenSHA256 = hash["prev_token_sha256"] ?? ""
         stored.previousTokenExpiresMs = hash["prev_token_expires_ms"].flatMap(Int64.init) ?? 0
         stored.suspended = hash["suspended"] == "1"
+        stored.deleting = hash["deleting"] == "1"
         return stored
     }
 

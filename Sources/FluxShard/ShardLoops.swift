@@ -22,6 +22,7 @@ struct ShardLoops: Service {
             group.addTask { await membershipLoop() }
             group.addTask { await pingLoop() }
             group.addTask { await Reconciler(services: services, logger: logger).run() }
+            group.addTask { await tenantDeletionLoop() }
             try? await gracefulShutdown()
             logger.info("shard shutting down: stopping intake and releasing leases")
             group.cancelAll()
@@ -29,6 +30,37 @@ struct ShardLoops: Service {
         services.sessions.closeAll(reason: "shard shutting down")
         try? await services.leases.release(services.leases.slots)
         try? await services.membership.leave(services.shardID)
+    }
+
+    /// Finishes the deletion of tenants whose slot this shard owns (`ff:deleting`): first it
+    /// closes their agents' sessions (their hello then fails: no token is valid), and one round
+    /// later, when no session of theirs can write a node record any more and every process's
+    /// authentication cache (2 s) has forgotten their token, removes their keys.
+    private func tenantDeletionLoop() async {
+        let sweeper = TenantSweeper(redis: services.redis, slotCount: services.configuration.slotCount)
+        var closed: Set<String> = []
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            guard !services.driver.isReadOnly, let pending = try? await sweeper.pending() else { continue }
+            for tenant in pending {
+                let slot = Slotting.slot(forTenant: tenant, slotCount: services.configuration.slotCount)
+                guard services.leases.lease(forSlot: slot) != nil else { closed.remove(tenant); continue }
+                guard closed.contains(tenant) else {
+                    services.sessions.closeAll(reason: "tenant deleted", tenants: [tenant])
+                    closed.insert(tenant)
+                    continue
+                }
+                do {
+                    let removed = try await sweeper.sweep(tenant)
+                    closed.remove(tenant)
+                    services.auth.invalidate(tenant)
+                    try? await services.tenantAdmin.audit("tenant_deleted", tenant: tenant, detail: "\(removed) keys removed", nowMs: services.nowMs())
+                    logger.notice("tenant deleted", metadata: ["tenant": "\(tenant)", "keysRemoved": "\(removed)"])
+                } catch {
+                    logger.warning("tenant deletion interrupted; retried next round", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// One ping round per heartbeat interval for every session, sent in chunks of at most

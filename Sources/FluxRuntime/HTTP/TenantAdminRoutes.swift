@@ -3,8 +3,8 @@ import FluxAPI
 import FluxRedis
 import Foundation
 
-/// `/v1/admin/tenants` (list), `…/{tenant}:suspend|:resume`, `…/{tenant}/token:rotate|token:revoke`
-/// and `/v1/admin/audit`, with the admin token. Served alike by shards and routers: each is one
+/// `/v1/admin/tenants` (list), `…/{tenant}:suspend|:resume`, `…/{tenant}/token:rotate|token:revoke`,
+/// `DELETE …/{tenant}` and `/v1/admin/audit`, with the admin token. Served alike by shards and routers: each is one
 /// Redis write (`TenantAdmin`), no slot owner needed.
 public struct TenantAdminRoutes: Sendable {
     let admin: TenantAdmin
@@ -22,6 +22,25 @@ public struct TenantAdminRoutes: Sendable {
         router.post("v1/admin/tenants/{tenant}") { request, context in try await suspension(request, context) }
         router.post("v1/admin/tenants/{tenant}/{action}") { request, context in try await token(request, context) }
         router.get("v1/admin/audit") { request, _ in try await audit(request) }
+        router.delete("v1/admin/tenants/{tenant}") { request, context in try await delete(request, context) }
+    }
+
+    /// Starts deleting a tenant: `202` (its slot's owner removes its keys within seconds),
+    /// `409 tenant_busy` while it has unfinished tasks, `404` when unknown.
+    private func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let tenant = try context.parameters.require("tenant")
+        do { try NameRules.validate(tenant, field: "tenant") } catch { throw HTTPProblem(badRequest: error) }
+        defer { auth.invalidate(tenant) }
+        switch try await HTTPProblem.mappingStoreErrors({ try await admin.beginDeletion(tenant, nowMs: nowMs()) }) {
+        case .started:
+            return try JSONBody.response(["tenant": tenant, "deleting": "true"], status: .accepted)
+        case .unknownTenant:
+            throw HTTPProblem.notFound("tenant \(tenant)")
+        case .busy(let unfinished):
+            throw HTTPProblem(.conflict, code: "tenant_busy",
+                message: "tenant \(tenant) has \(unfinished) unfinished tasks: suspend it, cancel them or let them end, then delete it")
+        }
     }
 
     private func list(_ request: Request) async throws -> Response {

@@ -37,8 +37,13 @@ struct AdminRoutes: Sendable {
         let settings = try await JSONBody.decode(TenantSettings.self, from: request, limit: 16 * 1024)
         do { try settings.validate() } catch { throw HTTPProblem(badRequest: error) }
         try services.requireWritable()
-        let created = try await services.redisCall {
-            try await services.tenants.put(tenant, settings: settings, nowMs: services.nowMs())
+        let created: TenantCreated
+        do {
+            created = try await services.redisCall {
+                try await services.tenants.put(tenant, settings: settings, nowMs: services.nowMs())
+            }
+        } catch is TenantStore.BeingDeleted {
+            throw HTTPProblem(.conflict, code: "tenant_deleting", message: "tenant \(tenant) is being deleted; its name is free once that finished")
         }
         services.auth.invalidate(tenant)
         await services.driver.tenantChanged(tenant, settings: settings)
