@@ -46,6 +46,7 @@ struct ShardLoops: Service {
                 let slot = Slotting.slot(forTenant: tenant, slotCount: services.configuration.slotCount)
                 guard services.leases.lease(forSlot: slot) != nil else { closed.remove(tenant); continue }
                 guard closed.contains(tenant) else {
+                    await services.driver.tenantDeleted(tenant)
                     services.sessions.closeAll(reason: "tenant deleted", tenants: [tenant])
                     closed.insert(tenant)
                     continue

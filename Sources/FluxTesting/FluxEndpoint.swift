@@ -12,7 +12,7 @@ public protocol FluxEndpoint: AnyObject, Sendable {
     /// Log tails to print when a wait times out.
     func diagnostics() -> String
     /// Keeps a started agent so the harness stops it.
-    func track(_ agent: FluxProcess, as node: String)
+    func track(_ agent: FluxProcess, as key: String)
 }
 
 extension FluxEndpoint {
@@ -44,7 +44,9 @@ extension FluxEndpoint {
             "--capacity", String(capacity), "--reconnect-min-ms", "50", "--reconnect-max-ms", "500",
         ] + extraArguments
         let agent = try FluxProcess(name: "agent-\(node)", arguments: arguments, environment: ["FLUXFORGE_AGENT_TOKEN": agentToken], directory: directory)
-        track(agent, as: node)
+        // Keyed by tenant too: two tenants may both name a node edge-1, and replacing one
+        // process with the other would kill it.
+        track(agent, as: tenant + "/" + node)
         try await waitForNode(tenant: tenant, token: token, node: node, connected: true)
         return agent
     }

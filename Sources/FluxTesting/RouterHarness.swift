@@ -77,7 +77,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
         return (["--- router log:\n\(router?.logTail(lines: 25) ?? "")"] + shardLogs).joined(separator: "\n")
     }
 
-    public func track(_ agent: FluxProcess, as node: String) { lock.withLock { agents[node] = agent } }
+    public func track(_ agent: FluxProcess, as key: String) { lock.withLock { agents[key] = agent } }
 
     /// Kills the router, every shard and every agent.
     public func stopAll() {

@@ -71,7 +71,7 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     public func diagnostics() -> String { "--- shard log:\n\(shard.logTail())" }
 
     /// Remembers an agent so `stopAll` kills it.
-    public func track(_ agent: FluxProcess, as node: String) { agents[node] = agent }
+    public func track(_ agent: FluxProcess, as key: String) { agents[key] = agent }
 
     /// Kills every process the harness started and removes its files.
     public func stopAll() {

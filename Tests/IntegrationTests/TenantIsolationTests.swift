@@ -355,3 +355,29 @@ struct TenantIsolationTests {
         }
     }
 }
+
+/// Node names are the tenant's own: two tenants may both call a machine `edge-1`.
+@Suite("Node names per tenant", .serialized)
+struct NodeNamesPerTenantTests {
+    @Test(arguments: [false, true])
+    func twoTenantsWithTheSameNodeNameBothGetTheirWorkDone(throughTheRouter: Bool) async throws {
+        let (first, second) = TenantIsolationTests.sameSlotPair()
+        let router = throughTheRouter ? try await RouterHarness(shardIDs: ["shard-a"]) : nil
+        let shard = throughTheRouter ? nil : try await ShardHarness()
+        defer { router?.stopAll(); shard?.stopAll() }
+        let cluster: any FluxEndpoint = try #require(router ?? shard)
+        var ids: [(String, String, String)] = []
+        for tenant in [first, second] {
+            let (token, agentToken) = try await cluster.createTenant(tenant)
+            try await cluster.startAgent(tenant: tenant, token: token, agentToken: agentToken, node: "edge-1")
+            ids.append((tenant, token, ""))
+        }
+        for index in ids.indices {
+            ids[index].2 = try await cluster.submit(tenant: ids[index].0, token: ids[index].1, TaskSubmission(command: ["echo", ids[index].0]))
+        }
+        for (tenant, token, id) in ids {
+            let task = try await cluster.waitForState(tenant: tenant, token: token, id: id, ["SUCCEEDED", "FAILED"], timeout: .seconds(15))
+            #expect(task.state == "SUCCEEDED" && task.result?.outputTail == tenant + "\n", "\(tenant): \(task)")
+        }
+    }
+}

@@ -91,7 +91,7 @@ struct TenantLifecycleTests {
         let (token, agentToken) = try await cluster.createTenant(gone)
         let (neighbourToken, neighbourAgentToken) = try await cluster.createTenant(stays)
         try await cluster.startAgent(tenant: gone, token: token, agentToken: agentToken, node: "edge-1")
-        try await cluster.startAgent(tenant: stays, token: neighbourToken, agentToken: neighbourAgentToken, node: "edge-2")
+        try await cluster.startAgent(tenant: stays, token: neighbourToken, agentToken: neighbourAgentToken, node: "edge-1")
         let keyed = ["X-Flux-Idempotency-Key": "same-key"]
         for tenant in [(gone, token), (stays, neighbourToken)] {
             let response = try await cluster.request(
@@ -131,8 +131,10 @@ struct TenantLifecycleTests {
             return nodes.status == 403 || nodes.status == 401
         }
 
-        // The neighbour lost nothing: its task, its idempotency key, its submissions.
+        // The neighbour lost nothing: its task, its idempotency key, its agent (also `edge-1`).
         #expect(try await cluster.waitForState(tenant: stays, token: neighbourToken, id: neighbourTask, ["SUCCEEDED"]).state == "SUCCEEDED")
+        let after = try await cluster.submit(tenant: stays, token: neighbourToken, TaskSubmission(command: ["true"]))
+        #expect(try await cluster.waitForState(tenant: stays, token: neighbourToken, id: after, ["SUCCEEDED"], timeout: .seconds(10)).state == "SUCCEEDED")
         let replay = try await cluster.request(
             "POST", "/v1/tenants/\(stays)/tasks", token: neighbourToken, json: TaskSubmission(command: ["true"]), headers: keyed)
         #expect(replay.status == 200, "the neighbour's idempotency key was lost: \(replay.status) \(replay.text)")

@@ -12,6 +12,8 @@ enum DriverEvent: Sendable {
     /// One ping round: every listed session was just sent `ping(nonce)`.
     case pingsSent([NodeKey], nonce: Int, atMs: Int64)
     case tenantChanged(String, TenantSettings)
+    /// The tenant was deleted (its keys are being removed): the core forgets it and its nodes.
+    case tenantDeleted(String)
     case taskRequest(TaskChange, tenant: String, taskID: String, done: CheckedContinuation<Result<Void, TaskChangeError>, Never>)
     case slotsAcquired([Int])
     case slotsLost([Int])

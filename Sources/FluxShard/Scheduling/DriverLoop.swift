@@ -126,6 +126,11 @@ struct DriverLoop {
             guard let id = try? TenantID(tenant) else { return }
             tenantsBySlot[Slotting.slot(forTenant: tenant, slotCount: driver.configuration.slotCount), default: []].insert(tenant)
             apply(scheduler.handle(.tenantConfigured(id, Self.configuration(settings)), now: now), nowMs: nowMs)
+        case .tenantDeleted(let tenant):
+            guard let id = try? TenantID(tenant) else { return }
+            tenantsBySlot[Slotting.slot(forTenant: tenant, slotCount: driver.configuration.slotCount)]?.remove(tenant)
+            hellos = hellos.filter { $0.key.tenant != tenant }
+            apply(scheduler.handle(.tenantRemoved(id), now: now), nowMs: nowMs)
         case .taskRequest(let change, let tenant, let taskID, let done):
             request(change, tenant: tenant, taskID: taskID, done: done, nowMs: nowMs)
         case .slotsAcquired(let slots):

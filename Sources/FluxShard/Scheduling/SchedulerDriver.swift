@@ -107,6 +107,7 @@ final class SchedulerDriver: Sendable {
     func agentMessage(_ message: AgentMessage, from key: NodeKey) async { post(.agentMessage(message, from: key)) }
     func pingsSent(to keys: [NodeKey], nonce: Int) { post(.pingsSent(keys, nonce: nonce, atMs: WallClock.nowMs())) }
     func tenantChanged(_ tenant: String, settings: TenantSettings) async { post(.tenantChanged(tenant, settings)) }
+    func tenantDeleted(_ tenant: String) async { post(.tenantDeleted(tenant)) }
     func slotsAcquired(_ slots: [Int]) async { post(.slotsAcquired(slots)) }
     func slotsLost(_ slots: [Int]) async { post(.slotsLost(slots)) }
 
