@@ -60,9 +60,14 @@ public struct ShardConfiguration: Sendable {
     /// `host:port` of the agent gateway as published for the router.
     public var advertisedAgent: String { "\(advertiseHost ?? agentHost):\(agentPort)" }
 
-    /// The scheduling core's configuration: its defaults, with this shard's latency threshold.
+    /// Most tasks waiting for a node at once (ADMITTED, not yet dispatched); a newcomer beyond it
+    /// sheds a task, tenant-fairly (docs/scheduler-design.md).
+    public var maxWaitingTasks = SchedulerConfiguration().maxWaitingTasks
+
+    /// The scheduling core's configuration: its defaults, with this shard's thresholds.
     public var scheduler: SchedulerConfiguration {
         var configuration = SchedulerConfiguration()
+        configuration.maxWaitingTasks = maxWaitingTasks
         configuration.degradeAboveRedisLatency = degradeAboveRedisLatency
         configuration.recoverBelowRedisLatency = degradeAboveRedisLatency / 2
         configuration.health.failureRateDecayInterval = failureFadeInterval

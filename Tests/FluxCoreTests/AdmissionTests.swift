@@ -59,6 +59,37 @@ import Testing
         #expect(tie.transitions.first?.reason.code == "queue_full")
     }
 
+    /// A full queue sheds the tenant over its fair share, never one within it: the flooder's
+    /// newest task makes room for the quiet tenant's, whatever their classes; a tenant at its
+    /// share can only displace its own less urgent work; weights set the shares.
+    @Test func aFullQueueShedsTheTenantOverItsShare() {
+        var configuration = SchedulerConfiguration()
+        configuration.maxWaitingTasks = 6
+        var scheduler = makeScheduler(
+            configuration: configuration,
+            tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration(), "heavy": TenantConfiguration(weight: 2)], nodes: [])
+        for index in 0..<6 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood", priority: 1)), now: at(0)) }
+        // The quiet tenant's P9 takes the place of the flood's newest P1.
+        let quiet = scheduler.handle(.taskSubmitted(spec("q0", tenant: "quiet", priority: 9)), now: at(1))
+        #expect(quiet.moves == ["f5:SHED", "q0:ADMITTED"])
+        #expect(quiet.transitions.first?.reason == .queueFullOverShare)
+        #expect(scheduler.handle(.taskSubmitted(spec("q1", tenant: "quiet", priority: 9)), now: at(1)).moves == ["f4:SHED", "q1:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("q2", tenant: "quiet", priority: 9)), now: at(1)).moves == ["f3:SHED", "q2:ADMITTED"])
+        // 3 and 3 of 6: the quiet tenant is at its share now; its P9 cannot displace the flood's P1
+        // and its own tasks are not less urgent: the newcomer is shed.
+        #expect(scheduler.handle(.taskSubmitted(spec("q3", tenant: "quiet", priority: 9)), now: at(1)).moves == ["q3:SHED"])
+        // At its share, a tenant displaces only its own less urgent work: the quiet tenant's P2
+        // its own newest P9, the flood's P0 its own newest P1.
+        #expect(scheduler.handle(.taskSubmitted(spec("q4", tenant: "quiet", priority: 2)), now: at(1)).moves == ["q2:SHED", "q4:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("f6", tenant: "flood", priority: 0)), now: at(1)).moves == ["f2:SHED", "f6:ADMITTED"])
+        // A third tenant of weight 2 is owed half of six among three: within its share, it
+        // displaces from the tenant furthest over it. First a tie (3 and 3 against shares of
+        // 1.5): the tenant known first, flood, loses its least urgent task (P1 f1, not P0 f6).
+        #expect(scheduler.handle(.taskSubmitted(spec("h0", tenant: "heavy", priority: 10)), now: at(1)).moves == ["f1:SHED", "h0:ADMITTED"])
+        // Then quiet (3 against 1.5) is furthest over: its newest P9 goes, not its P2.
+        #expect(scheduler.handle(.taskSubmitted(spec("h1", tenant: "heavy", priority: 10)), now: at(1)).moves == ["q1:SHED", "h1:ADMITTED"])
+    }
+
     /// Shedding compares effective classes: an aged P10 (now P8) outranks a fresh P9.
     @Test func sheddingUsesEffectiveClassAfterAging() {
         var configuration = SchedulerConfiguration()

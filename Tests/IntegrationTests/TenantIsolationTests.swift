@@ -356,6 +356,36 @@ struct TenantIsolationTests {
     }
 }
 
+extension TenantIsolationTests {
+    /// One tenant submits four times what the shard may hold waiting; another, at a few percent
+    /// of that, loses nothing: a full queue sheds the flood, not the tenant within its share.
+    @Test func aFullQueueShedsTheFloodNotTheQuietTenant() async throws {
+        let cluster = try await ShardHarness(extraArguments: ["--max-waiting-tasks", "50"])
+        defer { cluster.stopAll() }
+        let (floodToken, _) = try await cluster.createTenant("flood")
+        let (quietToken, quietAgentToken) = try await cluster.createTenant("quiet")
+        try await cluster.startAgent(tenant: "quiet", token: quietToken, agentToken: quietAgentToken, node: "edge-1")
+        // No agent for the flood: its tasks wait, 50 of them fill the queue, the rest are shed.
+        let flood = TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"]), count: 200))
+        let accepted = try await cluster.request("POST", "/v1/tenants/flood/tasks:batch", token: floodToken, json: flood)
+        let floodIDs = try JSONDecoder().decode(TaskBatchAccepted.self, from: accepted.body).tasks.map(\.id)
+        _ = try await cluster.waitForState(tenant: "flood", token: floodToken, id: try #require(floodIDs.last), ["SHED", "REJECTED", "ADMITTED"])
+
+        for index in 0..<10 {
+            let id = try await cluster.submit(tenant: "quiet", token: quietToken, TaskSubmission(command: ["echo", "\(index)"]))
+            let task = try await cluster.waitForState(
+                tenant: "quiet", token: quietToken, id: id, ["SUCCEEDED", "FAILED", "SHED", "REJECTED"], timeout: .seconds(15))
+            #expect(task.state == "SUCCEEDED", "the quiet tenant's task \(index) was \(task.state) (\(task.reason ?? ""))")
+        }
+        // The flood paid: its newest waiting tasks made room.
+        var displaced = 0
+        for id in floodIDs {
+            if let task = try await cluster.task(tenant: "flood", token: floodToken, id: id), task.reason == "queue_full_over_share" { displaced += 1 }
+        }
+        #expect(displaced >= 1, "no flood task was displaced for the quiet tenant")
+    }
+}
+
 /// Node names are the tenant's own: two tenants may both call a machine `edge-1`.
 @Suite("Node names per tenant", .serialized)
 struct NodeNamesPerTenantTests {

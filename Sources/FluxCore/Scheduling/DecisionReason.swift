@@ -3,7 +3,7 @@
 public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     // Admission
     case admitted, readOnly, modeDegraded, unknownTenant, tenantQuotaQueued, tenantQuotaInFlight
-    case cpuBudget, domainThrottled, queueFull, queueFullDisplaced, deadlinePassed
+    case cpuBudget, domainThrottled, queueFull, queueFullDisplaced, queueFullOverShare, deadlinePassed
     // Life of an admitted task
     case dispatched, started, succeeded, retryDue, deferredRetry, resumed, cancelRequested
     case deadline, poison, tenantRemoved
@@ -29,6 +29,7 @@ public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
         case .domainThrottled: "domain_throttled"
         case .queueFull: "queue_full"
         case .queueFullDisplaced: "queue_full_displaced"
+        case .queueFullOverShare: "queue_full_over_share"
         case .deadlinePassed: "deadline_passed"
         case .dispatched: "dispatched"
         case .started: "started"
@@ -77,6 +78,7 @@ public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
         case .domainThrottled: "every eligible node is in a throttled failure domain; admission retries later"
         case .queueFull: "the queue is full and this task is of the lowest class present"
         case .queueFullDisplaced: "the queue is full; this newer lower-class task made room for a more urgent one"
+        case .queueFullOverShare: "the queue is full and this task's tenant held more than its fair share of it: it made room for a tenant within its share"
         case .deadlinePassed: "the deadline had already passed at submission"
         case .dispatched: "sent to a node"
         case .started: "the agent started it"

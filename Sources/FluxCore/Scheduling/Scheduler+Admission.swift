@@ -1,7 +1,8 @@
 /// Admission (docs/scheduler-design.md), in order: deadline already passed → DEADLINE_EXCEEDED; mode
 /// (READ_ONLY; DEGRADED for a tenant at or over its fair share) → REJECTED; tenant hard quota → REJECTED; CPU budget → REJECTED;
-/// every eligible node in a throttled domain → DEFERRED; queue full → SHED the lowest class,
-/// newest first (the newcomer itself if it is the lowest); otherwise ADMITTED.
+/// every eligible node in a throttled domain → DEFERRED; queue full → SHED (from the tenant
+/// furthest over its fair share when the newcomer's tenant is within its own, else the newcomer's
+/// tenant's lowest class, newest first, or the newcomer itself); otherwise ADMITTED.
 extension Scheduler {
     mutating func submit(_ spec: TaskSpec, now: Timestamp, into out: inout [SchedulerDecision]) {
         guard let tenant = tenantIndex[spec.tenant], tenants[Int(tenant)].isConfigured else {
@@ -34,7 +35,7 @@ extension Scheduler {
             out.append(.deferred(move(handle, to: .deferred, reason: .domainThrottled, now: now), retryAt: retryAt))
             return
         }
-        if queues.total >= configuration.maxWaitingTasks && !makeRoom(for: store[handle].priority, now: now, into: &out) {
+        if queues.total >= configuration.maxWaitingTasks && !makeRoom(for: handle, now: now, into: &out) {
             out.append(.shed(move(handle, to: .shed, reason: .queueFull, now: now)))
             return
         }
@@ -97,21 +98,49 @@ extension Scheduler {
         return registry.tenants[Int(tenant)].allPool
     }
 
-    /// Sheds the waiting task with the highest effective class (newest first among equals) if the
-    /// newcomer is more urgent than it. Returns false if the newcomer should be shed instead.
-    private mutating func makeRoom(for newcomer: UInt8, now: Timestamp, into out: inout [SchedulerDecision]) -> Bool {
-        guard let victim = shedVictim(now: now), Int(newcomer) < victim.effective else { return false }
+    /// Makes room in a full queue for the newcomer, or returns false if the newcomer should be
+    /// shed itself. Tenant-fair: a newcomer whose tenant is within its weighted fair share of the
+    /// waiting tasks takes the place of a task of the tenant furthest over its share, whatever
+    /// their classes; a newcomer whose tenant is at or over its share can only displace its own
+    /// tenant's less urgent work. So one tenant's flood is shed from that tenant, and a tenant
+    /// within its share never loses a task to a full queue (docs/scheduler-design.md).
+    private mutating func makeRoom(for handle: UInt32, now: Timestamp, into out: inout [SchedulerDecision]) -> Bool {
+        let tenant = store[handle].tenant
+        if isWithinFairShare(tenant), let flooder = tenantFurthestOverShare(including: tenant), flooder != tenant,
+           let victim = shedVictim(tenant: flooder, now: now) {
+            out.append(.shed(move(victim.handle, to: .shed, reason: .queueFullOverShare, now: now)))
+            return true
+        }
+        guard let victim = shedVictim(tenant: tenant, now: now), Int(store[handle].priority) < victim.effective else { return false }
         out.append(.shed(move(victim.handle, to: .shed, reason: .queueFullDisplaced, now: now)))
         return true
     }
 
-    /// The newest task of each base class is the least aged of its class, so the victim is among
-    /// those 11 candidates; a base class below the best effective class found cannot beat it.
-    private mutating func shedVictim(now: Timestamp) -> (handle: UInt32, effective: Int)? {
+    /// The tenant holding the most waiting tasks beyond its weighted share (shares among the
+    /// tenants with waiting tasks and `newcomer`'s); ties go to the lower handle.
+    func tenantFurthestOverShare(including newcomer: UInt32) -> UInt32? {
+        let total = Double(queues.total)
+        var weights = 0
+        for active in activeTenants where active != newcomer { weights += tenants[Int(active)].configuration.weight }
+        weights += tenants[Int(newcomer)].configuration.weight
+        var best: (tenant: UInt32, excess: Double)?
+        for active in activeTenants where tenants[Int(active)].waiting > 0 {
+            let share = Double(tenants[Int(active)].configuration.weight) / Double(weights)
+            let excess = Double(tenants[Int(active)].waiting) - share * total
+            if let found = best, (excess, found.tenant) <= (found.excess, active) { continue }
+            best = (active, excess)
+        }
+        return best?.tenant
+    }
+
+    /// The tenant's newest task of each base class is the least aged of that class, so the
+    /// victim is among those 11 candidates; a base class below the best effective class found
+    /// cannot beat it.
+    private mutating func shedVictim(tenant: UInt32, now: Timestamp) -> (handle: UInt32, effective: Int)? {
         var best: (handle: UInt32, effective: Int, enqueuedAt: Int64)?
         for base in stride(from: PriorityClass.count - 1, through: 0, by: -1) {
             if let found = best, base < found.effective { break }
-            guard let entry = queues.newest(priority: base, store: store) else { continue }
+            guard let entry = queues.newest(tenant: tenant, priority: base, store: store) else { continue }
             let record = store[entry.handle]
             let effective = effectiveClass(of: record, now: now)
             if let found = best, (effective, record.enqueuedAt) <= (found.effective, found.enqueuedAt) { continue }

@@ -6,8 +6,8 @@ struct QueueEntry: Hashable, Sendable {
     var stamp: UInt32
 }
 
-/// The waiting (ADMITTED) tasks: one FIFO per (tenant, base class), ordered by `enqueuedAt`,
-/// plus one arrival-ordered deque per class across tenants for shedding.
+/// The waiting (ADMITTED) tasks: one FIFO per (tenant, base class), ordered by `enqueuedAt`.
+/// The head of a FIFO is what dispatch takes; its tail, the newest, is what shedding takes.
 ///
 /// Aging never reorders a FIFO: every task in it ages at the same pace, so its head is always its
 /// most aged task, and dispatch only compares at most 11 heads per tenant. Removal from the
@@ -19,15 +19,7 @@ struct WaitingQueues: Sendable {
     /// Live count and cached head/tail per FIFO, so that choosing among a tenant's 11 heads does
     /// not touch 11 cold task records on every dispatch.
     private(set) var states: [FifoState] = []
-    /// Per class, every waiting task in arrival order across tenants: the back is the newest.
-    private(set) var arrivals: [Deque<QueueEntry>]
-    private(set) var arrivalLive: [Int]
     private(set) var total = 0
-
-    init() {
-        arrivals = Array(repeating: Deque(), count: Self.classes)
-        arrivalLive = Array(repeating: 0, count: Self.classes)
-    }
 
     /// Makes room for the FIFOs of tenant handle `tenant`.
     mutating func addTenant(_ tenant: UInt32) {
@@ -52,8 +44,6 @@ struct WaitingQueues: Sendable {
         }
         if states[slot].live == 0 { states[slot].headValid = false }
         states[slot].live += 1
-        arrivals[priority].append(entry)
-        arrivalLive[priority] += 1
         total += 1
     }
 
@@ -73,12 +63,10 @@ struct WaitingQueues: Sendable {
         let slot = Int(tenant) * Self.classes + priority
         states[slot].live -= 1
         states[slot].headValid = false
-        arrivalLive[priority] -= 1
         total -= 1
         if fifos[slot].count > 2 * Int(states[slot].live) + 64 {
             fifos[slot].removeAll { !Self.isValid($0, store) }
         }
-        compactArrivals(priority: priority, store: store)
     }
 
     /// The oldest live entry of a FIFO and its enqueue time, dropping stale entries in front of
@@ -106,31 +94,24 @@ struct WaitingQueues: Sendable {
         return fifos[slot].first { Self.isValid($0, store) }
     }
 
-    /// The newest live waiting task of base class `priority` across tenants.
-    mutating func newest(priority: Int, store: TaskStore) -> QueueEntry? {
-        guard arrivalLive[priority] > 0 else { return nil }
-        while let last = arrivals[priority].last {
+    /// The newest live waiting task of one tenant's base class `priority`, dropping stale
+    /// entries behind it (the cached head is live, so it is never among them).
+    mutating func newest(tenant: UInt32, priority: Int, store: TaskStore) -> QueueEntry? {
+        let slot = Int(tenant) * Self.classes + priority
+        guard states[slot].live > 0 else { return nil }
+        while let last = fifos[slot].last {
             if Self.isValid(last, store) { return last }
-            arrivals[priority].removeLast()
+            fifos[slot].removeLast()
         }
         return nil
     }
 
-    /// Drops stale arrival entries once they dominate (dispatch removes from the front of
-    /// tenant FIFOs, not from the arrival deques).
-    mutating func compactArrivals(priority: Int, store: TaskStore) {
-        guard arrivals[priority].count > 2 * arrivalLive[priority] + 1024 else { return }
-        arrivals[priority].removeAll { !Self.isValid($0, store) }
-    }
-
-    /// Forgets every FIFO of a tenant (tenant removal); the arrival deques drop their entries
-    /// lazily because the records' stamps changed.
+    /// Forgets every FIFO of a tenant (tenant removal).
     mutating func removeTenant(_ tenant: UInt32) {
         for priority in 0..<Self.classes {
             let slot = Int(tenant) * Self.classes + priority
             fifos[slot] = Deque()
             total -= Int(states[slot].live)
-            arrivalLive[priority] -= Int(states[slot].live)
             states[slot] = FifoState()
         }
     }
@@ -142,7 +123,6 @@ struct WaitingQueues: Sendable {
     var reservedBytes: Int {
         let entry = MemoryLayout<QueueEntry>.stride
         return fifos.reduce(0) { $0 + $1.capacityEstimate * entry }
-            + arrivals.reduce(0) { $0 + $1.capacityEstimate * entry }
     }
 }
 
