@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "FluxLoad",
             dependencies: [
-                "FluxAPI", "FluxRedis",
+                "FluxAPI", "FluxRedis", "FluxRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -22,6 +22,12 @@ final class LatencyBook: Sendable {
         var dispatched = 0
         var finished = 0
         var errors: [String: Int] = [:]
+        /// Submit → dispatch per tenant, for runs that compare tenants (the noisy neighbour).
+        var toDispatchByTenant: [String: Histogram<UInt64>] = [:]
+    }
+
+    private static func histogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     }
 
     private let state = Mutex(State())
@@ -33,6 +39,7 @@ final class LatencyBook: Sendable {
             for id in ids {
                 if let dispatched = state.entries[id]?.dispatched {
                     state.toDispatch.record(Self.micros(dispatched - sent))
+                    if let tenant { state.toDispatchByTenant[tenant, default: Self.histogram()].record(Self.micros(dispatched - sent)) }
                 }
                 state.entries[id, default: Entry()].sent = sent
                 state.entries[id]?.tenant = tenant
@@ -43,7 +50,12 @@ final class LatencyBook: Sendable {
     func dispatched(_ id: String, at now: ContinuousClock.Instant) {
         state.withLock { state in
             state.dispatched += 1
-            if let sent = state.entries[id]?.sent { state.toDispatch.record(Self.micros(now - sent)) }
+            if let sent = state.entries[id]?.sent {
+                state.toDispatch.record(Self.micros(now - sent))
+                if let tenant = state.entries[id]?.tenant {
+                    state.toDispatchByTenant[tenant, default: Self.histogram()].record(Self.micros(now - sent))
+                }
+            }
             state.entries[id, default: Entry()].dispatched = now
         }
     }
@@ -72,6 +84,11 @@ final class LatencyBook: Sendable {
 
     func summary() -> (toDispatch: LatencySummary, toFinish: LatencySummary, errors: [String: Int]) {
         state.withLock { (LatencySummary($0.toDispatch), LatencySummary($0.toFinish), $0.errors) }
+    }
+
+    /// Submit → dispatch of one tenant's tasks.
+    func toDispatch(tenant: String) -> LatencySummary {
+        state.withLock { LatencySummary($0.toDispatchByTenant[tenant] ?? Self.histogram()) }
     }
 
     static func micros(_ duration: Duration) -> UInt64 {

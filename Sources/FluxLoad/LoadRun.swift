@@ -117,7 +117,7 @@ public struct LoadRun: Sendable {
 
     // MARK: Agents
 
-    private func runAgents(tenants: [Tenant], book: LatencyBook, sessions: SessionCounter) async {
+    func runAgents(tenants: [Tenant], book: LatencyBook, sessions: SessionCounter) async {
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<configuration.agents {
                 let tenant = tenants[index % tenants.count]
@@ -134,7 +134,7 @@ public struct LoadRun: Sendable {
         }
     }
 
-    private func waitForAgents(_ sessions: SessionCounter) async throws {
+    func waitForAgents(_ sessions: SessionCounter) async throws {
         let deadline = ContinuousClock.now + .seconds(max(60, configuration.agents / 50))
         while sessions.value < configuration.agents {
             guard ContinuousClock.now < deadline else {
@@ -188,16 +188,20 @@ public struct LoadRun: Sendable {
         }
     }
 
-    private func send(_ request: HTTPClientRequest, tenant: String, client: HTTPClient, book: LatencyBook, sentAt: ContinuousClock.Instant) async {
+    func send(
+        _ request: HTTPClientRequest, tenant: String, client: HTTPClient, book: LatencyBook, sentAt: ContinuousClock.Instant,
+        batchSize: Int? = nil
+    ) async {
+        let batchSize = batchSize ?? configuration.batchSize
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .accepted else {
-                book.failed("http_\(response.status.code)", count: configuration.batchSize)
+                book.failed("http_\(response.status.code)", count: batchSize)
                 return
             }
             let data = Data(buffer: body)
-            if configuration.batchSize == 1, let accepted = try? JSONDecoder().decode(SubmissionAccepted.self, from: data) {
+            if batchSize == 1, let accepted = try? JSONDecoder().decode(SubmissionAccepted.self, from: data) {
                 book.accepted([accepted.id], tenant: tenant, sentAt: sentAt)
             } else if let batch = try? JSONDecoder().decode(TaskBatchAccepted.self, from: data) {
                 book.accepted(batch.tasks.map(\.id), tenant: tenant, sentAt: sentAt)
@@ -205,7 +209,7 @@ public struct LoadRun: Sendable {
                 book.failed("undecodable_answer")
             }
         } catch {
-            book.failed("transport", count: configuration.batchSize)
+            book.failed("transport", count: batchSize)
         }
     }
 
@@ -217,13 +221,15 @@ public struct LoadRun: Sendable {
 
     // MARK: Setup and Redis
 
-    private func createTenant(_ name: String, client: HTTPClient) async throws -> Tenant {
+    /// Limits high enough that the benchmark measures the cluster, not the door.
+    static let unlimited = TenantSettings(
+        maxQueued: 1_000_000, maxInFlight: 100_000, cpuBudget: 10_000_000, rateLimitPerSec: 1_000_000, burst: 1_000_000)
+
+    func createTenant(_ name: String, client: HTTPClient, settings: TenantSettings = LoadRun.unlimited) async throws -> Tenant {
         var request = HTTPClientRequest(url: "\(configuration.api)/v1/admin/tenants/\(name)")
         request.method = .PUT
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.adminToken)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        let settings = TenantSettings(
-            maxQueued: 1_000_000, maxInFlight: 100_000, cpuBudget: 10_000_000, rateLimitPerSec: 1_000_000, burst: 1_000_000)
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(settings)))
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)

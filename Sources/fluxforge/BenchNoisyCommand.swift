@@ -1,0 +1,71 @@
+import ArgumentParser
+import FluxLoad
+import Foundation
+import Logging
+
+/// `fluxforge bench noisy`: the noisy-neighbour benchmark against a running cluster — a quiet
+/// tenant's submit → dispatch latency alone and while another tenant floods (docs/performance.md).
+struct BenchNoisyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noisy", abstract: "A quiet tenant's latency alone and during another tenant's flood (see docs/performance.md).")
+
+    @Option(help: "Router API base URL.")
+    var api = "http://127.0.0.1:7300"
+    @Option(help: "Router agent endpoint.")
+    var agentURL = "ws://127.0.0.1:7301/v1/agent/connect"
+    @Option(help: "Admin token (or FLUXFORGE_ADMIN_TOKEN).")
+    var adminToken: String?
+    @Option(help: "Simulated agents, split between the two tenants.")
+    var agents = 200
+    @Option(help: "Attempts one simulated agent runs at once.")
+    var capacity = 16
+    @Option(help: "Milliseconds a simulated agent takes per task.")
+    var serviceMs = 0
+    @Option(help: "The quiet tenant's tasks per second (one per request).")
+    var quietRate = 50
+    @Option(help: "The flood's requests in flight.")
+    var floodConcurrency = 16
+    @Option(help: "The flood's tasks per request.")
+    var floodBatch = 100
+    @Option(help: "Seconds of each phase (quiet alone, then with the flood).")
+    var seconds = 10
+    @Flag(help: "Give the tenants names of different slots (by default they share one).")
+    var differentSlots = false
+    @Option(help: "Write the report as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard (2...100_000).contains(agents), (1...1_024).contains(capacity), (0...600_000).contains(serviceMs) else {
+            throw ValidationError("bad --agents (2…100000), --capacity or --service-ms")
+        }
+        guard (1...100_000).contains(quietRate), (1...1_024).contains(floodConcurrency), (1...1_000).contains(floodBatch),
+              (3...3_600).contains(seconds) else {
+            throw ValidationError("bad --quiet-rate, --flood-concurrency, --flood-batch (1…1000) or --seconds (3…3600)")
+        }
+        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
+    }
+
+    private var resolvedAdminToken: String? { adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"] }
+
+    func run() async throws {
+        var load = LoadConfiguration(api: api, agentURL: agentURL, adminToken: resolvedAdminToken ?? "")
+        load.agents = agents
+        load.agentCapacity = capacity
+        load.serviceTime = .milliseconds(serviceMs)
+        var configuration = NoisyNeighbourRun.Configuration(load: load)
+        configuration.quietRate = quietRate
+        configuration.floodConcurrency = floodConcurrency
+        configuration.floodBatch = floodBatch
+        configuration.phaseSeconds = seconds
+        configuration.sameSlot = !differentSlots
+        var logger = Logger(label: "fluxforge.bench.noisy")
+        logger.logLevel = .notice
+        let report = try await NoisyNeighbourRun(configuration: configuration, logger: logger).run()
+        print(report.table())
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
