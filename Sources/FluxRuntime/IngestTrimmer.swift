@@ -23,12 +23,39 @@ public struct IngestTrimmer: Sendable {
         }
         let replies = try await redis.pipeline(reads)
         var trims: [RedisCommand] = []
+        var drained: [Int] = []
         for (index, slot) in slots.enumerated() {
+            if Self.isDrained(groups: replies[2 * index], pending: replies[2 * index + 1]) { drained.append(slot) }
             guard let cut = Self.cut(groups: replies[2 * index], pending: replies[2 * index + 1]) else { continue }
             trims.append(RedisCommand("XTRIM", SlotKeys(slot: slot).ingest, "MINID", cut))
         }
+        try await resetBacklogs(drained)
         guard !trims.isEmpty else { return 0 }
         return try await redis.pipeline(trims).reduce(0) { $0 + ($1.int ?? 0) }
+    }
+
+    /// True when every entry of the stream was delivered and acknowledged.
+    static func isDrained(groups: RedisReply, pending: RedisReply) -> Bool {
+        guard let summary = pending.array, summary.first?.int == 0,
+              let group = groups.array?.first(where: { TaskStore.stringHash($0)["name"] == IngestStream.group }),
+              let pairs = group.array, let index = pairs.firstIndex(where: { $0.string == "lag" }), index + 1 < pairs.count
+        else { return false }
+        return pairs[index + 1].int == 0
+    }
+
+    /// The door's per-tenant ingest backlogs (`<tenant>:ingest` in the live hash) of drained
+    /// streams back to zero: a count left too high (an entry acknowledged without its admission
+    /// outcome, e.g. its record was gone) would otherwise refuse that tenant for good. A
+    /// submission racing this reset is forgotten by it, which only lets one more in.
+    private func resetBacklogs(_ slots: [Int]) async throws {
+        guard !slots.isEmpty else { return }
+        let fields = try await redis.pipeline(slots.map { RedisCommand("HGETALL", SlotKeys(slot: $0).live) })
+        var resets: [RedisCommand] = []
+        for (slot, reply) in zip(slots, fields) {
+            let stale = TaskStore.stringHash(reply).filter { $0.key.hasSuffix(":ingest") && $0.value != "0" }.map(\.key)
+            if !stale.isEmpty { resets.append(RedisCommand("HDEL", arguments: [SlotKeys(slot: slot).live] + stale)) }
+        }
+        if !resets.isEmpty { _ = try await redis.pipeline(resets) }
     }
 
     /// The lowest id to keep, or nil when the group is missing or has delivered nothing.

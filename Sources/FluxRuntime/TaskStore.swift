@@ -14,6 +14,10 @@ public struct TaskStore: Sendable {
     /// How long finished task records (and so their index entries) are kept.
     public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
 
+    /// A tenant's submissions that may wait in its slot's ingest stream before the door refuses
+    /// (`DoorRefusal.ingestBacklog`).
+    public static var ingestBacklogLimit: Int { DoorScript.ingestBacklogLimit }
+
     static let submit = RedisScript(SubmitScript.source)
     static let door = RedisScript(DoorScript.batch)
 
@@ -28,6 +32,9 @@ public struct TaskStore: Sendable {
         /// The tenant's records already hold `stored` bytes of its `maxStoredBytes`; the oldest
         /// finished ones expire (and free their bytes) in `retryAfterMs`.
         case storageExceeded(stored: Int, limit: Int, retryAfterMs: Int64)
+        /// `DoorScript.ingestBacklogLimit` of the tenant's submissions are still waiting in the
+        /// slot's ingest stream.
+        case ingestBacklog(retryAfterMs: Int64)
         /// The operator suspended the tenant.
         case suspended
     }
@@ -138,6 +145,7 @@ public struct TaskStore: Sendable {
         case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
         case "too_large": throw DoorRefusal.tooLarge(limit: parts[1])
         case "suspended": throw DoorRefusal.suspended
+        case "ingest_backlog": throw DoorRefusal.ingestBacklog(retryAfterMs: Int64(parts[1]) ?? 200)
         case "storage_exceeded":
             let words = parts[1].split(separator: " ")
             let numbers = words.last?.split(separator: "/").compactMap { Int($0) } ?? []

@@ -59,7 +59,7 @@ public struct TenantSweeper: Sendable {
             _ = try await redis.send(RedisCommand("HDEL", arguments: [keys.stored] + fields))
         }
         _ = try await redis.pipeline([
-            RedisCommand("HDEL", keys.stored, tenant), RedisCommand("HDEL", keys.live, tenant),
+            RedisCommand("HDEL", keys.stored, tenant), RedisCommand("HDEL", keys.live, tenant, tenant + ":ingest"),
             RedisCommand("SREM", keys.tenants, tenant), RedisCommand("DEL", keys.tenantConfig(tenant)),
             RedisCommand("SREM", ClusterKeys.deleting, tenant),
         ])

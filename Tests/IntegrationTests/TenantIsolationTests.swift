@@ -357,6 +357,44 @@ struct TenantIsolationTests {
 }
 
 extension TenantIsolationTests {
+    /// The tenants of a slot share its ingest stream: the door keeps one tenant from standing
+    /// more than `ingestBacklogLimit` entries in front of another's.
+    @Test func aTenantsEntriesWaitingInTheIngestStreamAreBounded() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (flood, quiet) = Self.sameSlotPair()
+        _ = try await cluster.createTenant(flood)
+        let (quietToken, _) = try await cluster.createTenant(quiet)
+        let client = RedisClient(configuration: cluster.redis)
+        defer { Task { await client.close() } }
+        let store = TaskStore(redis: client, slotCount: 256)
+        let body = TaskSubmission(command: ["true"])
+        // The shard frozen, nothing is admitted: the flood's entries pile up, to the limit.
+        let pid = try #require(cluster.shard.pid)
+        kill(pid, SIGSTOP)
+        var accepted = 0
+        var refusal: TaskStore.DoorRefusal?
+        for _ in 0..<(TaskStore.ingestBacklogLimit + 50) {
+            do {
+                _ = try await store.submit(tenant: flood, submission: body, idempotencyKey: nil, nowMs: WallClock.nowMs())
+                accepted += 1
+            } catch let refused as TaskStore.DoorRefusal {
+                refusal = refused
+                break
+            }
+        }
+        let quietOutcome = try await store.submit(tenant: quiet, submission: body, idempotencyKey: nil, nowMs: WallClock.nowMs())
+        kill(pid, SIGCONT)
+        #expect(accepted == TaskStore.ingestBacklogLimit)
+        if case .ingestBacklog? = refusal {} else { Issue.record("the flood was refused with \(String(describing: refusal))") }
+        guard case .created(let quietID) = quietOutcome else { Issue.record("the quiet tenant was refused: \(quietOutcome)"); return }
+        // Thawed, the shard admits what waited: both tenants' entries, and the flood may submit again.
+        _ = try await cluster.waitForState(tenant: quiet, token: quietToken, id: quietID, ["ADMITTED", "SUCCEEDED"])
+        try await cluster.eventually("the flood's backlog is admitted and the door opens") {
+            (try? await store.submit(tenant: flood, submission: body, idempotencyKey: nil, nowMs: WallClock.nowMs())) != nil
+        }
+    }
+
     /// One tenant submits four times what the shard may hold waiting; another, at a few percent
     /// of that, loses nothing: a full queue sheds the flood, not the tenant within its share.
     @Test func aFullQueueShedsTheFloodNotTheQuietTenant() async throws {

@@ -106,6 +106,11 @@ public struct SubmissionEndpoint: Sendable {
                 message: "the tenant's task records hold \(stored) bytes of its maxStoredBytes \(limit); nothing was written")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
             return problem
+        case .ingestBacklog:
+            var problem = HTTPProblem(.tooManyRequests, code: "ingest_backlog",
+                message: "\(DoorScript.ingestBacklogLimit) of the tenant's submissions are still waiting to be admitted; nothing was written")
+            problem.headers[.retryAfter] = "1"
+            return problem
         case .suspended:
             return HTTPProblem(.forbidden, code: "tenant_suspended", message: "the tenant is suspended: submissions are refused until an operator resumes it")
         case .tooLarge(let limit):

@@ -15,6 +15,12 @@ import FluxAPI
 /// sums the unfinished bytes and the days from today to `horizon` days ahead; a day past is no
 /// longer counted, since its records are gone.
 ///
+/// The ingest backlog: field `<tenant>:ingest` of the live hash counts the tenant's submissions
+/// written to the slot's ingest stream and not yet admitted (the transition script takes one off
+/// with each admission outcome). Beyond `ingestBacklogLimit` the door refuses
+/// (`ingest_backlog`): the tenants of a slot share one stream, and this bounds how many of one
+/// tenant's entries can stand in front of another's.
+///
 /// `DoorScript.check` is Lua shared by the submit script (cost 1) and `DoorScript.batch` (cost n,
 /// the whole batch or nothing). It leaves `door` set to nil when admitted, or to the refusal.
 /// Expects: `config` (tenant config hash key), `live` (slot live hash key), `stored` (slot
@@ -22,6 +28,8 @@ import FluxAPI
 enum DoorScript {
     /// Settings a tenant record written before they existed lacks: the API's defaults.
     static let defaults = TenantSettings()
+    /// A tenant's submissions waiting in its slot's ingest stream before the door refuses more.
+    static let ingestBacklogLimit = 512
 
     static let check = """
     local door = nil
@@ -42,6 +50,8 @@ enum DoorScript {
         door = {'too_large', 'maxStoredBytes ' .. tostring(storeLimit)}
       elseif outstanding + cost > limit then
         door = {'quota_exceeded', tostring(outstanding) .. '/' .. tostring(limit)}
+      elseif tonumber(redis.call('HGET', live, tenant .. ':ingest') or '0') >= \(ingestBacklogLimit) then
+        door = {'ingest_backlog', '200'}
       end
       if not door then
         local today = math.floor(now / 86400000)
@@ -71,6 +81,7 @@ enum DoorScript {
       end
       if not door then
         redis.call('HINCRBY', live, tenant, cost)
+        redis.call('HINCRBY', live, tenant .. ':ingest', cost)
         if bytes > 0 then redis.call('HINCRBY', stored, tenant, bytes) end
       end
     end
@@ -81,6 +92,7 @@ enum DoorScript {
     /// try: not charged again); ARGV: 1 now ms, 2 tenant, 3 cost (the item count), 4 the bytes of
     /// all items, 5 storage horizon (days). Returns {"ok", ""} | {"rate_limited", retry ms} |
     /// {"quota_exceeded", "n/max"} | {"storage_exceeded", "<retry ms> <bytes>/<max>"} |
+    /// {"ingest_backlog", retry ms} |
     /// {"too_large", "<limit name> <value>"} (a batch no wait could ever let through)
     static let batch = """
     local config, live, stored, tenant = KEYS[1], KEYS[2], KEYS[3], ARGV[2]

@@ -14,7 +14,8 @@
 /// command read back only for dispatches, one XACK for the whole batch.
 ///
 /// The slot's live count per tenant (`SlotKeys.live`, what `maxQueued` is checked against at the
-/// door) goes down when a task becomes terminal, so a finished task frees its tenant's quota.
+/// door) goes down when a task becomes terminal, so a finished task frees its tenant's quota;
+/// its ingest backlog (`<tenant>:ingest`) goes down with each admission outcome.
 /// Its bytes in the storage ledger (`SlotKeys.stored`) move then from the tenant's unfinished
 /// bytes to the day its record expires, with what the final transition adds (the output tail).
 ///
@@ -71,6 +72,11 @@ enum TransitionScript {
         end
         for j = first, first + 2 * extras - 1 do fields[#fields + 1] = ARGV[j] end
         redis.call('HSET', task, unpack(fields))
+        -- An admission outcome: the tenant has one entry fewer waiting in the ingest stream.
+        if ingest ~= '' and current[3] then
+          local backlog = current[3] .. ':ingest'
+          if tonumber(redis.call('HGET', KEYS[6], backlog) or '0') > 0 then redis.call('HINCRBY', KEYS[6], backlog, -1) end
+        end
         if finals[to] and not finals[state] and current[3] then
           local tenant = current[3]
           if tonumber(redis.call('HGET', KEYS[6], tenant) or '0') > 0 then redis.call('HINCRBY', KEYS[6], tenant, -1) end
