@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import FluxAPI
+public import FluxAPI
 import FluxRuntime
 import Foundation
 public import Logging
@@ -27,6 +27,8 @@ public struct NoisyNeighbourRun: Sendable {
         public var phaseSeconds = 10
         /// Give the two tenants names of the same slot (one ingest stream, one live hash).
         public var sameSlot = true
+        /// The flood tenant's settings: by default what any tenant gets.
+        public var floodSettings = TenantSettings()
 
         public init(load: LoadConfiguration) { self.load = load }
     }
@@ -60,7 +62,7 @@ public struct NoisyNeighbourRun: Sendable {
         let floodName = configuration.sameSlot ? Self.nameSharingSlot(with: quietName, prefix: "flood-\(run)") : "flood-\(run)"
         let quiet = try await runner.createTenant(quietName, client: client)
         // The flood gets what any tenant gets by default: the door's limits apply to it.
-        let flood = try await runner.createTenant(floodName, client: client, settings: TenantSettings())
+        let flood = try await runner.createTenant(floodName, client: client, settings: configuration.floodSettings)
 
         let book = LatencyBook()
         let floodBook = LatencyBook()
@@ -89,7 +91,8 @@ public struct NoisyNeighbourRun: Sendable {
         let flooded = book.toDispatch(tenant: "flooded")
         return NoisyNeighbourReport(
             agents: load.agents, sameSlot: configuration.sameSlot, quietRate: configuration.quietRate,
-            floodConcurrency: configuration.floodConcurrency, floodBatch: configuration.floodBatch, phaseSeconds: configuration.phaseSeconds,
+            floodConcurrency: configuration.floodConcurrency, floodBatch: configuration.floodBatch,
+            floodRateLimit: configuration.floodSettings.rateLimitPerSec, phaseSeconds: configuration.phaseSeconds,
             quietAlone: alone, quietFlooded: flooded,
             quietAccepted: book.counts.accepted, quietErrors: book.summary().errors,
             floodAcceptedPerSecond: Double(floodBook.counts.accepted) / floodSeconds, floodRefused: floodBook.summary().errors)
@@ -155,6 +158,8 @@ public struct NoisyNeighbourReport: Codable, Sendable {
     public var quietRate: Int
     public var floodConcurrency: Int
     public var floodBatch: Int
+    /// The flood tenant's `rateLimitPerSec` (its `burst` is the default).
+    public var floodRateLimit: Int
     public var phaseSeconds: Int
     /// The quiet tenant's submit → dispatch, alone and during the flood.
     public var quietAlone: LatencySummary
@@ -174,7 +179,7 @@ public struct NoisyNeighbourReport: Codable, Sendable {
             "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) p50 \(f(l.p50)) ms  p90 \(f(l.p90))  p99 \(f(l.p99))  max \(f(l.max))  (n=\(l.count))"
         }
         return [
-            "noisy neighbour: \(agents) agents over 2 tenants\(sameSlot ? " of one slot" : ""), quiet tenant \(quietRate) tasks/s, flood \(floodConcurrency) × batches of \(floodBatch), \(phaseSeconds) s a phase",
+            "noisy neighbour: \(agents) agents over 2 tenants\(sameSlot ? " of one slot" : ""), quiet tenant \(quietRate) tasks/s, flood \(floodConcurrency) × batches of \(floodBatch) (rate limit \(floodRateLimit)/s), \(phaseSeconds) s a phase",
             row("quiet alone", quietAlone),
             row("quiet during the flood", quietFlooded),
             "  p99 ratio                \(f(p99Ratio)) × (target ≤ 2)",

@@ -29,6 +29,8 @@ struct BenchNoisyCommand: AsyncParsableCommand {
     var floodBatch = 100
     @Option(help: "Seconds of each phase (quiet alone, then with the flood).")
     var seconds = 10
+    @Option(help: "The flood tenant's rateLimitPerSec (default: the door's default for every tenant).")
+    var floodRateLimit = 2_000
     @Flag(help: "Give the tenants names of different slots (by default they share one).")
     var differentSlots = false
     @Option(help: "Write the report as JSON to this file.")
@@ -39,7 +41,7 @@ struct BenchNoisyCommand: AsyncParsableCommand {
             throw ValidationError("bad --agents (2…100000), --capacity or --service-ms")
         }
         guard (1...100_000).contains(quietRate), (1...1_024).contains(floodConcurrency), (1...1_000).contains(floodBatch),
-              (3...3_600).contains(seconds) else {
+              (3...3_600).contains(seconds), (1...1_000_000).contains(floodRateLimit) else {
             throw ValidationError("bad --quiet-rate, --flood-concurrency, --flood-batch (1…1000) or --seconds (3…3600)")
         }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -58,6 +60,7 @@ struct BenchNoisyCommand: AsyncParsableCommand {
         configuration.floodBatch = floodBatch
         configuration.phaseSeconds = seconds
         configuration.sameSlot = !differentSlots
+        configuration.floodSettings.rateLimitPerSec = floodRateLimit
         var logger = Logger(label: "fluxforge.bench.noisy")
         logger.logLevel = .notice
         let report = try await NoisyNeighbourRun(configuration: configuration, logger: logger).run()
