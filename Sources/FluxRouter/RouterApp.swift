@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import FluxRedis
 import FluxRuntime
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import ServiceLifecycle
 
@@ -52,7 +53,9 @@ public struct RouterApp: Sendable {
             router: router,
             // Idle keep-alive connections of clients are closed after this long.
             server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
-            configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router"),
+            configuration: .init(
+                address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
 
         let relay = AgentRelay(directory: directory, metrics: metrics)

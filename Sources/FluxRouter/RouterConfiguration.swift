@@ -20,6 +20,9 @@ public struct RouterConfiguration: Sendable {
     public var retryBudget: Duration = .seconds(3)
     /// A client's API connection idle this long is closed.
     public var httpIdleTimeout: Duration = .seconds(120)
+    /// API connections held open at once; beyond it new ones wait in the listen backlog until
+    /// one closes (a client cannot exhaust the process's sockets).
+    public var httpMaxConnections = 10_000
     /// One forwarded request's own limit, from connect to the last byte of the answer.
     public var forwardTimeout: Duration = .seconds(15)
     /// Version reported by `/healthz`.

@@ -2,6 +2,7 @@ public import Logging
 import FluxRedis
 import FluxRuntime
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Prometheus
 import ServiceLifecycle
@@ -30,7 +31,9 @@ public struct ShardApp: Sendable {
             // Idle keep-alive connections are closed (a client cannot hold sockets for free);
             // longer than the router's pool keeps them, so the router always closes first.
             server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
-            configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard"),
+            configuration: .init(
+                address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
         let agents = Application(
             router: Router(),

@@ -47,6 +47,8 @@ public struct ShardConfiguration: Sendable {
     /// An API connection idle this long is closed (above async-http-client's 60 s pool idle
     /// time, so the router's pooled connections are closed by the router first).
     public var httpIdleTimeout: Duration = .seconds(120)
+    /// API connections held open at once; beyond it new ones wait in the listen backlog.
+    public var httpMaxConnections = 10_000
     /// An agent connection that has not said a valid `hello` by then is closed (`hello_timeout`).
     public var agentHelloTimeout: Duration = .seconds(10)
     /// Frames per second one agent session may send (sustained over each second); beyond it the

@@ -115,6 +115,53 @@ struct HostileAgentTests {
         #expect(closedAfter < 5, "an idle connection was held \(closedAfter) s")
     }
 
+    @Test func apiConnectionsBeyondTheCapWaitUntilOneCloses() async throws {
+        let cluster = try await ShardHarness(extraArguments: ["--http-max-connections", "4"])
+        defer { cluster.stopAll() }
+        let (answered, waiting) = try await offThePool { () -> ([Int32], [Int32]) in
+            // Eight keep-alive clients, each asks once: at most four are served, the rest wait.
+            let sockets = (0..<8).map { _ in Self.connectAndAsk(port: cluster.apiPort) }
+            var answered: [Int32] = []
+            var waiting: [Int32] = []
+            for fd in sockets {
+                if Self.readAnswer(fd, seconds: 1) { answered.append(fd) } else { waiting.append(fd) }
+            }
+            return (answered, waiting)
+        }
+        #expect(!answered.isEmpty && answered.count <= 4, "\(answered.count) of 8 connections served under a cap of 4")
+        #expect(!waiting.isEmpty)
+        // Once the served ones close, the waiting ones are accepted and answered.
+        for fd in answered { close(fd) }
+        let late = try await offThePool { waiting.filter { Self.readAnswer($0, seconds: 5) }.count }
+        for fd in waiting { close(fd) }
+        #expect(late >= 1, "no waiting connection was served after the others closed")
+        #expect(try await cluster.request("GET", "/healthz").status == 200)
+    }
+
+    /// A raw keep-alive connection to 127.0.0.1:`port` that has sent `GET /healthz`.
+    static func connectAndAsk(port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    /// True when an HTTP answer arrives on `fd` within `seconds`.
+    static func readAnswer(_ fd: Int32, seconds: Int) -> Bool {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 && String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 200")
+    }
+
     /// Connects to 127.0.0.1:`port`, sends nothing, and waits (bounded) until the peer closes.
     static func secondsUntilClosed(port: Int, giveUpAfter limit: Double) -> Double {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
