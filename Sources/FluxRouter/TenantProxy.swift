@@ -15,6 +15,7 @@ struct TenantProxy: Sendable {
     let submissions: SubmissionEndpoint
     let metrics: RouterMetrics
     let configuration: RouterConfiguration
+    let refusals = RefusalCache()
 
     /// Smallest and largest pause between two tries while the owner table catches up.
     static let firstRetryDelay: Duration = .milliseconds(25)
@@ -59,6 +60,10 @@ struct TenantProxy: Sendable {
         }
         let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)
+        let isSubmission = call == .submit || call == .submitBatch
+        if isSubmission, let refusal = refusals.refusal(of: tenant) {
+            try await refuse(request, tenant: tenant, refusal)
+        }
 
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.retryBudget
@@ -70,6 +75,9 @@ struct TenantProxy: Sendable {
                 switch await forwarder.forward(method: request.method, to: owner.shard.api, pathAndQuery: pathAndQuery, headers: headers, body: body) {
                 case .answered(let answer) where answer.status != .misdirectedRequest:
                     metrics.forwarded(status: answer.status.code)
+                    if isSubmission, answer.status == .tooManyRequests, let door = answer.headers[SubmissionHeaders.doorRefusal] {
+                        refusals.remember(tenant: tenant, header: door)
+                    }
                     return answer.response
                 case .answered:
                     failure = .misdirected
@@ -97,6 +105,23 @@ struct TenantProxy: Sendable {
                     message: "the shard serving tenant \(tenant) failed during the call; it may or may not have taken effect")
             }
         }
+    }
+
+    /// Answers a new submission of a tenant the door refused moments ago, as the shard would:
+    /// 429 with the same code (the caller authenticated first, so nobody learns another tenant
+    /// is refused).
+    private func refuse(_ request: Request, tenant: String, _ refusal: RefusalCache.Refusal) async throws -> Never {
+        do {
+            _ = try await auth.tenant(tenant, request: request)
+        } catch is RedisError {
+            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
+        }
+        metrics.submissionRefused(tenant: tenant, code: refusal.code)
+        let remaining = refusal.until - .now
+        let ms = max(1, remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+        var problem = HTTPProblem(.tooManyRequests, code: refusal.code, message: "the tenant's submissions are refused (\(refusal.code)) for \(ms) ms more; nothing was written")
+        problem.headers[.retryAfter] = String(max(1, (ms + 999) / 1_000))
+        throw problem
     }
 
     /// The no-owner path: authenticate and write the submission exactly as a shard would.

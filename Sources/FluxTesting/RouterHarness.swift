@@ -15,6 +15,8 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     /// By shard id, in start order of `shardIDs`.
     public private(set) var shards: [String: ShardHarness] = [:]
     public private(set) var agents: [String: FluxProcess] = [:]
+    /// The agent process of `tenant`'s node `node`, if the harness started it.
+    public func agent(_ tenant: String, _ node: String) -> FluxProcess? { lock.withLock { agents[tenant + "/" + node] } }
     private let leaseTTLMs: Int
     private let lock = NSLock()
 

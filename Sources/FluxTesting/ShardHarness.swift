@@ -15,6 +15,8 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     public let directory: URL
     public private(set) var shard: FluxProcess!
     public private(set) var agents: [String: FluxProcess] = [:]
+    /// The agent process of `tenant`'s node `node`, if the harness started it.
+    public func agent(_ tenant: String, _ node: String) -> FluxProcess? { agents[tenant + "/" + node] }
     private let shardArguments: [String]
 
     /// Starts a shard against `redis` (an isolated test database by default) and waits until

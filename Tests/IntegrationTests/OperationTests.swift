@@ -98,7 +98,7 @@ struct OperationTests {
         // `$PPID` of the command's shell is the agent process itself (no helper in between).
         let probe = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo $PPID"], node: "edge-1"))
         let probed = try await cluster.waitForState(tenant: "acme", token: token, id: probe, Self.terminal)
-        let agentPID = try #require(cluster.agents["edge-1"]?.pid)
+        let agentPID = try #require(cluster.agent("acme", "edge-1")?.pid)
         try #require(probed.result?.outputTail == "\(agentPID)\n", "PPID is not the agent: \(probed.result?.outputTail ?? "-") vs \(agentPID)")
 
         let marker = cluster.directory.appendingPathComponent("cured").path
@@ -115,12 +115,12 @@ struct OperationTests {
         let thirdDispatch = try #require(timeline.lastIndex { $0.to == "DISPATCHED" })
         #expect(suspendedAt > thirdDispatch, "suspended before the third node died")
         #expect(timeline.filter { $0.to == "RETRY_WAIT" }.count == 2, "the first two losses were retried, not suspended")
-        #expect(["edge-1", "edge-2", "edge-3"].allSatisfy { cluster.agents[$0]?.isRunning == false })
+        #expect(["edge-1", "edge-2", "edge-3"].allSatisfy { cluster.agent("acme", $0)?.isRunning == false })
         let explained = try await cluster.explain(tenant: "acme", token: token, id: id)
         #expect(explained.state == "SUSPENDED" && explained.blockers.map(\.code) == ["suspended"])
 
         FileManager.default.createFile(atPath: marker, contents: nil)
-        try cluster.agents["edge-1"]?.start()
+        try #require(cluster.agent("acme", "edge-1")).start()
         try await cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: true)
         let resumed = try await cluster.request("POST", "/v1/tenants/acme/tasks/\(id)/resume", token: token)
         #expect(resumed.status == 200, "\(resumed.text)")

@@ -149,7 +149,7 @@ struct RouterTests {
         // tenant's work on the new owner.
         let last = try #require(load.accepted.withLock { $0.last { $0.tenant == mover } })
         #expect(try await cluster.timeline(tenant: mover, token: tenants[0].token, id: last.id).last?.shard == "shard-d")
-        #expect(cluster.agents["edge-mover"]!.logTail(lines: 400).contains("moved"))
+        #expect(try #require(cluster.agent(mover, "edge-mover")).logTail(lines: 400).contains("moved"))
     }
 
     /// Every submission was accepted, every accepted task ended SUCCEEDED, and every attempt ran

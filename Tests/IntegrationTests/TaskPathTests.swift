@@ -62,7 +62,7 @@ struct TaskPathTests {
         let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 1; echo ran on $FLUX_NODE"]))
         let running = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
         let first = try #require(running.assignedNode)
-        cluster.agents[first]?.kill()
+        try #require(cluster.agent("acme", first)).kill()
         let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         #expect(done.state == "SUCCEEDED")
         #expect(done.assignedNode != first)

@@ -357,6 +357,34 @@ struct TenantIsolationTests {
 }
 
 extension TenantIsolationTests {
+    /// A tenant that keeps submitting while refused is answered by the router itself, until the
+    /// door's wait is over: the shard and Redis see one refusal, not every retry.
+    @Test func theRouterAnswersARefusedTenantItselfUntilTheDoorsWaitIsOver() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a"])
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("eager", settings: TenantSettings(rateLimitPerSec: 1, burst: 1))
+        let path = "/v1/tenants/eager/tasks"
+        let body = try JSONEncoder().encode(TaskSubmission(command: ["true"]))
+        #expect(try await cluster.request("POST", path, token: token, body: body).status == 202)
+        var codes: [String] = []
+        for _ in 0..<5 { codes.append(try await cluster.request("POST", path, token: token, body: body).errorCode ?? "none") }
+        #expect(codes == Array(repeating: "rate_limited", count: 5), "\(codes)")
+        // Someone without the token learns nothing: the router authenticates before it answers.
+        #expect(try await cluster.request("POST", path, token: "fft_guess", body: body).status == 403)
+
+        let shard = try #require(cluster.shards["shard-a"])
+        let shardMetrics = try PrometheusText(try await shard.request("GET", "/metrics").text)
+        let routerMetrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        let atShard = shardMetrics.value("flux_submissions_refused_total", ["tenant": "eager", "code": "rate_limited"]) ?? 0
+        let atRouter = routerMetrics.value("flux_submissions_refused_total", ["tenant": "eager", "code": "rate_limited"]) ?? 0
+        #expect(atShard >= 1 && atShard < 5, "the shard refused \(atShard) of 5")
+        #expect(atShard + atRouter == 5, "shard \(atShard) + router \(atRouter)")
+        // The wait over (1 s at 1/s), the next submission goes through.
+        try await cluster.eventually(timeout: .seconds(5), "admitted again after the door's wait") {
+            try await cluster.request("POST", path, token: token, body: body).status == 202
+        }
+    }
+
     /// The tenants of a slot share its ingest stream: the door keeps one tenant from standing
     /// more than `ingestBacklogLimit` entries in front of another's.
     @Test func aTenantsEntriesWaitingInTheIngestStreamAreBounded() async throws {

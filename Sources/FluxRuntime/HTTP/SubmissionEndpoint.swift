@@ -100,16 +100,19 @@ public struct SubmissionEndpoint: Sendable {
         case .rateLimited(let retryAfterMs):
             var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
+            problem.headers[SubmissionHeaders.doorRefusal] = "rate_limited \(retryAfterMs)"
             return problem
         case .storageExceeded(let stored, let limit, let retryAfterMs):
             var problem = HTTPProblem(.tooManyRequests, code: "storage_exceeded",
                 message: "the tenant's task records hold \(stored) bytes of its maxStoredBytes \(limit); nothing was written")
             problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
+            problem.headers[SubmissionHeaders.doorRefusal] = "storage_exceeded \(min(retryAfterMs, 1_000))"
             return problem
         case .ingestBacklog:
             var problem = HTTPProblem(.tooManyRequests, code: "ingest_backlog",
                 message: "\(DoorScript.ingestBacklogLimit) of the tenant's submissions are still waiting to be admitted; nothing was written")
             problem.headers[.retryAfter] = "1"
+            problem.headers[SubmissionHeaders.doorRefusal] = "ingest_backlog 100"
             return problem
         case .suspended:
             return HTTPProblem(.forbidden, code: "tenant_suspended", message: "the tenant is suspended: submissions are refused until an operator resumes it")
@@ -119,6 +122,7 @@ public struct SubmissionEndpoint: Sendable {
             var problem = HTTPProblem(.tooManyRequests, code: "quota_exceeded",
                 message: "the tenant has \(outstanding) unfinished tasks of its maxQueued \(limit); nothing was written")
             problem.headers[.retryAfter] = "1"
+            problem.headers[SubmissionHeaders.doorRefusal] = "quota_exceeded 100"
             return problem
         }
     }

@@ -11,6 +11,9 @@ public import Hummingbird
 public enum SubmissionHeaders {
     public static let idempotencyKey = HTTPField.Name("X-Flux-Idempotency-Key")!
     public static let replay = HTTPField.Name("X-Flux-Idempotent-Replay")!
+    /// On a submission refused at the door: `<code> <retry ms>`, the door's exact wait (the
+    /// router keeps refusing that tenant's new submissions itself until then).
+    public static let doorRefusal = HTTPField.Name("X-Flux-Door-Refusal")!
     public static let taskID = HTTPField.Name("X-Flux-Task-Id")!
     /// The router's HMAC over `<tenant>/<id>` (`TaskIDSigner`); without it a chosen id is refused.
     public static let taskIDSignature = HTTPField.Name("X-Flux-Task-Id-Signature")!
