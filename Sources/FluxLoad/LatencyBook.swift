@@ -86,6 +86,13 @@ final class LatencyBook: Sendable {
         state.withLock { (LatencySummary($0.toDispatch), LatencySummary($0.toFinish), $0.errors) }
     }
 
+    /// Up to `limit` accepted tasks never dispatched.
+    func undispatched(limit: Int) -> [String] {
+        state.withLock { state in
+            Array(state.entries.lazy.filter { $0.value.sent != nil && $0.value.dispatched == nil }.map(\.key).prefix(limit))
+        }
+    }
+
     /// Submit → dispatch of one tenant's tasks.
     func toDispatch(tenant: String) -> LatencySummary {
         state.withLock { LatencySummary($0.toDispatchByTenant[tenant] ?? Self.histogram()) }

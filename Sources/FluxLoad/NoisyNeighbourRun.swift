@@ -89,12 +89,25 @@ public struct NoisyNeighbourRun: Sendable {
         }
         let alone = book.toDispatch(tenant: "alone")
         let flooded = book.toDispatch(tenant: "flooded")
+        // Quiet tasks accepted but never dispatched in time: what became of them.
+        let undispatched = book.undispatched(limit: 200)
+        var states: [String: Int] = [:]
+        for id in undispatched {
+            var request = HTTPClientRequest(url: "\(load.api)/v1/tenants/\(quiet.name)/tasks/\(id)")
+            request.headers.add(name: "Authorization", value: "Bearer \(quiet.token)")
+            guard let response = try? await client.execute(request, timeout: .seconds(10)),
+                  let body = try? await response.body.collect(upTo: 1 << 20),
+                  let view = try? JSONDecoder().decode(TaskView.self, from: Data(buffer: body))
+            else { states["unreadable", default: 0] += 1; continue }
+            states["\(view.state) \(view.reason ?? "")", default: 0] += 1
+        }
         return NoisyNeighbourReport(
             agents: load.agents, sameSlot: configuration.sameSlot, quietRate: configuration.quietRate,
             floodConcurrency: configuration.floodConcurrency, floodBatch: configuration.floodBatch,
             floodRateLimit: configuration.floodSettings.rateLimitPerSec, phaseSeconds: configuration.phaseSeconds,
             quietAlone: alone, quietFlooded: flooded,
             quietAccepted: book.counts.accepted, quietErrors: book.summary().errors,
+            quietUndispatched: undispatched.count, quietUndispatchedStates: states,
             floodAcceptedPerSecond: Double(floodBook.counts.accepted) / floodSeconds, floodRefused: floodBook.summary().errors)
     }
 
@@ -167,6 +180,10 @@ public struct NoisyNeighbourReport: Codable, Sendable {
     public var quietAccepted: Int
     /// The quiet tenant's failed submissions (any is a failure of isolation).
     public var quietErrors: [String: Int]
+    /// Quiet tasks accepted but not dispatched 30 s after the phase (at most 200 looked at),
+    /// and their `state reason` as the API tells.
+    public var quietUndispatched: Int
+    public var quietUndispatchedStates: [String: Int]
     public var floodAcceptedPerSecond: Double
     /// The flood's refused requests by kind (`http_429` at the door), in tasks.
     public var floodRefused: [String: Int]
@@ -174,6 +191,8 @@ public struct NoisyNeighbourReport: Codable, Sendable {
     public var p99Ratio: Double { quietAlone.p99 > 0 ? quietFlooded.p99 / quietAlone.p99 : 0 }
 
     public func table() -> String {
+        let sortedStates: [(key: String, value: Int)] = quietUndispatchedStates.sorted { $0.value > $1.value }
+        let undispatchedStates: String = sortedStates.isEmpty ? "" : ": " + sortedStates.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
         func row(_ name: String, _ l: LatencySummary) -> String {
             "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) p50 \(f(l.p50)) ms  p90 \(f(l.p90))  p99 \(f(l.p99))  max \(f(l.max))  (n=\(l.count))"
@@ -184,6 +203,7 @@ public struct NoisyNeighbourReport: Codable, Sendable {
             row("quiet during the flood", quietFlooded),
             "  p99 ratio                \(f(p99Ratio)) × (target ≤ 2)",
             "  quiet errors             " + (quietErrors.isEmpty ? "none" : quietErrors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+            "  quiet not dispatched     \(quietUndispatched)\(undispatchedStates)",
             "  flood                    \(f(floodAcceptedPerSecond, 0)) tasks/s accepted; refused: "
                 + (floodRefused.isEmpty ? "none" : floodRefused.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
         ].joined(separator: "\n")
