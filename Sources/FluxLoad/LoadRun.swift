@@ -27,11 +27,16 @@ public struct LoadRun: Sendable {
     }
 
     public func run() async throws -> LoadReport {
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration())
+        try await Self.withClient { try await run(client: $0) }
+    }
+
+    /// Runs `body` with an HTTP client for the load generator, shut down afterwards either way.
+    static func withClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration())
         do {
-            let report = try await run(client: client)
+            let result = try await body(client)
             try? await client.shutdown()
-            return report
+            return result
         } catch {
             try? await client.shutdown()
             throw error

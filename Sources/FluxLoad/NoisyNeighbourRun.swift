@@ -42,15 +42,7 @@ public struct NoisyNeighbourRun: Sendable {
     }
 
     public func run() async throws -> NoisyNeighbourReport {
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: LoadRun.clientConfiguration())
-        do {
-            let report = try await run(client: client)
-            try? await client.shutdown()
-            return report
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        try await LoadRun.withClient { try await run(client: $0) }
     }
 
     private func run(client: HTTPClient) async throws -> NoisyNeighbourReport {

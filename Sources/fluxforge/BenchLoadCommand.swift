@@ -10,14 +10,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load", abstract: "End-to-end load through the router with simulated agents (see docs/performance.md).")
 
-    @Option(help: "Router API base URL.")
-    var api = "http://127.0.0.1:7300"
-
-    @Option(help: "Router agent endpoint.")
-    var agentURL = "ws://127.0.0.1:7301/v1/agent/connect"
-
-    @Option(help: "Admin token (or FLUXFORGE_ADMIN_TOKEN).")
-    var adminToken: String?
+    @OptionGroup var endpoint: RouterEndpoint
 
     @Option(help: "Redis URL, for Redis commands per task and Redis CPU/RSS (optional).")
     var redis: String?
@@ -64,13 +57,10 @@ struct BenchLoadCommand: AsyncParsableCommand {
         for process in processes where process.split(separator: "=").count != 2 || Int32(process.split(separator: "=")[1]) == nil {
             throw ValidationError("--process must be NAME=PID, got \(process)")
         }
-        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
-    private var resolvedAdminToken: String? { adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"] }
-
     func run() async throws {
-        var configuration = LoadConfiguration(api: api, agentURL: agentURL, adminToken: resolvedAdminToken ?? "")
+        var configuration = LoadConfiguration(api: endpoint.api, agentURL: endpoint.agentURL, adminToken: endpoint.resolvedAdminToken ?? "")
         configuration.redisURL = redis
         configuration.agents = agents
         configuration.tenants = tenants

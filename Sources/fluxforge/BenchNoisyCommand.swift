@@ -9,12 +9,7 @@ struct BenchNoisyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noisy", abstract: "A quiet tenant's latency alone and during another tenant's flood (see docs/performance.md).")
 
-    @Option(help: "Router API base URL.")
-    var api = "http://127.0.0.1:7300"
-    @Option(help: "Router agent endpoint.")
-    var agentURL = "ws://127.0.0.1:7301/v1/agent/connect"
-    @Option(help: "Admin token (or FLUXFORGE_ADMIN_TOKEN).")
-    var adminToken: String?
+    @OptionGroup var endpoint: RouterEndpoint
     @Option(help: "Simulated agents, split between the two tenants.")
     var agents = 200
     @Option(help: "Attempts one simulated agent runs at once.")
@@ -44,13 +39,10 @@ struct BenchNoisyCommand: AsyncParsableCommand {
               (3...3_600).contains(seconds), (1...1_000_000).contains(floodRateLimit) else {
             throw ValidationError("bad --quiet-rate, --flood-concurrency, --flood-batch (1…1000) or --seconds (3…3600)")
         }
-        guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
-    private var resolvedAdminToken: String? { adminToken ?? ProcessInfo.processInfo.environment["FLUXFORGE_ADMIN_TOKEN"] }
-
     func run() async throws {
-        var load = LoadConfiguration(api: api, agentURL: agentURL, adminToken: resolvedAdminToken ?? "")
+        var load = LoadConfiguration(api: endpoint.api, agentURL: endpoint.agentURL, adminToken: endpoint.resolvedAdminToken ?? "")
         load.agents = agents
         load.agentCapacity = capacity
         load.serviceTime = .milliseconds(serviceMs)
