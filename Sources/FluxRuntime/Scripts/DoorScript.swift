@@ -29,7 +29,7 @@ enum DoorScript {
     /// Settings a tenant record written before they existed lacks: the API's defaults.
     static let defaults = TenantSettings()
     /// A tenant's submissions waiting in its slot's ingest stream before the door refuses more.
-    static let ingestBacklogLimit = 512
+    static let ingestBacklogLimit = 1_024
 
     static let check = """
     local door = nil
