@@ -9,3 +9,9 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -
         Thread { continuation.resume(returning: body()) }.start()
     }
 }
+
+/// `offThePool` for work that throws (a blocking child process, say); the error is rethrown
+/// here. Expectations belong after it, in the test's own task.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offThePool { () -> Result<T, any Error> in Result { try body() } }.get()
+}
