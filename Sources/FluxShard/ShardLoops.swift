@@ -13,8 +13,8 @@ struct ShardLoops: Service {
     let logger: Logger
 
     func run() async throws {
-        await services.signer.prepare()
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await services.signer.prepare() }
             group.addTask { await leaseLoop() }
             group.addTask { await services.driver.run() }
             group.addTask { await IngestConsumer(services: services, logger: logger).run() }
@@ -46,6 +46,8 @@ struct ShardLoops: Service {
                 let slot = Slotting.slot(forTenant: tenant, slotCount: services.configuration.slotCount)
                 guard services.leases.lease(forSlot: slot) != nil else { closed.remove(tenant); continue }
                 guard closed.contains(tenant) else {
+                    // Forget the cached tokens first, so a closed agent's reconnect is refused.
+                    services.auth.invalidate(tenant)
                     await services.driver.tenantDeleted(tenant)
                     services.sessions.closeAll(reason: "tenant deleted", tenants: [tenant])
                     closed.insert(tenant)
