@@ -32,6 +32,9 @@ public struct ShardConfiguration: Sendable {
     /// How often the reconciler walks the desired states of the shard's slots
     /// (docs/reconciliation.md); checks fall due on whole seconds, so twice a second is enough.
     public var reconcileInterval: Duration = .milliseconds(500)
+    /// How often the shard looks for tenants being deleted in its slots (`ff:deleting`); a
+    /// deletion takes two rounds (sessions closed, then keys removed).
+    public var tenantSweepInterval: Duration = .seconds(2)
     /// Most ingest entries read per XREADGROUP.
     public var ingestBatch: Int = 512
     /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of

@@ -40,7 +40,7 @@ struct ShardLoops: Service {
         let sweeper = TenantSweeper(redis: services.redis, slotCount: services.configuration.slotCount)
         var closed: Set<String> = []
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(2))
+            try? await Task.sleep(for: services.configuration.tenantSweepInterval)
             guard !services.driver.isReadOnly, let pending = try? await sweeper.pending() else { continue }
             for tenant in pending {
                 let slot = Slotting.slot(forTenant: tenant, slotCount: services.configuration.slotCount)

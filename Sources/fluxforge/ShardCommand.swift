@@ -54,6 +54,8 @@ struct ShardCommand: AsyncParsableCommand {
     var httpMaxConnections: Int = 10_000
     @Option(help: "Most tasks waiting for a node at once; beyond it tasks are shed, first from the tenants furthest over their fair share.")
     var maxWaitingTasks: Int = 2_000_000
+    @Option(help: "Milliseconds between two looks for tenants being deleted (a deletion takes two; at least the 2 s authentication cache).")
+    var tenantSweepIntervalMs: Int = 2_000
     @Option(help: "Milliseconds between two reconciliation rounds over the desired states of the shard's slots.")
     var reconcileIntervalMs: Int = 500
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -73,6 +75,7 @@ struct ShardCommand: AsyncParsableCommand {
         }
         guard (100...600_000).contains(agentHelloTimeoutMs) else { throw ValidationError("--agent-hello-timeout-ms must be within 100…600000") }
         guard (10...100_000_000).contains(maxWaitingTasks) else { throw ValidationError("--max-waiting-tasks must be within 10…100000000") }
+        guard (2_000...3_600_000).contains(tenantSweepIntervalMs) else { throw ValidationError("--tenant-sweep-interval-ms must be within 2000…3600000") }
         guard (100...3_600_000).contains(reconcileIntervalMs) else { throw ValidationError("--reconcile-interval-ms must be within 100…3600000") }
         guard (1...1_000_000).contains(agentFramesPerSecond) else { throw ValidationError("--agent-frames-per-second must be within 1…1000000") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -98,6 +101,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
         configuration.reconcileInterval = .milliseconds(reconcileIntervalMs)
+        configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
