@@ -133,6 +133,21 @@ import Testing
         #expect(scheduler.handle(.taskSubmitted(spec("f-urgent", tenant: "flood", priority: 1)), now: at(1)).moves == ["f-urgent:ADMITTED"])
     }
 
+    /// The share that counts under DEGRADED is of the outstanding work, in flight included: a
+    /// flood whose tasks are dispatched as fast as they come waits for nothing, yet it is what
+    /// fills the machine (the noisy-neighbour benchmark caught the quiet tenant being rejected).
+    @Test func degradedCountsWorkInFlightNotOnlyWaiting() {
+        var scheduler = makeScheduler(
+            tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration()],
+            nodes: [descriptor("n1", tenant: "flood", capacity: 20)])
+        for index in 0..<10 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood")), now: at(0)) }
+        _ = scheduler.handle(.tick, now: at(0))
+        #expect(scheduler.waitingTasks == 0, "the flood's tasks are all in flight")
+        _ = scheduler.handle(.modeOverride(.degraded), now: at(1))
+        #expect(scheduler.handle(.taskSubmitted(spec("q1", tenant: "quiet")), now: at(1)).moves == ["q1:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("f-more", tenant: "flood")), now: at(1)).transitions.map(\.reason) == [.modeDegraded])
+    }
+
     /// When every eligible node sits in a throttled domain, admission defers and retries later.
     @Test func throttledDomainsDeferAdmission() {
         var configuration = SchedulerConfiguration()

@@ -50,7 +50,7 @@ extension Scheduler {
         switch modes.current {
         case .readOnly: return .readOnly
         case .degraded where store[handle].priority > configuration.degradedMaxPriority.rawValue
-            && !isWithinFairShare(store[handle].tenant):
+            && !isWithinFairShareOfOutstanding(store[handle].tenant):
             return .modeDegraded
         default: break
         }
@@ -62,10 +62,29 @@ extension Scheduler {
         return nil
     }
 
+    /// True when the tenant holds less than its weighted share of the outstanding work
+    /// (waiting, backing off, deferred and in flight; shares among the tenants that have any,
+    /// itself included). Under DEGRADED such a tenant is not what overloads the shard, so its
+    /// low-priority work is still admitted: one tenant's flood sheds that tenant, not everyone
+    /// (docs/scheduler-design.md). Outstanding, not waiting: a flood whose tasks are dispatched
+    /// as fast as they come waits for nothing and still fills the machine. Walks the tenants
+    /// once; asked only under DEGRADED, for P4–P10.
+    func isWithinFairShareOfOutstanding(_ tenant: UInt32) -> Bool {
+        var total = 0
+        var weights = 0
+        for (index, state) in tenants.enumerated() where state.isConfigured && (state.queued + state.inFlight > 0 || index == Int(tenant)) {
+            total += state.queued + state.inFlight
+            weights += state.configuration.weight
+        }
+        guard total > 0, weights > 0 else { return false }
+        let own = tenants[Int(tenant)]
+        let share = Double(own.configuration.weight) / Double(weights)
+        return Double(own.queued + own.inFlight) < share * Double(total)
+    }
+
     /// True when the tenant holds less than its weighted share of the waiting tasks (shares
-    /// among the tenants that have waiting tasks, itself included). Under DEGRADED such a tenant
-    /// is not what overloads the shard, so its low-priority work is still admitted: one tenant's
-    /// flood sheds that tenant, not everyone (docs/scheduler-design.md).
+    /// among the tenants that have waiting tasks, itself included): who may displace whom when
+    /// the waiting set is full.
     func isWithinFairShare(_ tenant: UInt32) -> Bool {
         let total = queues.total
         guard total > 0 else { return false }
