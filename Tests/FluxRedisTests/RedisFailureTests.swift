@@ -58,6 +58,9 @@ struct RedisFailureTests {
         let clock = ContinuousClock()
         let start = clock.now
         async let blocked = redisError { _ = try await redis.send(RedisCommand("BLPOP", "nothing", 30)) }
+        // The PING must be written after the BLPOP (two `async let`s start in no set order; a
+        // PING first is simply answered), so it waits behind the blocked command.
+        try await Task.sleep(for: .milliseconds(100))
         async let queued = redisError { _ = try await redis.send(RedisCommand("PING")) }
         try await Task.sleep(for: .milliseconds(200))
         server.kill()
