@@ -111,17 +111,20 @@ struct TenantProxy: Sendable {
     /// 429 with the same code (the caller authenticated first, so nobody learns another tenant
     /// is refused).
     private func refuse(_ request: Request, tenant: String, _ refusal: RefusalCache.Refusal) async throws -> Never {
+        try await authenticate(request, tenant: tenant)
+        metrics.submissionRefused(tenant: tenant, code: refusal.code)
+        let ms = max(1, (refusal.until - .now).milliseconds)
+        throw HTTPProblem.tooManyRequests(
+            refusal.code, "the tenant's submissions are refused (\(refusal.code)) for \(ms) ms more; nothing was written", retryAfterMs: ms)
+    }
+
+    /// The router's own check of the tenant's token, for the calls it answers itself.
+    private func authenticate(_ request: Request, tenant: String) async throws {
         do {
             _ = try await auth.tenant(tenant, request: request)
         } catch is RedisError {
             throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
         }
-        metrics.submissionRefused(tenant: tenant, code: refusal.code)
-        let remaining = refusal.until - .now
-        let ms = max(1, remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-        var problem = HTTPProblem(.tooManyRequests, code: refusal.code, message: "the tenant's submissions are refused (\(refusal.code)) for \(ms) ms more; nothing was written")
-        problem.headers[.retryAfter] = String(max(1, (ms + 999) / 1_000))
-        throw problem
     }
 
     /// The no-owner path: authenticate and write the submission exactly as a shard would.
@@ -131,11 +134,7 @@ struct TenantProxy: Sendable {
         var head = head
         head.headerFields = headers
         let request = Request(head: head, body: .init(buffer: body))
-        do {
-            _ = try await auth.tenant(tenant, request: request)
-        } catch is RedisError {
-            throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
-        }
+        try await authenticate(request, tenant: tenant)
         let nowMs = WallClock.nowMs()
         let response = call == .submitBatch
             ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs)

@@ -145,7 +145,7 @@ public struct TaskStore: Sendable {
         case "rate_limited": throw DoorRefusal.rateLimited(retryAfterMs: Int64(parts[1]) ?? 1_000)
         case "too_large": throw DoorRefusal.tooLarge(limit: parts[1])
         case "suspended": throw DoorRefusal.suspended
-        case "ingest_backlog": throw DoorRefusal.ingestBacklog(retryAfterMs: Int64(parts[1]) ?? 200)
+        case "ingest_backlog": throw DoorRefusal.ingestBacklog(retryAfterMs: Int64(parts[1]) ?? 100)
         case "storage_exceeded":
             let words = parts[1].split(separator: " ")
             let numbers = words.last?.split(separator: "/").compactMap { Int($0) } ?? []

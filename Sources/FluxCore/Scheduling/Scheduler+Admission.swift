@@ -88,11 +88,16 @@ extension Scheduler {
     func isWithinFairShare(_ tenant: UInt32) -> Bool {
         let total = queues.total
         guard total > 0 else { return false }
-        var weights = 0
-        for active in activeTenants where active != tenant { weights += tenants[Int(active)].configuration.weight }
-        let own = tenants[Int(tenant)].configuration.weight
-        let share = Double(own) / Double(weights + own)
+        let share = Double(tenants[Int(tenant)].configuration.weight) / Double(waitingShareWeights(including: tenant))
         return Double(tenants[Int(tenant)].waiting) < share * Double(total)
+    }
+
+    /// The sum of the weights the waiting set is shared among: the tenants with waiting tasks,
+    /// and `newcomer`'s.
+    private func waitingShareWeights(including newcomer: UInt32) -> Int {
+        var weights = tenants[Int(newcomer)].configuration.weight
+        for active in activeTenants where active != newcomer { weights += tenants[Int(active)].configuration.weight }
+        return weights
     }
 
     /// True if the task has eligible nodes and all of them sit in throttled domains. A task with
@@ -139,9 +144,7 @@ extension Scheduler {
     /// tenants with waiting tasks and `newcomer`'s); ties go to the lower handle.
     func tenantFurthestOverShare(including newcomer: UInt32) -> UInt32? {
         let total = Double(queues.total)
-        var weights = 0
-        for active in activeTenants where active != newcomer { weights += tenants[Int(active)].configuration.weight }
-        weights += tenants[Int(newcomer)].configuration.weight
+        let weights = waitingShareWeights(including: newcomer)
         var best: (tenant: UInt32, excess: Double)?
         for active in activeTenants where tenants[Int(active)].waiting > 0 {
             let share = Double(tenants[Int(active)].configuration.weight) / Double(weights)

@@ -54,6 +54,12 @@ extension HTTPProblem {
     public static func conflict(_ code: String, _ message: String) -> HTTPProblem {
         HTTPProblem(.conflict, code: code, message: message)
     }
+    /// A 429 whose `Retry-After` is `retryAfterMs` in whole seconds, rounded up, at least 1.
+    public static func tooManyRequests(_ code: String, _ message: String, retryAfterMs: Int64) -> HTTPProblem {
+        var problem = HTTPProblem(.tooManyRequests, code: code, message: message)
+        problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
+        return problem
+    }
 }
 
 extension HTTPProblem {

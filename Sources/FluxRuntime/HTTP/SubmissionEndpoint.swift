@@ -98,32 +98,34 @@ public struct SubmissionEndpoint: Sendable {
     static func problem(_ refusal: TaskStore.DoorRefusal) -> HTTPProblem {
         switch refusal {
         case .rateLimited(let retryAfterMs):
-            var problem = HTTPProblem(.tooManyRequests, code: "rate_limited", message: "over the tenant's submission rate; retry after \(retryAfterMs) ms")
-            problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
-            problem.headers[SubmissionHeaders.doorRefusal] = "rate_limited \(retryAfterMs)"
-            return problem
+            return doorRefusal(
+                "rate_limited", "over the tenant's submission rate; retry after \(retryAfterMs) ms", retryAfterMs: retryAfterMs)
         case .storageExceeded(let stored, let limit, let retryAfterMs):
-            var problem = HTTPProblem(.tooManyRequests, code: "storage_exceeded",
-                message: "the tenant's task records hold \(stored) bytes of its maxStoredBytes \(limit); nothing was written")
-            problem.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000))
-            problem.headers[SubmissionHeaders.doorRefusal] = "storage_exceeded \(min(retryAfterMs, 1_000))"
-            return problem
-        case .ingestBacklog:
-            var problem = HTTPProblem(.tooManyRequests, code: "ingest_backlog",
-                message: "\(DoorScript.ingestBacklogLimit) of the tenant's submissions are still waiting to be admitted; nothing was written")
-            problem.headers[.retryAfter] = "1"
-            problem.headers[SubmissionHeaders.doorRefusal] = "ingest_backlog 100"
-            return problem
+            return doorRefusal(
+                "storage_exceeded", "the tenant's task records hold \(stored) bytes of its maxStoredBytes \(limit); nothing was written",
+                retryAfterMs: retryAfterMs, routerWaitMs: min(retryAfterMs, 1_000))
+        case .ingestBacklog(let retryAfterMs):
+            return doorRefusal(
+                "ingest_backlog",
+                "\(DoorScript.ingestBacklogLimit) of the tenant's submissions are still waiting to be admitted; nothing was written",
+                retryAfterMs: retryAfterMs)
         case .suspended:
             return HTTPProblem(.forbidden, code: "tenant_suspended", message: "the tenant is suspended: submissions are refused until an operator resumes it")
         case .tooLarge(let limit):
             return HTTPProblem(.badRequest, code: "batch_too_large", message: "the batch is larger than the tenant's \(limit): split it", field: "tasks")
         case .quotaExceeded(let outstanding, let limit):
-            var problem = HTTPProblem(.tooManyRequests, code: "quota_exceeded",
-                message: "the tenant has \(outstanding) unfinished tasks of its maxQueued \(limit); nothing was written")
-            problem.headers[.retryAfter] = "1"
-            problem.headers[SubmissionHeaders.doorRefusal] = "quota_exceeded 100"
-            return problem
+            // The quota frees only as tasks finish: no exact wait, the router holds off briefly.
+            return doorRefusal(
+                "quota_exceeded", "the tenant has \(outstanding) unfinished tasks of its maxQueued \(limit); nothing was written",
+                retryAfterMs: 1_000, routerWaitMs: 100)
         }
+    }
+
+    /// A 429 from the door, with `X-Flux-Door-Refusal: <code> <ms>` telling the router how long
+    /// to answer the tenant's new submissions itself (`routerWaitMs`, by default the door's wait).
+    private static func doorRefusal(_ code: String, _ message: String, retryAfterMs: Int64, routerWaitMs: Int64? = nil) -> HTTPProblem {
+        var problem = HTTPProblem.tooManyRequests(code, message, retryAfterMs: retryAfterMs)
+        problem.headers[SubmissionHeaders.doorRefusal] = "\(code) \(routerWaitMs ?? retryAfterMs)"
+        return problem
     }
 }

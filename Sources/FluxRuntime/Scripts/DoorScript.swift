@@ -51,7 +51,7 @@ enum DoorScript {
       elseif outstanding + cost > limit then
         door = {'quota_exceeded', tostring(outstanding) .. '/' .. tostring(limit)}
       elseif tonumber(redis.call('HGET', live, tenant .. ':ingest') or '0') >= \(ingestBacklogLimit) then
-        door = {'ingest_backlog', '200'}
+        door = {'ingest_backlog', '100'}
       end
       if not door then
         local today = math.floor(now / 86400000)
