@@ -119,8 +119,10 @@ struct HostileAgentTests {
         let cluster = try await ShardHarness(extraArguments: ["--http-max-connections", "4"])
         defer { cluster.stopAll() }
         let (answered, waiting) = try await offThePool { () -> ([Int32], [Int32]) in
-            // Eight keep-alive clients, each asks once: at most four are served, the rest wait.
-            let sockets = (0..<8).map { _ in Self.connectAndAsk(port: cluster.apiPort) }
+            // Twelve keep-alive clients, each asks once. The listener stops accepting once it
+            // holds the cap, checked per accept batch: NIO accepts up to 4 connections per read,
+            // so at most cap + 3 are served and the rest wait (docs/runbook.md).
+            let sockets = (0..<12).map { _ in Self.connectAndAsk(port: cluster.apiPort) }
             var answered: [Int32] = []
             var waiting: [Int32] = []
             for fd in sockets {
@@ -128,13 +130,14 @@ struct HostileAgentTests {
             }
             return (answered, waiting)
         }
-        #expect(!answered.isEmpty && answered.count <= 4, "\(answered.count) of 8 connections served under a cap of 4")
-        #expect(!waiting.isEmpty)
+        #expect(!answered.isEmpty && answered.count <= 4 + 3, "\(answered.count) of 12 connections served under a cap of 4")
+        #expect(waiting.count >= 12 - 7)
         // Once the served ones close, the waiting ones are accepted and answered.
         for fd in answered { close(fd) }
-        let late = try await offThePool { waiting.filter { Self.readAnswer($0, seconds: 5) }.count }
+        // The backlog is accepted in order, so the first waiting connection is served first.
+        let lateServed = try await offThePool { waiting.contains { Self.readAnswer($0, seconds: 5) } }
         for fd in waiting { close(fd) }
-        #expect(late >= 1, "no waiting connection was served after the others closed")
+        #expect(lateServed, "no waiting connection was served after the others closed")
         #expect(try await cluster.request("GET", "/healthz").status == 200)
     }
 

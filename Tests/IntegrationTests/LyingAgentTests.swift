@@ -11,9 +11,11 @@ struct LyingAgentTests {
     @Test func aResultFromANodeThatDoesNotHoldTheAttemptChangesNothing() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
         let (token, agentToken) = try await cluster.createTenant("acme")
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 2; echo real"], node: "edge-1"))
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "echo real"), node: "edge-1"))
         _ = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
 
         // A second, hand-written agent claims the task finished on its node.
@@ -26,6 +28,7 @@ struct LyingAgentTests {
 
         let task = try await cluster.task(tenant: "acme", token: token, id: id)
         #expect(task?.state == "RUNNING", "a forged result finished the task")
+        gate.open()
         let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         #expect(done.result?.outputTail == "real\n")
         #expect(done.assignedNode == "edge-1")
@@ -34,10 +37,12 @@ struct LyingAgentTests {
     @Test func anotherTenantsNodeOfTheSameNameCannotFinishATask() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
         let (token, agentToken) = try await cluster.createTenant("acme")
         let (_, evilAgentToken) = try await cluster.createTenant("evil")
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 2; echo real"], node: "edge-1"))
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "echo real"), node: "edge-1"))
         _ = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
 
         // Tenant evil's agent, with evil's own valid token, names its node edge-1 too.
@@ -50,6 +55,7 @@ struct LyingAgentTests {
         #expect(try await Self.sendAsAgent(url: cluster.agentURL, [hello, started, forged, unknown]))
 
         #expect(try await cluster.task(tenant: "acme", token: token, id: id)?.state == "RUNNING", "another tenant's agent finished the task")
+        gate.open()
         let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         #expect(done.result?.outputTail == "real\n")
         let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)

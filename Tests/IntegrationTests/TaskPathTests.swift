@@ -59,10 +59,13 @@ struct TaskPathTests {
         let (token, agentToken) = try await cluster.createTenant("acme")
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-2")
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 1; echo ran on $FLUX_NODE"]))
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "echo ran on $FLUX_NODE")))
         let running = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
         let first = try #require(running.assignedNode)
         try #require(cluster.agent("acme", first)).kill()
+        gate.open()
         let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         #expect(done.state == "SUCCEEDED")
         #expect(done.assignedNode != first)
@@ -77,14 +80,18 @@ struct TaskPathTests {
         let (token, agentToken) = try await cluster.createTenant("acme")
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
         let marker = cluster.directory.appendingPathComponent("survived").path
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 3; touch \(marker)"]))
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "touch \(marker)")))
         _ = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
         let response = try await cluster.request("POST", "/v1/tenants/acme/tasks/\(id)/cancel", token: token)
         #expect(response.status == 200)
         #expect(try await cluster.task(tenant: "acme", token: token, id: id)?.state == "CANCELLED")
         let again = try await cluster.request("POST", "/v1/tenants/acme/tasks/\(id)/cancel", token: token)
         #expect(again.status == 409)
-        try await Task.sleep(for: .seconds(4))
+        // A command still alive would pass the gate now and leave the marker.
+        gate.open()
+        try await Task.sleep(for: .seconds(2))
         #expect(!FileManager.default.fileExists(atPath: marker), "the cancelled command kept running")
     }
 
