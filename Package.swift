@@ -86,7 +86,8 @@ let package = Package(
         .target(
             name: "FluxShard",
             dependencies: [
-                "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime",
+                "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -144,7 +145,13 @@ let package = Package(
         .target(
             name: "FluxAgent",
             dependencies: [
-                "FluxAPI",
+                "FluxAPI", "FluxIdentity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

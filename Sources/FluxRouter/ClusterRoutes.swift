@@ -21,6 +21,20 @@ struct ClusterRoutes: Sendable {
         router.get("v1/admin/cluster") { request, _ in try await cluster(request) }
         router.get("scheduler/debug/snapshot") { request, _ in try await snapshot(request) }
         router.get("metrics") { _, _ in metricsText() }
+        router.get("v1/cluster/ca") { _, _ in try await clusterCA() }
+    }
+
+    /// The cluster CA as the first live shard that answers serves it (every shard that signs
+    /// has the same CA); public, so agents and operators can check a pin.
+    private func clusterCA() async throws -> Response {
+        var last: HTTPProblem?
+        for shard in await directory.refresh().liveShards {
+            let outcome = await forwarder.forward(method: .get, to: shard.api, pathAndQuery: "/v1/cluster/ca", headers: HTTPFields(), body: ByteBuffer())
+            guard case .answered(let answer) = outcome else { continue }
+            if answer.status == .ok { return answer.response }
+            last = HTTPProblem.unavailable("enrollment_disabled", "this cluster signs no agent certificates: its shards run without --ca")
+        }
+        throw last ?? HTTPProblem.unavailable("no_owner", "no shard is reachable right now; retry shortly")
     }
 
     /// Ready once at least one live shard owns at least one slot: before that every call but a

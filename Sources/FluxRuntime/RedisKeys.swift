@@ -48,6 +48,13 @@ public struct SlotKeys: Sendable, Hashable {
     /// One node's descriptor and persisted health.
     public func node(_ tenant: String, _ node: String) -> String { prefix + "t:" + tenant + ":node:" + node }
 
+    /// One join token: its SHA-256, uses left, node pattern; expires with the token.
+    public func joinToken(_ tenant: String, _ id: String) -> String { prefix + "t:" + tenant + ":join:" + id }
+    /// Ids of the tenant's join tokens (members may outlive an expired token; readers prune).
+    public func tenantJoinTokens(_ tenant: String) -> String { prefix + "t:" + tenant + ":joins" }
+    /// Node → JSON of the certificate last issued to it (serial, not-after, when).
+    public func tenantCertificates(_ tenant: String) -> String { prefix + "t:" + tenant + ":certs" }
+
     /// Desired states of this slot as `<tenant>/<name>`: what the owner's reconciler walks.
     public var desiredIndex: String { prefix + "desired" }
     /// Names of the tenant's desired states.

@@ -47,6 +47,10 @@ public struct TenantSweeper: Sendable {
         let nodes = try await redis.send(RedisCommand("SMEMBERS", keys.tenantNodes(tenant))).array?.compactMap(\.string) ?? []
         for part in chunks(nodes.map { keys.node(tenant, $0) }) { removed += try await delete(part) }
         removed += try await delete([keys.tenantNodes(tenant)])
+        // Join tokens and the record of issued certificates.
+        let joins = try await redis.send(RedisCommand("SMEMBERS", keys.tenantJoinTokens(tenant))).array?.compactMap(\.string) ?? []
+        for part in chunks(joins.map { keys.joinToken(tenant, $0) }) { removed += try await delete(part) }
+        removed += try await delete([keys.tenantJoinTokens(tenant), keys.tenantCertificates(tenant)])
         // Idempotency keys `<tenant>:<key>` in the slot's shared set and hash.
         try await scan("ZSCAN", keys.idempotency, match: tenant + ":*") { members in
             _ = try await redis.pipeline([

@@ -1,5 +1,6 @@
 public import Logging
 import FluxRedis
+import FluxIdentity
 import FluxRuntime
 import Hummingbird
 import HummingbirdCore
@@ -25,7 +26,8 @@ public struct ShardApp: Sendable {
     public func run() async throws {
         let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
-        let services = Self.services(configuration: configuration, redis: redis, logger: logger)
+        let ca = try configuration.caDirectory.map { try ClusterCA(directory: $0) }
+        let services = Self.services(configuration: configuration, redis: redis, ca: ca, logger: logger)
         let api = Application(
             router: ShardRouter.api(services),
             // Idle keep-alive connections are closed (a client cannot hold sockets for free);
@@ -53,7 +55,7 @@ public struct ShardApp: Sendable {
     }
 
     /// Wires the shard's parts; nothing here does I/O until the loops and servers start.
-    static func services(configuration: ShardConfiguration, redis: RedisClient, logger: Logger) -> ShardServices {
+    static func services(configuration: ShardConfiguration, redis: RedisClient, ca: ClusterCA? = nil, logger: Logger) -> ShardServices {
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let leases = SlotLeases(shardID: configuration.shardID, ttlMs: configuration.leaseTTL.milliseconds, redis: redis)
         let sessions = AgentSessions()
@@ -69,6 +71,6 @@ public struct ShardApp: Sendable {
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
             membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),
-            signer: TaskIDSigner(redis: redis))
+            signer: TaskIDSigner(redis: redis), ca: ca)
     }
 }

@@ -52,6 +52,14 @@ public struct ShardConfiguration: Sendable {
     public var httpIdleTimeout: Duration = .seconds(120)
     /// API connections held open at once; beyond it new ones wait in the listen backlog.
     public var httpMaxConnections = 10_000
+    /// The cluster CA's directory (`--ca DIR`: `ca.crt` and `ca.key`, from `fluxforge ca init`):
+    /// this shard signs the certificates of agents that enroll in its slots. Nil turns
+    /// enrollment off (`503 enrollment_disabled`).
+    public var caDirectory: String?
+    /// The SPIFFE trust domain agent certificates name (`spiffe://<this>/tenant/…/node/…`).
+    public var trustDomain = "fluxforge"
+    /// How long an agent certificate is valid from enrollment.
+    public var agentCertificateValidity: Duration = .seconds(86_400)
     /// An agent connection that has not said a valid `hello` by then is closed (`hello_timeout`).
     public var agentHelloTimeout: Duration = .seconds(10)
     /// Frames per second one agent session may send (sustained over each second); beyond it the

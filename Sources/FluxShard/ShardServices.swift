@@ -1,5 +1,6 @@
 import FluxAPI
 import FluxRedis
+import FluxIdentity
 import FluxRuntime
 import Foundation
 import Prometheus
@@ -21,6 +22,8 @@ struct ShardServices: Sendable {
     let membership: Membership
     /// Verifies router-chosen task ids (one per process: it caches the cluster key).
     let signer: TaskIDSigner
+    /// The cluster CA, when this shard signs enrolling agents' certificates (`--ca`).
+    let ca: ClusterCA?
 
     var shardID: String { configuration.shardID }
 

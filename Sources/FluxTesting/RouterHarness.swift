@@ -18,13 +18,16 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     /// The agent process of `tenant`'s node `node`, if the harness started it.
     public func agent(_ tenant: String, _ node: String) -> FluxProcess? { lock.withLock { agents[tenant + "/" + node] } }
     private let leaseTTLMs: Int
+    /// Extra flags for every shard this harness starts (`--ca DIR`, …).
+    private let shardArguments: [String]
     private let lock = NSLock()
 
     /// Starts `shardIDs` and a router, and waits until the shards hold every slot between them
     /// and the router routes to them.
-    public init(shardIDs: [String], leaseTTLMs: Int = 3_000, routerArguments: [String] = []) async throws {
+    public init(shardIDs: [String], leaseTTLMs: Int = 3_000, routerArguments: [String] = [], shardArguments: [String] = []) async throws {
         redis = try await TestDatabase.isolated()
         self.leaseTTLMs = leaseTTLMs
+        self.shardArguments = shardArguments
         apiPort = try RedisServerProcess.freeLoopbackPort()
         agentPort = try RedisServerProcess.freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-router-\(UUID().uuidString)")
@@ -46,7 +49,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     /// shard (this one included) holds slots and none is unowned.
     @discardableResult
     public func addShard(_ id: String, waitUntilSettled: Bool = true) async throws -> ShardHarness {
-        let shard = try await ShardHarness(redis: redis, shardID: id, leaseTTLMs: leaseTTLMs, waitForReady: false)
+        let shard = try await ShardHarness(redis: redis, shardID: id, leaseTTLMs: leaseTTLMs, extraArguments: shardArguments, waitForReady: false)
         lock.withLock { shards[id] = shard }
         if waitUntilSettled {
             let live = lock.withLock { Set(shards.filter { $0.value.shard.isRunning }.keys) }

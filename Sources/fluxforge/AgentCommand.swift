@@ -49,6 +49,8 @@ struct AgentCommand: AsyncParsableCommand {
     var chaosSelfScore: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+    /// With `--join`, the agent enrolls at its first start (a valid stored certificate is reused).
+    @OptionGroup var enrollment: EnrollmentOptions
 
     func validate() throws {
         guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw ValidationError("--url must be ws:// or wss://") }
@@ -73,6 +75,10 @@ struct AgentCommand: AsyncParsableCommand {
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
+        }
+        if enrollment.join != nil {
+            let outcome = try await enrollment.ensureEnrolled(tenant: tenant, node: node, logger: Logger(label: "fluxforge.agent"))
+            Logger(label: "fluxforge.agent").notice("\(outcome.split(separator: "\n").first ?? "")")
         }
         let agent = Agent(configuration: try agentConfiguration(), logger: Logger(label: "fluxforge.agent"))
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)

@@ -72,10 +72,7 @@ struct CAIssueCommand: ParsableCommand {
     }
 
     func run() throws {
-        let caDirectory = URL(fileURLWithPath: ca)
-        let authority = try ClusterCA(
-            keyPEM: try String(contentsOf: caDirectory.appendingPathComponent("ca.key"), encoding: .utf8),
-            certificatePEM: try String(contentsOf: caDirectory.appendingPathComponent("ca.crt"), encoding: .utf8))
+        let authority = try ClusterCA(directory: ca)
         let subject = try LeafSubject(commonName: name, sans: san)
         let directory = URL(fileURLWithPath: out ?? ca)
         let keyFile = directory.appendingPathComponent("\(name).key"), certificateFile = directory.appendingPathComponent("\(name).crt")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxIdentity
 import FluxShard
 import Foundation
 import Logging
@@ -58,6 +59,12 @@ struct ShardCommand: AsyncParsableCommand {
     var tenantSweepIntervalMs: Int = 2_000
     @Option(help: "Milliseconds between two reconciliation rounds over the desired states of the shard's slots.")
     var reconcileIntervalMs: Int = 500
+    @Option(help: "Directory of the cluster CA (ca.crt, ca.key from `fluxforge ca init`): the shard signs the certificates of agents that enroll. Without it, enrollment is off.")
+    var ca: String?
+    @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
+    var trustDomain: String = "fluxforge"
+    @Option(help: "Hours an agent certificate is valid from enrollment.")
+    var agentCertHours: Int = 24
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -78,6 +85,8 @@ struct ShardCommand: AsyncParsableCommand {
         guard (2_000...3_600_000).contains(tenantSweepIntervalMs) else { throw ValidationError("--tenant-sweep-interval-ms must be within 2000…3600000") }
         guard (100...3_600_000).contains(reconcileIntervalMs) else { throw ValidationError("--reconcile-interval-ms must be within 100…3600000") }
         guard (1...1_000_000).contains(agentFramesPerSecond) else { throw ValidationError("--agent-frames-per-second must be within 1…1000000") }
+        guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
+        guard (1...8_760).contains(agentCertHours) else { throw ValidationError("--agent-cert-hours must be within 1…8760") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -103,6 +112,9 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.reconcileInterval = .milliseconds(reconcileIntervalMs)
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks
+        configuration.caDirectory = ca
+        configuration.trustDomain = trustDomain
+        configuration.agentCertificateValidity = .seconds(agentCertHours * 3_600)
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "shard"] = "\(shardID)"

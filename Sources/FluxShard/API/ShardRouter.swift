@@ -12,6 +12,7 @@ enum ShardRouter {
         router.get("readyz") { _, _ in try readiness(services) }
         TaskRoutes(services: services).register(on: router)
         DesiredRoutes(services: services).register(on: router)
+        EnrollmentRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
         TenantAdminRoutes(admin: services.tenantAdmin, auth: services.auth, nowMs: { WallClock.nowMs() }).register(on: router)
         DebugRoutes(services: services).register(on: router)
