@@ -12,7 +12,7 @@ The check `refused_request_wrote_nothing` fails a case answered 4xx or 5xx durin
   1. a key was created, other than the scheduler's own queues, leases and membership;
   2. a key only requests write was modified: tenant config (settings, tokens, the door's rate
      state), the idempotency keys, the tenant's listing index, the slot's tenant set, desired
-     states, the audit stream, the cluster hash;
+     states, join tokens and the record of issued certificates, the audit stream, the cluster hash;
   3. the door's live count of any tenant went up (the scheduler only ever lowers it).
 Schemathesis runs it for every response once this file is named by SCHEMATHESIS_HOOKS.
 """
@@ -30,7 +30,7 @@ CREATED_IN_BACKGROUND = re.compile(
 )
 # Keys nothing but a request (one that is carried out) writes.
 WRITTEN_ONLY_BY_REQUESTS = re.compile(
-    r"^ff:(audit|cluster|\{s\d+\}:(idem|idemv|tenants|desired|t:[^:]+:(config|tasks|desired|desired:[^:]+)))$"
+    r"^ff:(audit|cluster|\{s\d+\}:(idem|idemv|tenants|desired|t:[^:]+:(config|tasks|desired|desired:[^:]+|join:[0-9a-f]+|joins|certs)))$"
 )
 
 
