@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // TLS on agent sessions (issue 12); already in the build through async-http-client.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // Test-only: DeployTests parses deploy/*.yaml. No product target links it.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -104,7 +106,10 @@ let package = Package(
         .target(
             name: "FluxRouter",
             dependencies: [
-                "FluxAPI", "FluxRedis", "FluxRuntime",
+                "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -147,6 +152,7 @@ let package = Package(
             dependencies: [
                 "FluxAPI", "FluxIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import FluxAPI
 import Logging
+import NIOSSL
 import WSClient
 
 extension Agent {
@@ -16,10 +17,22 @@ extension Agent {
     /// every byte of the tail needs a six-character JSON escape.
     static let maxFrameBytes = 1 << 20
 
-    static var webSocketConfiguration: WebSocketClientConfiguration {
+    var webSocketConfiguration: WebSocketClientConfiguration {
         // Client pings find a half-open TCP connection (a router that vanished) within 30 s.
         WebSocketClientConfiguration(
-            maxFrameSize: maxFrameBytes, closeTimeout: .seconds(2), autoPing: .enabled(timePeriod: .seconds(15)))
+            maxFrameSize: Self.maxFrameBytes, closeTimeout: .seconds(2), autoPing: .enabled(timePeriod: .seconds(15)),
+            sniHostname: configuration.tlsServerName)
+    }
+
+    /// TLS 1.3 with the agent's enrolled certificate, trusting only the cluster CA it was given
+    /// at enrollment (and checking that the router's certificate names the host dialled).
+    static func tlsConfiguration(_ files: AgentEnrollment.Files) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv13
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(files.ca.path))
+        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificate.path).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.key.path, format: .pem))
+        return tls
     }
 
     /// Connects, serves, and reconnects with backoff until the agent stops.
@@ -44,8 +57,10 @@ extension Agent {
         let opened = OneShot<ContinuousClock.Instant>()
         var failure: (any Error)?
         do {
+            // Read at every connect, so a renewed certificate is used from the next session on.
+            let tls = try configuration.identity.map(Self.tlsConfiguration)
             try await WebSocketClient.connect(
-                url: configuration.url, configuration: Self.webSocketConfiguration, logger: logger
+                url: configuration.url, configuration: webSocketConfiguration, tlsConfiguration: tls, logger: logger
             ) { inbound, outbound, _ in
                 opened.fire(clock.now)
                 await self.serve(inbound: inbound, outbound: outbound)

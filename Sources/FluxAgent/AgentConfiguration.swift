@@ -45,6 +45,12 @@ public struct AgentConfiguration: Sendable {
     public var chaosSelfScore: Double?
     /// Version string reported in `hello`.
     public var version: String
+    /// The enrolled identity (`agent.key`, `agent.crt`, `ca.crt`) for a `wss://` session with a
+    /// client certificate; nil for `ws://` with the token (dev mode).
+    public var identity: AgentEnrollment.Files?
+    /// The name the router's certificate must carry, sent as TLS SNI; nil uses the URL's host
+    /// (which must then be a DNS name: TLS cannot send an IP address as SNI).
+    public var tlsServerName: String?
 
     /// Defaults suit a small edge node; `capacity` ≥ 1 and 0 < min ≤ max backoff are enforced.
     public init(

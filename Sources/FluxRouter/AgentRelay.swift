@@ -9,26 +9,52 @@ import WSClient
 /// tenant's slot, open a session to that shard, send the `hello` on, then copy frames both ways
 /// until either side closes — and close the other side then.
 ///
-/// The relay never interprets the session: authentication, `welcome`, dispatches and `moved` are
+/// With TLS on the agent listener the relay checks one thing itself: the `hello` must name the
+/// tenant and node of the agent's certificate (else `identity_mismatch`); it then passes the
+/// verified identity on as an `AgentAttestation` in place of the agent token. Beyond that the
+/// relay never interprets the session: authentication, `welcome`, dispatches and `moved` are
 /// the shard's. When the slot moves, the shard says `moved` and closes; the agent reconnects to
 /// the router, which by then routes it to the new owner.
 struct AgentRelay: Sendable {
     let directory: OwnerDirectory
     let metrics: RouterMetrics
+    let signer: TaskIDSigner
+    /// True when agents connect over TLS with certificates: identity comes from the certificate.
+    let requireCertificate: Bool
+    let trustDomain: String
 
     static let helloTimeout: Duration = .seconds(10)
     static let maxFrameBytes = 1 << 20
 
-    func run(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    func run(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, peer: AgentTLS.Peer, logger: Logger) async throws {
         let frames = FrameReader(inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator())
-        guard let helloText = try await Self.withTimeout(Self.helloTimeout, { try await frames.next() }),
-              case .hello(let hello)? = try? AgentFrameCodec.decode(helloText)
+        guard var helloText = try await Self.withTimeout(Self.helloTimeout, { try await frames.next() }),
+              case .hello(var hello)? = try? AgentFrameCodec.decode(helloText)
         else {
             return try await reject(outbound, APIProblem(code: "hello_required", message: "the first frame must be a hello"), logger: logger)
         }
         guard NameRules.isValidName(hello.tenant) else {
             return try await reject(outbound, .invalid("tenant", "must match [a-z0-9-]{1,63}"), logger: logger)
         }
+        if requireCertificate {
+            guard case .agent(let identity) = peer, identity.trustDomain == trustDomain else {
+                return try await reject(outbound, APIProblem(
+                    code: "identity_required", message: "this listener needs a client certificate naming an agent of trust domain \(trustDomain)"), logger: logger)
+            }
+            guard identity.tenant == hello.tenant, identity.node == hello.node else {
+                metrics.agentIdentityMismatch()
+                return try await reject(outbound, APIProblem(
+                    code: "identity_mismatch", message: "the certificate names \(identity.tenant)/\(identity.node), the hello \(hello.tenant)/\(hello.node)"),
+                    logger: logger)
+            }
+            do {
+                hello.token = try await AgentAttestation.make(signer: signer, tenant: identity.tenant, node: identity.node, nowMs: WallClock.nowMs())
+                helloText = try AgentFrameCodec.encode(.hello(hello))
+            } catch {
+                return try await reject(outbound, APIProblem(code: "slot_not_ready", message: "the cluster key is unreachable; retry"), logger: logger)
+            }
+        }
+        let firstFrame = helloText
         let slot = Slotting.slot(forTenant: hello.tenant, slotCount: directory.table.slotCount)
         var owner = directory.table.owner(ofSlot: slot)
         if owner == nil { owner = await directory.refresh().owner(ofSlot: slot) }
@@ -46,7 +72,7 @@ struct AgentRelay: Sendable {
             try await WebSocketClient.connect(
                 url: "ws://\(owner.shard.agent)/v1/agent/connect", configuration: configuration, logger: sessionLogger
             ) { upstreamInbound, upstreamOutbound, _ in
-                try await upstreamOutbound.write(.text(helloText))
+                try await upstreamOutbound.write(.text(firstFrame))
                 sessionLogger.debug("agent session relayed")
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import FluxRedis
 import FluxRuntime
 import Hummingbird
+import HummingbirdTLS
 import HummingbirdCore
 import HummingbirdWebSocket
 import ServiceLifecycle
@@ -58,24 +59,36 @@ public struct RouterApp: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
 
-        let relay = AgentRelay(directory: directory, metrics: metrics)
-        let agentRouter = Router(context: BasicWebSocketRequestContext.self)
+        let relay = AgentRelay(
+            directory: directory, metrics: metrics, signer: signer,
+            requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain)
+        let agentRouter = Router(context: AgentConnectionContext.self)
         agentRouter.ws("v1/agent/connect") { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            try await relay.run(inbound, outbound, logger: context.logger)
+            let peer = await AgentTLS.peer(of: context.requestContext.channel)
+            try await relay.run(inbound, outbound, peer: peer, logger: context.logger)
         }
-        let agents = Application(
-            router: Router(),
-            server: .http1WebSocketUpgrade(webSocketRouter: agentRouter),
-            configuration: .init(address: .hostname(configuration.agentHost, port: configuration.agentPort)),
-            logger: logger)
+        let agentAddress = BindAddress.hostname(configuration.agentHost, port: configuration.agentPort)
+        let agents: any Service
+        if let files = configuration.agentTLS {
+            let server = try HTTPServerBuilder.tls(
+                .http1WebSocketUpgrade(webSocketRouter: agentRouter), tlsConfiguration: try AgentTLS.serverConfiguration(files))
+            agents = Application(router: Router(), server: server, configuration: .init(address: agentAddress), logger: logger)
+        } else {
+            logger.warning("agent listener without TLS: agents authenticate with the tenant's shared agent token (dev mode)")
+            agents = Application(
+                router: Router(),
+                server: .http1WebSocketUpgrade(webSocketRouter: agentRouter),
+                configuration: .init(address: agentAddress), logger: logger)
+        }
 
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DirectoryService(directory: directory)), .init(service: api), .init(service: agents)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
+            "agentTLS": "\(configuration.agentTLS != nil ? "mTLS" : "off (dev)")",
             "redis": "\(redisConfiguration.host):\(redisConfiguration.port)", "slots": "\(configuration.slotCount)",
             "ownedSlots": "\(directory.table.ownedSlotCount)",
         ])

@@ -25,11 +25,29 @@ public struct RouterConfiguration: Sendable {
     public var httpMaxConnections = 10_000
     /// One forwarded request's own limit, from connect to the last byte of the answer.
     public var forwardTimeout: Duration = .seconds(15)
+    /// TLS on the agent listener (issue 12): with it, agents connect over `wss://` and must
+    /// present a certificate of the cluster CA naming them; without it, `ws://` and the agent token.
+    public var agentTLS: AgentTLSFiles?
+    /// The SPIFFE trust domain agent certificates must name.
+    public var trustDomain = "fluxforge"
     /// Version reported by `/healthz`.
     public var version = "0.6.0"
 
     public init(redisURL: String, adminToken: String) {
         self.redisURL = redisURL
         self.adminToken = adminToken
+    }
+}
+
+/// PEM files of the router's agent listener: its own certificate chain and key, and the CA whose
+/// client certificates it accepts (the cluster CA's `ca.crt`).
+public struct AgentTLSFiles: Sendable, Hashable {
+    public var certificate: String
+    public var key: String
+    public var clientCA: String
+    public init(certificate: String, key: String, clientCA: String) {
+        self.certificate = certificate
+        self.key = key
+        self.clientCA = clientCA
     }
 }

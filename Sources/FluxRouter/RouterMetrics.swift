@@ -46,5 +46,7 @@ final class RouterMetrics: Sendable {
 
     func agentSessionOpened() { agentSessions.increment() }
     func agentSessionClosed() { agentSessions.decrement() }
+    /// An agent whose `hello` named another tenant or node than its certificate.
+    func agentIdentityMismatch() { registry.makeCounter(name: "flux_agent_identity_mismatch_total").increment() }
     func table(_ table: OwnerTable) { ownedSlots.set(Double(table.ownedSlotCount)) }
 }

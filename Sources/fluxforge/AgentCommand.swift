@@ -1,5 +1,6 @@
 import ArgumentParser
 import FluxAgent
+import Foundation
 import Logging
 import UnixSignals
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run an edge agent: keep a session to the router and execute dispatched commands.")
 
-    @Option(help: "Session URL, ws://HOST:PORT/v1/agent/connect.")
+    @Option(help: "Session URL: wss://HOST:PORT/v1/agent/connect with an enrolled certificate (--state-dir), or ws:// with the agent token (dev mode).")
     var url: String
     @Option(help: "Tenant this node belongs to.")
     var tenant: String
@@ -29,6 +30,8 @@ struct AgentCommand: AsyncParsableCommand {
     var labels: [String] = []
     @Option(help: "Attempts run at once.")
     var capacity: Int = 4
+    @Option(help: "With wss://, the DNS name the router's certificate must carry (sent as SNI); needed when --url names an IP address.")
+    var tlsServerName: String?
     @Option(help: "Dev-mode agent token (INSECURE); default: $FLUXFORGE_AGENT_TOKEN.")
     var token: String?
     @Option(name: .customLong("allow"), help: "Allowed program: a name (looked up in the task PATH) or a path; matched by the file it resolves to (repeatable; none: allow all).")
@@ -63,9 +66,19 @@ struct AgentCommand: AsyncParsableCommand {
         if let chaosSelfScore, !(0...1).contains(chaosSelfScore) { throw ValidationError("--chaos-self-score must be in [0, 1]") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try parsedLabels()
-        let fromEnvironment = getenv("FLUXFORGE_AGENT_TOKEN").map { String(cString: $0) } ?? ""
-        guard token?.isEmpty == false || !fromEnvironment.isEmpty else {
-            throw ValidationError("an agent token is required: --token or FLUXFORGE_AGENT_TOKEN")
+        if url.hasPrefix("wss://") {
+            guard enrollment.stateDir?.isEmpty == false else {
+                throw ValidationError("wss:// needs --state-dir holding the enrolled certificate (or --join to enroll first)")
+            }
+            let host = URL(string: url)?.host ?? ""
+            guard tlsServerName != nil || (!host.isEmpty && inet_addr(host) == INADDR_NONE && !host.contains(":")) else {
+                throw ValidationError("wss:// to an IP address needs --tls-server-name: a DNS name in the router's certificate (TLS cannot send an IP as SNI)")
+            }
+        } else {
+            let fromEnvironment = getenv("FLUXFORGE_AGENT_TOKEN").map { String(cString: $0) } ?? ""
+            guard token?.isEmpty == false || !fromEnvironment.isEmpty else {
+                throw ValidationError("an agent token is required with ws://: --token or FLUXFORGE_AGENT_TOKEN")
+            }
         }
     }
 
@@ -76,11 +89,24 @@ struct AgentCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        let logger = Logger(label: "fluxforge.agent")
         if enrollment.join != nil {
-            let outcome = try await enrollment.ensureEnrolled(tenant: tenant, node: node, logger: Logger(label: "fluxforge.agent"))
-            Logger(label: "fluxforge.agent").notice("\(outcome.split(separator: "\n").first ?? "")")
+            let outcome = try await enrollment.ensureEnrolled(tenant: tenant, node: node, logger: logger)
+            logger.notice("\(outcome.split(separator: "\n").first ?? "")")
         }
-        let agent = Agent(configuration: try agentConfiguration(), logger: Logger(label: "fluxforge.agent"))
+        var configuration = try agentConfiguration()
+        if url.hasPrefix("wss://"), let stateDir = enrollment.stateDir {
+            let files = AgentEnrollment.Files(directory: URL(fileURLWithPath: stateDir))
+            guard let identity = AgentEnrollment.stored(in: files, tenant: tenant, node: node, now: Date()) else {
+                throw ValidationError("\(stateDir) holds no valid certificate for \(tenant)/\(node): enroll with --join (or fluxforge enroll)")
+            }
+            logger.notice("connecting with mTLS", metadata: ["identity": "\(identity.uri)"])
+            configuration.identity = files
+            configuration.tlsServerName = tlsServerName
+        } else {
+            logger.warning("connecting over ws:// with the tenant's agent token: dev mode, no transport security")
+        }
+        let agent = Agent(configuration: configuration, logger: logger)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await agent.run() }
@@ -108,7 +134,7 @@ struct AgentCommand: AsyncParsableCommand {
     func agentConfiguration() throws -> AgentConfiguration {
         AgentConfiguration(
             url: url, tenant: tenant, node: node, zone: zone, rack: rack, labels: try parsedLabels(),
-            capacity: capacity, token: try resolvedToken(),
+            capacity: capacity, token: url.hasPrefix("wss://") ? ((try? resolvedToken()) ?? "") : try resolvedToken(),
             allowedCommands: allowedCommands.isEmpty ? nil : Set(allowedCommands),
             outputTailBytes: outputTailBytes, healthInterval: .milliseconds(healthIntervalMs),
             reconnectMinimum: .milliseconds(reconnectMinMs), reconnectMaximum: .milliseconds(reconnectMaxMs),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxIdentity
 import FluxRouter
 import Foundation
 import Logging
@@ -39,6 +40,15 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
 
+    @Option(help: "PEM certificate (chain) of the agent listener; with --agent-tls-key and --agent-client-ca, agents connect over wss:// with certificates.")
+    var agentTLSCert: String?
+    @Option(help: "PEM private key of the agent listener's certificate.")
+    var agentTLSKey: String?
+    @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
+    var agentClientCA: String?
+    @Option(help: "SPIFFE trust domain agent certificates must name.")
+    var trustDomain: String = "fluxforge"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -50,6 +60,12 @@ struct RouterCommand: AsyncParsableCommand {
         guard (100...600_000).contains(forwardTimeoutMs) else { throw ValidationError("--forward-timeout-ms must be within 100…600000") }
         guard (50...10_000).contains(refreshMs) else { throw ValidationError("--refresh-ms must be within 50…10000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        let tlsFlags = [agentTLSCert, agentTLSKey, agentClientCA].compactMap { $0 }
+        guard tlsFlags.isEmpty || tlsFlags.count == 3 else {
+            throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
+        }
+        for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
+        guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -68,6 +84,10 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
+        configuration.trustDomain = trustDomain
+        if let agentTLSCert, let agentTLSKey, let agentClientCA {
+            configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
+        }
         var logger = Logger(label: "fluxforge.router")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await RouterApp(configuration: configuration, logger: logger).run()

@@ -44,6 +44,16 @@ public final class Authenticator: Sendable {
         return stored
     }
 
+    /// The tenant's record for an agent whose certificate a router verified and attested
+    /// (`AgentAttestation`); the tenant must exist and not be being deleted.
+    public func attestedAgent(_ tenant: String, node: String, attestation: String, signer: TaskIDSigner, nowMs: Int64) async throws -> TenantStore.Stored? {
+        guard NameRules.isValidName(tenant), NameRules.isValidName(node),
+              try await AgentAttestation.verify(attestation, signer: signer, tenant: tenant, node: node, nowMs: nowMs),
+              let stored = try await lookup(tenant), !stored.deleting
+        else { return nil }
+        return stored
+    }
+
     /// Throws unless `request` carries the admin token.
     public func admin(_ request: Request) throws {
         let token = try Self.bearer(request)

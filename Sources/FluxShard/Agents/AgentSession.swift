@@ -61,8 +61,16 @@ struct AgentSession {
             try await reject(problem)
             return nil
         }
-        guard let tenant = try await services.auth.agent(hello.tenant, token: hello.token) else {
-            try await reject(APIProblem(code: "unauthorized", message: "agent token is not valid for tenant \(hello.tenant)"))
+        // A router that verified the agent's certificate vouches for tenant and node; otherwise
+        // the tenant's agent token (dev mode) is the credential.
+        let attested = AgentAttestation.isAttestation(hello.token)
+        let tenant = attested
+            ? try await services.auth.attestedAgent(hello.tenant, node: hello.node, attestation: hello.token, signer: services.signer, nowMs: services.nowMs())
+            : try await services.auth.agent(hello.tenant, token: hello.token)
+        guard let tenant else {
+            try await reject(APIProblem(
+                code: "unauthorized",
+                message: attested ? "the router's attestation of this agent is not valid" : "agent token is not valid for tenant \(hello.tenant)"))
             return nil
         }
         // A node that reconnects replaces its own session: only new names count against the cap.

@@ -1,0 +1,57 @@
+import FluxIdentity
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+import NIOSSL
+import X509
+
+/// The request context of the router's agent listener. It keeps the connection's channel so the
+/// relay can ask the TLS layer which certificate the agent presented.
+struct AgentConnectionContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
+    }
+}
+
+/// TLS on the agent listener (issue 12, docs/security.md#agent-identity): TLS 1.3, and a client
+/// certificate from the cluster CA required during the handshake, so a connection without one
+/// (a stolen agent token alone) never reaches the WebSocket layer.
+enum AgentTLS {
+    static func serverConfiguration(_ files: AgentTLSFiles) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+        let roots = try NIOSSLCertificate.fromPEMFile(files.clientCA)
+        guard !chain.isEmpty, !roots.isEmpty else {
+            throw IdentityError("no certificate in \(chain.isEmpty ? files.certificate : files.clientCA)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv13
+        // On a server, any verification mode but .none requires the client's certificate.
+        configuration.certificateVerification = .noHostnameVerification
+        configuration.trustRoots = .certificates(roots)
+        return configuration
+    }
+
+    /// Who the connection's verified client certificate says it is.
+    enum Peer: Sendable, Equatable {
+        /// No TLS on this listener (dev mode: the agent token decides).
+        case plaintext
+        case agent(AgentIdentity)
+        /// A certificate of the CA that names no agent (a router's or shard's, for instance).
+        case unnamed
+    }
+
+    static func peer(of channel: any Channel) async -> Peer {
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get() else { return .plaintext }
+        guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der),
+              let identity = AgentIdentity(certificate: parsed)
+        else { return .unnamed }
+        return .agent(identity)
+    }
+}

@@ -1,0 +1,196 @@
+import FluxAPI
+import FluxRedis
+import FluxRuntime
+import FluxTesting
+import Foundation
+import Testing
+
+/// Agent sessions over mutual TLS (issue 12): the router's agent listener asks for a client
+/// certificate of the cluster CA during the handshake, takes tenant and node from it, and
+/// vouches for them to the shard; the shard accepts a router's attestation only when it verifies.
+@Suite("Agent mTLS", .serialized)
+struct AgentTLSTests {
+    /// A CA, the router's server certificate for 127.0.0.1, another CA with a client of its own,
+    /// and a two-shard cluster whose router serves agents over TLS only.
+    struct Setup {
+        let directory: URL
+        let ca: (path: String, pin: String)
+        let other: String
+        let cluster: RouterHarness
+        var agentTLSPort: Int { cluster.agentPort }
+        var agentURL: String { "wss://127.0.0.1:\(cluster.agentPort)/v1/agent/connect" }
+    }
+
+    static func setUp() async throws -> Setup {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-mtls-\(UUID().uuidString)")
+        let (ca, other) = try await offThePool { () throws -> ((path: String, pin: String), String) in
+            let ca = try EnrollmentTests.makeCA(in: directory)
+            let other = try EnrollmentTests.makeCA(in: directory, name: "other")
+            for (authority, name) in [(ca.path, "router"), (other.path, "intruder")] {
+                let issued = try CertificateAuthorityTests.fluxforge([
+                    "ca", "issue", "--ca", authority, "--name", name, "--san", "\(name).test", "--san", "127.0.0.1",
+                ])
+                guard issued.status == 0 else { throw HarnessError("ca issue \(name): \(issued.output)") }
+            }
+            return (ca, other.path)
+        }
+        let cluster = try await RouterHarness(
+            shardIDs: ["shard-a", "shard-b"],
+            routerArguments: [
+                "--agent-tls-cert", "\(ca.path)/router.crt", "--agent-tls-key", "\(ca.path)/router.key",
+                "--agent-client-ca", "\(ca.path)/ca.crt", "--trust-domain", "test.example",
+            ],
+            shardArguments: ["--ca", ca.path, "--trust-domain", "test.example"])
+        return Setup(directory: directory, ca: ca, other: other, cluster: cluster)
+    }
+
+    /// Starts `fluxforge agent` over wss:// enrolling with `joinToken` (no agent token anywhere).
+    static func startAgent(_ setup: Setup, tenant: String, token: String, node: String, joinToken: String?) async throws -> FluxProcess {
+        var arguments = [
+            "agent", "--url", setup.agentURL, "--tls-server-name", "router.test", "--tenant", tenant, "--node", node, "--zone", "zone-a", "--rack", "rack-1",
+            "--reconnect-min-ms", "50", "--reconnect-max-ms", "500", "--state-dir", setup.directory.appendingPathComponent("state-\(node)").path,
+        ]
+        if joinToken != nil { arguments += ["--join", setup.cluster.baseURL, "--ca-hash", setup.ca.pin] }
+        let agent = try FluxProcess(
+            name: "agent-\(node)", arguments: arguments, environment: joinToken.map { ["FLUXFORGE_JOIN_TOKEN": $0] } ?? [:],
+            directory: setup.cluster.directory)
+        setup.cluster.track(agent, as: tenant + "/" + node)
+        try await setup.cluster.waitForNode(tenant: tenant, token: token, node: node, connected: true)
+        return agent
+    }
+
+    @Test func anEnrolledAgentRunsTasksOverMutualTLSWithNoTokenAndKeepsItsIdentityAcrossRestarts() async throws {
+        let setup = try await Self.setUp()
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, _) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        let agent = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo over-mtls"], node: "edge-1"))
+        let done = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED" && done.result?.outputTail == "over-mtls\n", "\(done)")
+
+        // A restart finds its identity in the state directory: the used-up token is not needed.
+        agent.kill()
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false)
+        try agent.start()
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: true)
+        #expect(agent.logTail().contains("connecting with mTLS"), "\(agent.logTail())")
+        #expect(try await EnrollmentTests.usesLeft(setup.cluster, tenant: "acme", token: token, id: join.id) == 0)
+    }
+
+    @Test func theListenerAdmitsOnlyWhatTheCertificateProves() async throws {
+        let setup = try await Self.setUp()
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, agentToken) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        let edge1 = setup.directory.appendingPathComponent("state-edge-1").path
+        let enrolled = try await offThePool {
+            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-1", token: join.token, caHash: setup.ca.pin, stateDir: edge1)
+        }
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let port = setup.agentTLSPort
+        @Sendable func hello(_ node: String, token: String = "") -> String {
+            LyingAgentTests.json(HostileAgentTests.hello("acme", node: node, token: token))
+        }
+        let (noCertificate, foreign, claimsOther, routerCertificate, genuine) = try await offThePool {
+            (
+                // A stolen agent token alone: no certificate, no session.
+                TLSWebSocketProbe.run(port: port, certificate: nil, key: nil, ca: "\(setup.ca.path)/ca.crt", hello: hello("edge-1", token: agentToken)),
+                TLSWebSocketProbe.run(
+                    port: port, certificate: "\(setup.other)/intruder.crt", key: "\(setup.other)/intruder.key", ca: "\(setup.ca.path)/ca.crt",
+                    hello: hello("edge-1")),
+                // edge-1's own certificate, saying hello as edge-2.
+                TLSWebSocketProbe.run(port: port, certificate: "\(edge1)/agent.crt", key: "\(edge1)/agent.key", ca: "\(edge1)/ca.crt", hello: hello("edge-2")),
+                // A certificate of the cluster CA that names no agent.
+                TLSWebSocketProbe.run(
+                    port: port, certificate: "\(setup.ca.path)/router.crt", key: "\(setup.ca.path)/router.key", ca: "\(setup.ca.path)/ca.crt",
+                    hello: hello("edge-1")),
+                TLSWebSocketProbe.run(port: port, certificate: "\(edge1)/agent.crt", key: "\(edge1)/agent.key", ca: "\(edge1)/ca.crt", hello: hello("edge-1"))
+            )
+        }
+        #expect(!noCertificate.contains("101 Switching Protocols") && noCertificate.contains("alert"), "\(noCertificate)")
+        #expect(!foreign.contains("101 Switching Protocols") && foreign.contains("alert"), "\(foreign)")
+        #expect(claimsOther.contains("101 Switching Protocols") && claimsOther.contains("identity_mismatch"), "\(claimsOther)")
+        #expect(routerCertificate.contains("identity_required"), "\(routerCertificate)")
+        #expect(genuine.contains("welcome") && !genuine.contains("\"error\""), "the genuine certificate was refused: \(genuine)")
+        let nodes = try JSONDecoder().decode(NodeList.self, from: try await setup.cluster.request("GET", "/v1/tenants/acme/nodes", token: token).body)
+        #expect(!nodes.nodes.contains { $0.node == "edge-2" }, "a node its certificate does not name joined")
+        let metrics = try PrometheusText(try await setup.cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_agent_identity_mismatch_total", [:]) == 1)
+    }
+
+    @Test func aShardTakesARoutersAttestationOnlyForItsNodeAndOnlyWhileFresh() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        _ = try await cluster.createTenant("acme")
+        let redis = RedisClient(configuration: cluster.redis)
+        defer { Task { await redis.close() } }
+        // The cluster key is in Redis: what a router would sign, made here the same way.
+        let signer = TaskIDSigner(redis: redis)
+        let now = WallClock.nowMs()
+        let forEdge1 = try await AgentAttestation.make(signer: signer, tenant: "acme", node: "edge-1", nowMs: now)
+        let stale = try await AgentAttestation.make(signer: signer, tenant: "acme", node: "edge-1", nowMs: now - 2 * AgentAttestation.lifetimeMs)
+        let forged = "ffid1:\(now + 30_000):" + String(repeating: "0", count: 64)
+        let hello = { (node: String, token: String) in HostileAgentTests.hello("acme", node: node, token: token) }
+
+        let accepted = try await HostileAgentTests.play(url: cluster.agentURL, hello: hello("edge-1", forEdge1), frames: [], timeout: .seconds(2))
+        #expect(accepted.errors.isEmpty && !accepted.closed, "\(accepted)")
+        for (node, token) in [("edge-2", forEdge1), ("edge-1", stale), ("edge-1", forged)] {
+            let refused = try await HostileAgentTests.play(url: cluster.agentURL, hello: hello(node, token), frames: [], timeout: .seconds(5))
+            #expect(refused.closed && refused.errors == ["unauthorized"], "\(node) with \(token.prefix(24)): \(refused)")
+        }
+    }
+}
+
+/// A WebSocket session over TLS written by hand through `openssl s_client`: the upgrade request
+/// and one masked text frame (the hello), then whatever the server sends until it closes.
+/// Returns s_client's output (handshake lines, the HTTP answer, the server's frames in clear).
+enum TLSWebSocketProbe {
+    static func run(port: Int, certificate: String?, key: String?, ca: String, hello: String) -> String {
+        var input = Data("""
+            GET /v1/agent/connect HTTP/1.1\r
+            Host: 127.0.0.1\r
+            Upgrade: websocket\r
+            Connection: Upgrade\r
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+            Sec-WebSocket-Version: 13\r
+            \r
+
+            """.utf8)
+        input.append(maskedTextFrame(hello))
+        var arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error", "-quiet"]
+        if let certificate, let key { arguments += ["-cert", certificate, "-key", key] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CertificateAuthorityTests.openssl)
+        process.arguments = arguments
+        let output = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = stdin
+        guard (try? process.run()) != nil else { return "openssl did not start" }
+        stdin.fileHandleForWriting.write(input)
+        // -quiet keeps reading after stdin ends; a session the server keeps open ends at the deadline.
+        usleep(1_500_000)
+        try? stdin.fileHandleForWriting.close()
+        let deadline = Date() + 4
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// RFC 6455: FIN + text opcode, the mask bit with a length, a mask key, the masked payload.
+    static func maskedTextFrame(_ text: String) -> Data {
+        let payload = Array(text.utf8)
+        var frame: [UInt8] = [0x81]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        return Data(frame)
+    }
+}
