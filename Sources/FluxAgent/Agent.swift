@@ -35,7 +35,9 @@ public final class Agent: Sendable {
     /// Runs the agent until `shutdown()` completes or the calling task is cancelled (which skips
     /// the grace period: running attempts are killed at once).
     public func run() async {
-        logger.warning("INSECURE dev-mode token auth: the agent token travels in the hello frame; use mTLS in production")
+        if configuration.identity == nil {
+            logger.warning("INSECURE dev-mode token auth: the agent token travels in the hello frame; use mTLS in production")
+        }
         logger.info("agent starting", metadata: ["url": .string(configuration.url), "capacity": .stringConvertible(configuration.capacity)])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.runTasks() }

@@ -103,8 +103,6 @@ struct AgentCommand: AsyncParsableCommand {
             logger.notice("connecting with mTLS", metadata: ["identity": "\(identity.uri)"])
             configuration.identity = files
             configuration.tlsServerName = tlsServerName
-        } else {
-            logger.warning("connecting over ws:// with the tenant's agent token: dev mode, no transport security")
         }
         let agent = Agent(configuration: configuration, logger: logger)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)

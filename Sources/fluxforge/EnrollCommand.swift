@@ -25,7 +25,7 @@ struct EnrollmentOptions: ParsableArguments {
             throw ValidationError("--join must be http://HOST:PORT")
         }
         guard join.hasPrefix("http://") else {
-            throw ValidationError("--join https:// is not served yet (the router's TLS listener is the next part of issue 12); use http://")
+            throw ValidationError("--join https:// is not served yet (TLS on the router's API is the next part of issue 12); use http://")
         }
         guard let caHash, caHash.hasPrefix("sha256:"), caHash.utf8.count == 71,
               caHash.utf8.dropFirst(7).allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
@@ -51,7 +51,7 @@ struct EnrollmentOptions: ParsableArguments {
             return "already enrolled as \(identity.uri) (\(files.certificate.path)); --force enrolls again"
         }
         if join.hasPrefix("http://") {
-            logger.warning("enrolling over plain HTTP: the join token crosses the network in the clear (dev only until the TLS listener lands)")
+            logger.warning("enrolling over plain HTTP: the join token crosses the network in the clear (until the router's API has TLS)")
         }
         let issued = try await AgentEnrollment.enroll(
             joinURL: join, token: try resolvedJoinToken(), caHash: caHash, tenant: tenant, node: node, files: files, logger: logger)

@@ -94,8 +94,11 @@ start_shard() {
     local run=$1 bin=$2 redis_url=$3 admin_token=$4 i=$5
     local api_port
     api_port=$(shard_api_port "$i")
+    # With a cluster CA (cluster/up without --insecure-dev), the shard signs enrolling agents' certificates.
+    local ca=()
+    [ -f "$run/ca/ca.key" ] && ca=(--ca "$run/ca")
     FLUXFORGE_ADMIN_TOKEN="$admin_token" "$bin" shard --id "shard-$i" --redis "$redis_url" \
-        --api-port "$api_port" --agent-port $(( api_port + 1 )) >>"$run/logs/shard-$i.log" 2>&1 &
+        --api-port "$api_port" --agent-port $(( api_port + 1 )) ${ca[@]+"${ca[@]}"} >>"$run/logs/shard-$i.log" 2>&1 &
     echo $! > "$run/pids/shard-$i.pid"
 }
 
