@@ -22,6 +22,8 @@ struct AgentRelay: Sendable {
     /// True when agents connect over TLS with certificates: identity comes from the certificate.
     let requireCertificate: Bool
     let trustDomain: String
+    /// Revoked certificates (with `requireCertificate`): refused at hello, live sessions closed.
+    let revocations: RevocationWatcher?
 
     static let helloTimeout: Duration = .seconds(10)
     static let maxFrameBytes = 1 << 20
@@ -36,8 +38,9 @@ struct AgentRelay: Sendable {
         guard NameRules.isValidName(hello.tenant) else {
             return try await reject(outbound, .invalid("tenant", "must match [a-z0-9-]{1,63}"), logger: logger)
         }
+        var serial: String?
         if requireCertificate {
-            guard case .agent(let identity) = peer, identity.trustDomain == trustDomain else {
+            guard case .agent(let identity, let certificateSerial) = peer, identity.trustDomain == trustDomain else {
                 return try await reject(outbound, APIProblem(
                     code: "identity_required", message: "this listener needs a client certificate naming an agent of trust domain \(trustDomain)"), logger: logger)
             }
@@ -47,6 +50,12 @@ struct AgentRelay: Sendable {
                     code: "identity_mismatch", message: "the certificate names \(identity.tenant)/\(identity.node), the hello \(hello.tenant)/\(hello.node)"),
                     logger: logger)
             }
+            if revocations?.isRevoked(certificateSerial) == true {
+                metrics.agentCertificateRevoked()
+                return try await reject(outbound, APIProblem(
+                    code: "certificate_revoked", message: "certificate \(certificateSerial) was revoked; enroll again with a new join token"), logger: logger)
+            }
+            serial = certificateSerial
             do {
                 hello.token = try await AgentAttestation.make(signer: signer, tenant: identity.tenant, node: identity.node, nowMs: WallClock.nowMs())
                 helloText = try AgentFrameCodec.encode(.hello(hello))
@@ -67,6 +76,21 @@ struct AgentRelay: Sendable {
         let sessionLogger = logger
         metrics.agentSessionOpened()
         defer { metrics.agentSessionClosed() }
+        // A revocation while the session lasts ends it: the agent is told why, and the relay
+        // stops (which closes both connections).
+        let (revoked, revokedSignal) = AsyncStream.makeStream(of: Void.self)
+        let registration = serial.flatMap { serial in
+            revocations.map { watcher in
+                (watcher, serial, watcher.register(serial: serial) { [metrics] in
+                    metrics.agentCertificateRevoked()
+                    let problem = APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
+                    try? await outbound.write(.text((try? AgentFrameCodec.encode(.error(problem))) ?? "{}"))
+                    try? await outbound.close(.policyViolation, reason: "certificate_revoked")
+                    revokedSignal.finish()
+                })
+            }
+        }
+        defer { if let (watcher, serial, id) = registration { watcher.unregister(serial: serial, id: id) } }
         do {
             let configuration = WebSocketClientConfiguration(maxFrameSize: Self.maxFrameBytes, closeTimeout: .seconds(2))
             try await WebSocketClient.connect(
@@ -91,6 +115,10 @@ struct AgentRelay: Sendable {
                             while let text = try await frames.next() { try await upstreamOutbound.write(.text(text)) }
                         } catch {}
                         try? await upstreamOutbound.close(.normalClosure, reason: "agent closed")
+                    }
+                    group.addTask {
+                        // Ends the session when its certificate is revoked (see above).
+                        for await _ in revoked {}
                     }
                     await group.next()
                     group.cancelAll()

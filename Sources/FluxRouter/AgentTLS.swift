@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
 import NIOSSL
+import Foundation
 import X509
 
 /// The request context of the router's agent listener. It keeps the connection's channel so the
@@ -42,7 +43,8 @@ enum AgentTLS {
     enum Peer: Sendable, Equatable {
         /// No TLS on this listener (dev mode: the agent token decides).
         case plaintext
-        case agent(AgentIdentity)
+        /// The identity and the certificate's serial number (lowercase hex, as enrollment records it).
+        case agent(AgentIdentity, serial: String)
         /// A certificate of the CA that names no agent (a router's or shard's, for instance).
         case unnamed
     }
@@ -52,6 +54,6 @@ enum AgentTLS {
         guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der),
               let identity = AgentIdentity(certificate: parsed)
         else { return .unnamed }
-        return .agent(identity)
+        return .agent(identity, serial: parsed.serialNumber.bytes.map { String(format: "%02x", $0) }.joined())
     }
 }

@@ -59,9 +59,11 @@ public struct RouterApp: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
 
+        let revocations = configuration.agentTLS == nil ? nil : RevocationWatcher(
+            revocations: CertificateRevocations(redis: redis), interval: configuration.revocationPollInterval, logger: logger)
         let relay = AgentRelay(
             directory: directory, metrics: metrics, signer: signer,
-            requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain)
+            requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain, revocations: revocations)
         let agentRouter = Router(context: AgentConnectionContext.self)
         agentRouter.ws("v1/agent/connect") { _, _ in
             .upgrade([:])
@@ -84,7 +86,8 @@ public struct RouterApp: Sendable {
         }
 
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: DirectoryService(directory: directory)), .init(service: api), .init(service: agents)],
+            services: [.init(service: DirectoryService(directory: directory)), .init(service: api), .init(service: agents)]
+                + (revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",

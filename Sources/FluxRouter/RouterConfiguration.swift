@@ -30,6 +30,9 @@ public struct RouterConfiguration: Sendable {
     public var agentTLS: AgentTLSFiles?
     /// The SPIFFE trust domain agent certificates must name.
     public var trustDomain = "fluxforge"
+    /// How often the router looks for new certificate revocations (with `agentTLS`): a revoked
+    /// certificate's live sessions close within about this long.
+    public var revocationPollInterval: Duration = .milliseconds(250)
     /// Version reported by `/healthz`.
     public var version = "0.6.0"
 

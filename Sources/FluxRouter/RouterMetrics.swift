@@ -48,5 +48,7 @@ final class RouterMetrics: Sendable {
     func agentSessionClosed() { agentSessions.decrement() }
     /// An agent whose `hello` named another tenant or node than its certificate.
     func agentIdentityMismatch() { registry.makeCounter(name: "flux_agent_identity_mismatch_total").increment() }
+    /// A session refused at hello, or closed while it lasted, because its certificate was revoked.
+    func agentCertificateRevoked() { registry.makeCounter(name: "flux_agent_sessions_revoked_total").increment() }
     func table(_ table: OwnerTable) { ownedSlots.set(Double(table.ownedSlotCount)) }
 }

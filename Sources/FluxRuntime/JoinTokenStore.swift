@@ -102,6 +102,19 @@ public struct JoinTokenStore: Sendable {
         return replies.first?.int == 1
     }
 
+    /// The serial and not-after of the certificate last issued to a node, if any.
+    public func certificate(tenant: String, node: String) async throws -> (serial: String, notAfterMs: Int64)? {
+        guard let text = try await redis.send(RedisCommand("HGET", keys(tenant).tenantCertificates(tenant), node)).string,
+              let record = try? JSONDecoder().decode(IssuedCertificate.self, from: Data(text.utf8))
+        else { return nil }
+        return (record.serial, record.notAfterMs)
+    }
+
+    struct IssuedCertificate: Codable {
+        var serial: String
+        var notAfterMs: Int64
+    }
+
     /// Records the certificate last issued to a node (what revocation will name).
     public func recordCertificate(tenant: String, node: String, serial: String, notAfterMs: Int64, nowMs: Int64) async throws {
         let record = #"{"serial":"\#(serial)","notAfterMs":\#(notAfterMs),"issuedAtMs":\#(nowMs)}"#

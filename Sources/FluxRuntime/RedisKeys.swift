@@ -81,6 +81,12 @@ public enum ClusterKeys {
     public static let audit = "ff:audit"
     /// Hash describing one shard.
     public static func member(_ id: String) -> String { "ff:member:" + id }
+    /// Zset of revoked agent certificate serials (hex), score = the certificate's not-after (ms):
+    /// once it has expired the revocation is dropped. Same hash tag as the version, so one script
+    /// writes both (`RevocationScripts`).
+    public static let revokedSerials = "ff:{revocations}:serials"
+    /// Counter bumped by every revocation: routers poll it and reload the set when it moves.
+    public static let revocationsVersion = "ff:{revocations}:version"
 }
 
 /// Naming of the ingest stream's consumer group.

@@ -119,6 +119,44 @@ struct AgentTLSTests {
         #expect(metrics.value("flux_agent_identity_mismatch_total", [:]) == 1)
     }
 
+    @Test func aRevokedCertificateLosesItsLiveSessionAndIsRefusedUntilTheNodeEnrollsAgain() async throws {
+        let setup = try await Self.setUp()
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, _) = try await setup.cluster.createTenant("acme")
+        let (evilToken, _) = try await setup.cluster.createTenant("evil")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 2))
+        let agent = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let path = "/v1/tenants/acme/nodes/edge-1/certificate"
+        #expect(try await setup.cluster.request("DELETE", path, token: evilToken).status == 403)
+        #expect(try await setup.cluster.request("DELETE", "/v1/tenants/acme/nodes/nobody/certificate", token: token).status == 404)
+
+        let revoked = try await setup.cluster.request("DELETE", path, token: token)
+        #expect(revoked.status == 200, "\(revoked.text)")
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(5))
+        // The agent keeps trying; each try is refused at hello and it stays out.
+        try await Task.sleep(for: .seconds(2))
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(1))
+        #expect(agent.logTail(lines: 200).contains("certificate_revoked"), "\(agent.logTail())")
+        let metrics = try PrometheusText(try await setup.cluster.request("GET", "/metrics").text)
+        #expect((metrics.value("flux_agent_sessions_revoked_total", [:]) ?? 0) >= 2, "one live session closed and at least one hello refused")
+        let audit = try JSONDecoder().decode(AuditPage.self, from: try await setup.cluster.request("GET", "/v1/admin/audit?limit=20", token: setup.cluster.adminToken).body)
+        #expect(audit.entries.contains { $0.action == "certificate_revoked" && $0.detail.hasPrefix("node edge-1") })
+
+        // Enrolled again (a new key and serial), the node is let back in; the admin revokes by serial.
+        agent.kill()
+        let state = setup.directory.appendingPathComponent("state-edge-1")
+        try FileManager.default.removeItem(at: state)
+        _ = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let serial = try await offThePool {
+            try EnrollmentTests.openssl(["x509", "-in", state.appendingPathComponent("agent.crt").path, "-noout", "-serial"]).output
+        }.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() } ?? ""
+        #expect(serial.count == 32, "\(serial)")
+        #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/\(serial)", token: token).status == 403)
+        #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/xyz", token: setup.cluster.adminToken).status == 400)
+        #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/\(serial)", token: setup.cluster.adminToken).status == 200)
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(5))
+    }
+
     @Test func aShardTakesARoutersAttestationOnlyForItsNodeAndOnlyWhileFresh() async throws {
         let cluster = try await ShardHarness()
         defer { cluster.stopAll() }

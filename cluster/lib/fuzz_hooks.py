@@ -30,7 +30,7 @@ CREATED_IN_BACKGROUND = re.compile(
 )
 # Keys nothing but a request (one that is carried out) writes.
 WRITTEN_ONLY_BY_REQUESTS = re.compile(
-    r"^ff:(audit|cluster|\{s\d+\}:(idem|idemv|tenants|desired|t:[^:]+:(config|tasks|desired|desired:[^:]+|join:[0-9a-f]+|joins|certs)))$"
+    r"^ff:(audit|cluster|\{revocations\}:(serials|version)|\{s\d+\}:(idem|idemv|tenants|desired|t:[^:]+:(config|tasks|desired|desired:[^:]+|join:[0-9a-f]+|joins|certs)))$"
 )
 
 

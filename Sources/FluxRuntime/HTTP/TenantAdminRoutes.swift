@@ -4,7 +4,7 @@ import FluxRedis
 import Foundation
 
 /// `/v1/admin/tenants` (list), `…/{tenant}:suspend|:resume`, `…/{tenant}/token:rotate|token:revoke`,
-/// `DELETE …/{tenant}` and `/v1/admin/audit`, with the admin token. Served alike by shards and routers: each is one
+/// `DELETE …/{tenant}`, `/v1/admin/audit` and `DELETE /v1/admin/certificates/{serial}`, with the admin token. Served alike by shards and routers: each is one
 /// Redis write (`TenantAdmin`), no slot owner needed.
 public struct TenantAdminRoutes: Sendable {
     let admin: TenantAdmin
@@ -23,6 +23,24 @@ public struct TenantAdminRoutes: Sendable {
         router.post("v1/admin/tenants/{tenant}/{action}") { request, context in try await token(request, context) }
         router.get("v1/admin/audit") { request, _ in try await audit(request) }
         router.delete("v1/admin/tenants/{tenant}") { request, context in try await delete(request, context) }
+        router.delete("v1/admin/certificates/{serial}") { request, context in try await revokeCertificate(request, context) }
+    }
+
+    /// Revokes an agent certificate by serial (for one found in a log or an audit entry). The
+    /// serial's not-after is not known here, so the revocation is kept for the longest agent
+    /// certificate lifetime (8,760 h).
+    private func revokeCertificate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let serial = try context.parameters.require("serial").lowercased()
+        guard CertificateRevocations.isSerial(serial) else {
+            throw HTTPProblem(badRequest: .invalid("serial", "must be 2…40 hex digits, an even count"))
+        }
+        let now = nowMs()
+        try await HTTPProblem.mappingStoreErrors {
+            try await CertificateRevocations(redis: admin.tenants.redis).revoke(serial: serial, notAfterMs: now + 8_760 * 3_600_000, nowMs: now)
+            try await admin.audit("certificate_revoked", tenant: "", detail: "serial \(serial)", nowMs: now)
+        }
+        return try JSONBody.response(["serial": serial, "revokedAtMs": String(now)])
     }
 
     /// Starts deleting a tenant: `202` (its slot's owner removes its keys within seconds),

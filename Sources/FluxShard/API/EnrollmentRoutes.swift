@@ -19,6 +19,7 @@ struct EnrollmentRoutes: Sendable {
         group.get("join-tokens") { request, context in try await list(request, context) }
         group.delete("join-tokens/{id}") { request, context in try await revoke(request, context) }
         group.post("nodes/{node}/enroll") { request, context in try await enroll(request, context) }
+        group.delete("nodes/{node}/certificate") { request, context in try await revoke(node: request, context) }
         router.get("v1/cluster/ca") { _, _ in
             let ca = try requireCA()
             return try JSONBody.response(ClusterCAView(
@@ -138,6 +139,23 @@ struct EnrollmentRoutes: Sendable {
             tenant: tenant, node: node, spiffeID: identity.uri, serial: serialHex, notAfterMs: notAfterMs,
             certificate: try certificate.serializeAsPEM().pemString, caCertificate: try ca.certificate.serializeAsPEM().pemString),
             status: .created)
+    }
+
+    /// Revokes the certificate last issued to a node: every router refuses it from then on and
+    /// closes its live session within its poll interval (docs/security.md).
+    private func revoke(node request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authorize(request, context)
+        try services.requireWritable()
+        let node = try context.parameters.require("node")
+        guard NameRules.isValidName(node),
+              let issued = try await services.redisCall({ try await store.certificate(tenant: tenant, node: node) })
+        else { throw HTTPProblem.notFound("certificate of node \(node.prefix(64))") }
+        let nowMs = services.nowMs()
+        try await services.redisCall {
+            try await CertificateRevocations(redis: services.redis).revoke(serial: issued.serial, notAfterMs: issued.notAfterMs, nowMs: nowMs)
+            try await services.tenantAdmin.audit("certificate_revoked", tenant: tenant, detail: "node \(node), serial \(issued.serial)", nowMs: nowMs)
+        }
+        return try JSONBody.response(["tenant": tenant, "node": node, "serial": issued.serial, "revokedAtMs": String(nowMs)])
     }
 
     private static func refused(_ code: String, _ message: String) -> HTTPProblem {
