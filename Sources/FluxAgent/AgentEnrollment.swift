@@ -7,6 +7,7 @@ public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import X509
 
 /// How an agent obtains its identity (issue 12, docs/security.md#agent-identity): it makes its
@@ -45,22 +46,23 @@ public enum AgentEnrollment {
         let key = P256.Signing.PrivateKey()
         let csr = try Enrollment.signingRequest(key: key, tenant: tenant, node: node)
         let base = joinURL.hasSuffix("/") ? String(joinURL.dropLast()) : joinURL
+        var tls: TLSConfiguration?
+        if base.hasPrefix("https://") {
+            // As kubeadm's join: fetch the cluster CA without trusting anyone, accept it only if
+            // its key has the pinned hash, and only then send the token, over TLS to that CA.
+            let caPEM = try await fetchPinnedCA(base: base, caHash: caHash)
+            var pinned = TLSConfiguration.makeClientConfiguration()
+            pinned.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(caPEM.utf8), format: .pem)])
+            // The only root is the cluster's own CA, which signs nothing but cluster components.
+            pinned.certificateVerification = .noHostnameVerification
+            tls = pinned
+        }
         var request = HTTPClientRequest(url: "\(base)/v1/tenants/\(tenant)/nodes/\(node)/enroll")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(EnrollmentRequest(csr: csr))))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let (status, body): (HTTPResponseStatus, ByteBuffer)
-        do {
-            let response = try await client.execute(request, timeout: .seconds(30))
-            status = response.status
-            body = try await response.body.collect(upTo: 256 * 1_024)
-            try await client.shutdown()
-        } catch {
-            try? await client.shutdown()
-            throw EnrollmentError("cannot reach \(base) to enroll: \(error)")
-        }
+        let (status, body) = try await exchange(request, tls: tls, base: base)
         guard status == .created else {
             let problem = try? JSONDecoder().decode(APIProblemBody.self, from: body)
             throw EnrollmentError("enrollment refused (\(status.code) \(problem?.error.code ?? "unknown")): \(problem?.error.message ?? String(buffer: body).prefix(200).description)")
@@ -81,6 +83,37 @@ public enum AgentEnrollment {
             "identity": "\(issued.spiffeID)", "serial": "\(issued.serial)", "state": "\(files.directory.path)",
         ])
         return issued
+    }
+
+    /// `GET /v1/cluster/ca` without verifying the server (nothing is trusted yet), then the pin
+    /// check; returns the CA's PEM. Nothing secret has been sent when this throws.
+    static func fetchPinnedCA(base: String, caHash: String) async throws -> String {
+        var open = TLSConfiguration.makeClientConfiguration()
+        open.certificateVerification = .none
+        let (status, body) = try await exchange(HTTPClientRequest(url: "\(base)/v1/cluster/ca"), tls: open, base: base)
+        guard status == .ok, let view = try? JSONDecoder().decode(ClusterCAView.self, from: body),
+              let certificate = try? Certificate(pemEncoded: view.certificate)
+        else { throw EnrollmentError("\(base)/v1/cluster/ca did not answer with a CA certificate (\(status.code))") }
+        guard ClusterCA.pin(of: certificate) == caHash.lowercased() else {
+            throw EnrollmentError("the cluster's CA has hash \(ClusterCA.pin(of: certificate)), not the \(caHash) given with the join token: refusing to trust it (the token was not sent)")
+        }
+        return view.certificate
+    }
+
+    /// One request with its own client (enrollment happens once; no pool to keep).
+    static func exchange(_ request: HTTPClientRequest, tls: TLSConfiguration?, base: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = tls
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 256 * 1_024)
+            try await client.shutdown()
+            return (response.status, body)
+        } catch {
+            try? await client.shutdown()
+            throw EnrollmentError("cannot reach \(base) to enroll: \(error)")
+        }
     }
 
     /// Writes key, certificate and CA into a 0700 directory, each file 0600, each through a

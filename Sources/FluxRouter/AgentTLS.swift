@@ -39,6 +39,17 @@ enum AgentTLS {
         return configuration
     }
 
+    /// TLS on the tenant API (`--tls-cert`, `--tls-key`): TLS 1.2 or later, no client
+    /// certificate (clients authenticate with bearer tokens, now off the wire).
+    static func apiServerConfiguration(_ files: APITLSFiles) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+        guard !chain.isEmpty else { throw IdentityError("no certificate in \(files.certificate)") }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
+    }
+
     /// Who the connection's verified client certificate says it is.
     enum Peer: Sendable, Equatable {
         /// No TLS on this listener (dev mode: the agent token decides).

@@ -50,14 +50,19 @@ public struct RouterApp: Sendable {
             .register(on: router)
         TenantAdminRoutes(admin: TenantAdmin(tenants: tenants, actor: "router"), auth: auth, nowMs: { WallClock.nowMs() })
             .register(on: router)
-        let api = Application(
-            router: router,
-            // Idle keep-alive connections of clients are closed after this long.
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
-            configuration: .init(
-                address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router",
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
-            logger: logger)
+        // Idle keep-alive connections of clients are closed after this long.
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))
+        let apiConfiguration = ApplicationConfiguration(
+            address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-router",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections))
+        let api: any Service
+        if let files = configuration.apiTLS {
+            api = Application(
+                router: router, server: try .tls(http1, tlsConfiguration: try AgentTLS.apiServerConfiguration(files)),
+                configuration: apiConfiguration, logger: logger)
+        } else {
+            api = Application(router: router, server: http1, configuration: apiConfiguration, logger: logger)
+        }
 
         let revocations = configuration.agentTLS == nil ? nil : RevocationWatcher(
             revocations: CertificateRevocations(redis: redis), interval: configuration.revocationPollInterval, logger: logger)
@@ -91,7 +96,7 @@ public struct RouterApp: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
-            "agentTLS": "\(configuration.agentTLS != nil ? "mTLS" : "off (dev)")",
+            "agentTLS": "\(configuration.agentTLS != nil ? "mTLS" : "off (dev)")", "apiTLS": "\(configuration.apiTLS != nil ? "on" : "off")",
             "redis": "\(redisConfiguration.host):\(redisConfiguration.port)", "slots": "\(configuration.slotCount)",
             "ownedSlots": "\(directory.table.ownedSlotCount)",
         ])

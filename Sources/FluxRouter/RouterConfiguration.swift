@@ -28,6 +28,9 @@ public struct RouterConfiguration: Sendable {
     /// TLS on the agent listener (issue 12): with it, agents connect over `wss://` and must
     /// present a certificate of the cluster CA naming them; without it, `ws://` and the agent token.
     public var agentTLS: AgentTLSFiles?
+    /// TLS on the tenant and admin API (HTTPS): the router's certificate and key. Nil serves
+    /// plain HTTP (bearer tokens and join tokens in the clear).
+    public var apiTLS: APITLSFiles?
     /// The SPIFFE trust domain agent certificates must name.
     public var trustDomain = "fluxforge"
     /// How often the router looks for new certificate revocations (with `agentTLS`): a revoked
@@ -52,5 +55,15 @@ public struct AgentTLSFiles: Sendable, Hashable {
         self.certificate = certificate
         self.key = key
         self.clientCA = clientCA
+    }
+}
+
+/// PEM files of the router's HTTPS API listener.
+public struct APITLSFiles: Sendable, Hashable {
+    public var certificate: String
+    public var key: String
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
     }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// The flags with which an agent obtains its certificate (docs/security.md#agent-identity),
 /// shared by `fluxforge enroll` and `fluxforge agent --join`.
 struct EnrollmentOptions: ParsableArguments {
-    @Option(help: "Router base URL to enroll at, http://HOST:PORT (https:// comes with TLS listeners).")
+    @Option(help: "Router base URL to enroll at: https://HOST:PORT (the CA is fetched and checked against --ca-hash before the token is sent), or http:// (dev: the token in the clear).")
     var join: String?
     @Option(help: "Join token from POST /v1/tenants/{t}/join-tokens; default $FLUXFORGE_JOIN_TOKEN (read once, then unset).")
     var joinToken: String?
@@ -22,10 +22,7 @@ struct EnrollmentOptions: ParsableArguments {
     func validate() throws {
         guard let join else { return }
         guard join.hasPrefix("http://") || join.hasPrefix("https://"), URL(string: join)?.host != nil else {
-            throw ValidationError("--join must be http://HOST:PORT")
-        }
-        guard join.hasPrefix("http://") else {
-            throw ValidationError("--join https:// is not served yet (TLS on the router's API is the next part of issue 12); use http://")
+            throw ValidationError("--join must be https://HOST:PORT (or http:// in dev)")
         }
         guard let caHash, caHash.hasPrefix("sha256:"), caHash.utf8.count == 71,
               caHash.utf8.dropFirst(7).allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
@@ -51,7 +48,7 @@ struct EnrollmentOptions: ParsableArguments {
             return "already enrolled as \(identity.uri) (\(files.certificate.path)); --force enrolls again"
         }
         if join.hasPrefix("http://") {
-            logger.warning("enrolling over plain HTTP: the join token crosses the network in the clear (until the router's API has TLS)")
+            logger.warning("enrolling over plain HTTP: the join token crosses the network in the clear (serve the router's API with --tls-cert for https://)")
         }
         let issued = try await AgentEnrollment.enroll(
             joinURL: join, token: try resolvedJoinToken(), caHash: caHash, tenant: tenant, node: node, files: files, logger: logger)

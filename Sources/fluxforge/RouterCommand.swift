@@ -40,6 +40,10 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
 
+    @Option(help: "PEM certificate (chain) of the tenant API; with --tls-key the API is HTTPS.")
+    var tlsCert: String?
+    @Option(help: "PEM private key of the tenant API's certificate.")
+    var tlsKey: String?
     @Option(help: "PEM certificate (chain) of the agent listener; with --agent-tls-key and --agent-client-ca, agents connect over wss:// with certificates.")
     var agentTLSCert: String?
     @Option(help: "PEM private key of the agent listener's certificate.")
@@ -60,6 +64,10 @@ struct RouterCommand: AsyncParsableCommand {
         guard (100...600_000).contains(forwardTimeoutMs) else { throw ValidationError("--forward-timeout-ms must be within 100…600000") }
         guard (50...10_000).contains(refreshMs) else { throw ValidationError("--refresh-ms must be within 50…10000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        for file in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file)")
+        }
         let tlsFlags = [agentTLSCert, agentTLSKey, agentClientCA].compactMap { $0 }
         guard tlsFlags.isEmpty || tlsFlags.count == 3 else {
             throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
@@ -85,6 +93,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.httpMaxConnections = httpMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
         configuration.trustDomain = trustDomain
+        if let tlsCert, let tlsKey { configuration.apiTLS = APITLSFiles(certificate: tlsCert, key: tlsKey) }
         if let agentTLSCert, let agentTLSKey, let agentClientCA {
             configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
         }

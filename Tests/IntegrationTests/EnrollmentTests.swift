@@ -167,6 +167,53 @@ struct EnrollmentTests {
         }
     }
 
+    @Test func overHTTPSTheAgentChecksThePinBeforeTheTokenLeavesIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-enroll-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (ca, other) = try await offThePool { () throws -> ((path: String, pin: String), (path: String, pin: String)) in
+            let ca = try Self.makeCA(in: directory), other = try Self.makeCA(in: directory, name: "other")
+            let issued = try CertificateAuthorityTests.fluxforge(["ca", "issue", "--ca", ca.path, "--name", "api", "--san", "api.test", "--san", "127.0.0.1"])
+            guard issued.status == 0 else { throw HarnessError("ca issue: \(issued.output)") }
+            return (ca, other)
+        }
+        let cluster = try await Self.cluster(ca: ca.path)
+        defer { cluster.stopAll() }
+        // A second router, its API on HTTPS, in the same cluster.
+        let port = try RedisServerProcess.freeLoopbackPort(), agentPort = try RedisServerProcess.freeLoopbackPort()
+        let secure = try FluxProcess(name: "router-https", arguments: [
+            "router", "--redis", TestDatabase.url(of: cluster.redis), "--api-port", String(port), "--agent-port", String(agentPort),
+            "--admin-token", cluster.adminToken, "--tls-cert", "\(ca.path)/api.crt", "--tls-key", "\(ca.path)/api.key",
+        ], directory: cluster.directory)
+        defer { secure.kill() }
+        let https = "https://127.0.0.1:\(port)"
+        let (ready, plain) = try await offThePool { () throws -> (Bool, Run) in
+            var ready = false
+            for _ in 0..<100 where !ready {
+                ready = try CertificateAuthorityTests.run("/usr/bin/curl", ["-fsS", "--cacert", "\(ca.path)/ca.crt", "\(https)/readyz"]).output.contains("ready")
+                if !ready { usleep(100_000) }
+            }
+            return (ready, try CertificateAuthorityTests.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(port)/healthz"]))
+        }
+        #expect(ready, "the HTTPS router never answered: \(secure.logTail())")
+        #expect(plain.status != 0 && !plain.output.contains("\"ok\""), "plain HTTP was answered on the HTTPS port: \(plain.output)")
+
+        let (token, _) = try await cluster.createTenant("acme")
+        let join = try await Self.createJoinToken(cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        let enroll = { @Sendable (pin: String, state: String) throws -> Run in
+            try CertificateAuthorityTests.fluxforge([
+                "enroll", "--tenant", "acme", "--node", "edge-1", "--join", https, "--join-token", join.token,
+                "--ca-hash", pin, "--state-dir", directory.appendingPathComponent(state).path,
+            ])
+        }
+        let wrongPin = try await offThePool { try enroll(other.pin, "wrong") }
+        #expect(wrongPin.status != 0 && wrongPin.output.contains("the token was not sent"), "\(wrongPin.output)")
+        #expect(try await Self.usesLeft(cluster, tenant: "acme", token: token, id: join.id) == 1, "the token left the agent before the pin was checked")
+        let enrolled = try await offThePool { try enroll(ca.pin, "right") }
+        #expect(enrolled.status == 0 && enrolled.output.contains("spiffe://test.example/tenant/acme/node/edge-1"), "\(enrolled.output)")
+        #expect(!enrolled.output.contains("plain HTTP"))
+        #expect(try await Self.usesLeft(cluster, tenant: "acme", token: token, id: join.id) == 0)
+    }
+
     @Test func theLastUsesOfATokenGoToExactlyThatManyAgentsWhateverTheRace() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-enroll-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
