@@ -88,8 +88,10 @@ let package = Package(
         .target(
             name: "FluxShard",
             dependencies: [
-                "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity",
+                "FluxCore", "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity", "FluxTLS",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -106,7 +108,7 @@ let package = Package(
         .target(
             name: "FluxRouter",
             dependencies: [
-                "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity",
+                "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity", "FluxTLS",
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -167,6 +169,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // TLS on the agent and API listeners of routers and shards (issue 12): server
+        // configurations, who a verified peer certificate names, the revocation watcher.
+        .target(
+            name: "FluxTLS",
+            dependencies: [
+                "FluxIdentity", "FluxRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // Cluster CA and certificates (issue 12): pure, clock and serials injected; files are the CLI's.
         .target(
             name: "FluxIdentity",
@@ -181,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "fluxforge",
             dependencies: [
-                "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent", "FluxLoad", "FluxIdentity",
+                "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent", "FluxLoad", "FluxIdentity", "FluxTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -143,3 +143,31 @@ public enum Enrollment {
         return (certificate, ca, identity)
     }
 }
+
+/// A router's identity in its certificate: `spiffe://<trust domain>/router/<name>` (issued with
+/// `fluxforge ca issue --san spiffe://…/router/<name>`). A shard accepts a router's attestation
+/// of an agent only from a peer whose certificate names a router.
+public struct RouterIdentity: Sendable, Hashable {
+    public var trustDomain: String
+    public var name: String
+
+    public init?(uri: String) {
+        let scheme = "spiffe://"
+        guard uri.hasPrefix(scheme) else { return nil }
+        let parts = uri.dropFirst(scheme.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] == "router", AgentIdentity.isTrustDomain(parts[0]), AgentIdentity.isName(parts[2]) else { return nil }
+        trustDomain = String(parts[0])
+        name = String(parts[2])
+    }
+
+    /// The router identity a certificate names in its URI SANs, if exactly one.
+    public init?(certificate: Certificate) {
+        guard let names = try? certificate.extensions.subjectAlternativeNames else { return nil }
+        let routers = names.compactMap { name -> RouterIdentity? in
+            if case .uniformResourceIdentifier(let uri) = name { return RouterIdentity(uri: uri) }
+            return nil
+        }
+        guard routers.count == 1 else { return nil }
+        self = routers[0]
+    }
+}

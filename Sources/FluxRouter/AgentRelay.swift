@@ -1,8 +1,10 @@
 import FluxAPI
 import FluxRuntime
+import FluxTLS
 import Foundation
 import HummingbirdWebSocket
 import Logging
+import NIOSSL
 import WSClient
 
 /// One agent session through the router: read the agent's `hello`, find the shard that owns its
@@ -24,6 +26,9 @@ struct AgentRelay: Sendable {
     let trustDomain: String
     /// Revoked certificates (with `requireCertificate`): refused at hello, live sessions closed.
     let revocations: RevocationWatcher?
+    /// The router's client side toward shards whose agent listener is TLS (`wss://` in their
+    /// membership record); nil when this router has no certificate.
+    let shardTLS: TLSConfiguration?
 
     static let helloTimeout: Duration = .seconds(10)
     static let maxFrameBytes = 1 << 20
@@ -92,9 +97,16 @@ struct AgentRelay: Sendable {
         }
         defer { if let (watcher, serial, id) = registration { watcher.unregister(serial: serial, id: id) } }
         do {
-            let configuration = WebSocketClientConfiguration(maxFrameSize: Self.maxFrameBytes, closeTimeout: .seconds(2))
+            let secure = owner.shard.agent.hasPrefix("wss://")
+            guard !secure || shardTLS != nil else {
+                logger.error("shard serves agents over TLS but this router has no certificate (--agent-tls-*)", metadata: ["shard": "\(owner.shard.id)"])
+                return try await reject(outbound, APIProblem(code: "slot_not_ready", message: "the router cannot reach the shard serving tenant \(hello.tenant); retry"), logger: logger)
+            }
+            let configuration = WebSocketClientConfiguration(
+                maxFrameSize: Self.maxFrameBytes, closeTimeout: .seconds(2), sniHostname: secure ? AgentTLS.shardServerName : nil)
             try await WebSocketClient.connect(
-                url: "ws://\(owner.shard.agent)/v1/agent/connect", configuration: configuration, logger: sessionLogger
+                url: secure ? "\(owner.shard.agent)/v1/agent/connect" : "ws://\(owner.shard.agent)/v1/agent/connect",
+                configuration: configuration, tlsConfiguration: secure ? shardTLS : nil, logger: sessionLogger
             ) { upstreamInbound, upstreamOutbound, _ in
                 try await upstreamOutbound.write(.text(firstFrame))
                 sessionLogger.debug("agent session relayed")

@@ -2,6 +2,7 @@ public import Logging
 import AsyncHTTPClient
 import FluxRedis
 import FluxRuntime
+import FluxTLS
 import Hummingbird
 import HummingbirdTLS
 import HummingbirdCore
@@ -68,7 +69,8 @@ public struct RouterApp: Sendable {
             revocations: CertificateRevocations(redis: redis), interval: configuration.revocationPollInterval, logger: logger)
         let relay = AgentRelay(
             directory: directory, metrics: metrics, signer: signer,
-            requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain, revocations: revocations)
+            requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain, revocations: revocations,
+            shardTLS: try configuration.agentTLS.map(AgentTLS.shardClientConfiguration))
         let agentRouter = Router(context: AgentConnectionContext.self)
         agentRouter.ws("v1/agent/connect") { _, _ in
             .upgrade([:])

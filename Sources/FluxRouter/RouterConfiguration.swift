@@ -1,3 +1,5 @@
+public import FluxTLS
+
 /// Everything a router process is told at start (flags of `fluxforge router`, docs/runbook.md).
 public struct RouterConfiguration: Sendable {
     public var redisURL: String
@@ -45,25 +47,3 @@ public struct RouterConfiguration: Sendable {
     }
 }
 
-/// PEM files of the router's agent listener: its own certificate chain and key, and the CA whose
-/// client certificates it accepts (the cluster CA's `ca.crt`).
-public struct AgentTLSFiles: Sendable, Hashable {
-    public var certificate: String
-    public var key: String
-    public var clientCA: String
-    public init(certificate: String, key: String, clientCA: String) {
-        self.certificate = certificate
-        self.key = key
-        self.clientCA = clientCA
-    }
-}
-
-/// PEM files of the router's HTTPS API listener.
-public struct APITLSFiles: Sendable, Hashable {
-    public var certificate: String
-    public var key: String
-    public init(certificate: String, key: String) {
-        self.certificate = certificate
-        self.key = key
-    }
-}

@@ -2,6 +2,8 @@ public import Logging
 import FluxRedis
 import FluxIdentity
 import FluxRuntime
+import FluxTLS
+import HummingbirdTLS
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -37,14 +39,21 @@ public struct ShardApp: Sendable {
                 address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
-        let agents = Application(
-            router: Router(),
-            server: .http1WebSocketUpgrade(webSocketRouter: ShardRouter.agents(services, logger: logger)),
-            configuration: .init(address: .hostname(configuration.agentHost, port: configuration.agentPort)),
-            logger: logger)
+        let agentServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: ShardRouter.agents(services, logger: logger))
+        let agentAddress = ApplicationConfiguration(address: .hostname(configuration.agentHost, port: configuration.agentPort))
+        let agents: any Service
+        if let files = configuration.agentTLS {
+            agents = Application(
+                router: Router(), server: try .tls(agentServer, tlsConfiguration: try AgentTLS.serverConfiguration(files)),
+                configuration: agentAddress, logger: logger)
+        } else {
+            logger.warning("agent listener without TLS: agents authenticate with the tenant's shared agent token (dev mode)")
+            agents = Application(router: Router(), server: agentServer, configuration: agentAddress, logger: logger)
+        }
         let loops = ShardLoops(services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: loops), .init(service: api), .init(service: agents)],
+            services: [.init(service: loops), .init(service: api), .init(service: agents)]
+                + (services.revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("shard starting", metadata: [
             "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
@@ -71,6 +80,8 @@ public struct ShardApp: Sendable {
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
             membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),
-            signer: TaskIDSigner(redis: redis), ca: ca)
+            signer: TaskIDSigner(redis: redis), ca: ca,
+            revocations: configuration.agentTLS == nil ? nil : RevocationWatcher(
+                revocations: CertificateRevocations(redis: redis), interval: .milliseconds(250), logger: logger))
     }
 }

@@ -1,4 +1,5 @@
 public import FluxCore
+public import FluxTLS
 
 /// Everything a shard process is told at start (flags of `fluxforge shard`, docs/runbook.md).
 public struct ShardConfiguration: Sendable {
@@ -71,7 +72,13 @@ public struct ShardConfiguration: Sendable {
     /// `host:port` of the tenant API as published for the router.
     public var advertisedAPI: String { "\(advertiseHost ?? apiHost):\(apiPort)" }
     /// `host:port` of the agent gateway as published for the router.
-    public var advertisedAgent: String { "\(advertiseHost ?? agentHost):\(agentPort)" }
+    /// Published in `ff:member:<id>`: `host:port`, or `wss://host:port` when the agent listener
+    /// is TLS (routers then connect with their certificate).
+    public var advertisedAgent: String { (agentTLS == nil ? "" : "wss://") + "\(advertiseHost ?? agentHost):\(agentPort)" }
+    /// TLS on the agent listener (issue 12): the shard's certificate and key and the cluster CA.
+    /// Peers must present a certificate: a router's (which vouches for the agents it relays) or
+    /// an agent's own. Nil: plain `ws://`, agent tokens and attestations (dev mode).
+    public var agentTLS: AgentTLSFiles?
 
     /// Most tasks waiting for a node at once (ADMITTED, not yet dispatched); a newcomer beyond it
     /// sheds a task, tenant-fairly (docs/scheduler-design.md).

@@ -2,6 +2,7 @@ import FluxAPI
 import FluxRedis
 import FluxIdentity
 import FluxRuntime
+import FluxTLS
 import Foundation
 import Prometheus
 
@@ -24,6 +25,8 @@ struct ShardServices: Sendable {
     let signer: TaskIDSigner
     /// The cluster CA, when this shard signs enrolling agents' certificates (`--ca`).
     let ca: ClusterCA?
+    /// Revoked certificates, for agents that connect to this shard's TLS listener directly.
+    let revocations: RevocationWatcher?
 
     var shardID: String { configuration.shardID }
 

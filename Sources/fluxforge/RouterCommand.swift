@@ -1,6 +1,7 @@
 import ArgumentParser
 import FluxIdentity
 import FluxRouter
+import FluxTLS
 import Foundation
 import Logging
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FluxIdentity
 import FluxShard
+import FluxTLS
 import Foundation
 import Logging
 
@@ -61,6 +62,12 @@ struct ShardCommand: AsyncParsableCommand {
     var reconcileIntervalMs: Int = 500
     @Option(help: "Directory of the cluster CA (ca.crt, ca.key from `fluxforge ca init`): the shard signs the certificates of agents that enroll. Without it, enrollment is off.")
     var ca: String?
+    @Option(help: "PEM certificate (chain) of the agent listener; with --agent-tls-key and --agent-client-ca, peers must present a certificate of the cluster CA: a router's (spiffe://<domain>/router/<name>) or an agent's.")
+    var agentTLSCert: String?
+    @Option(help: "PEM private key of the agent listener's certificate.")
+    var agentTLSKey: String?
+    @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
+    var agentClientCA: String?
     @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
     var trustDomain: String = "fluxforge"
     @Option(help: "Hours an agent certificate is valid from enrollment.")
@@ -85,6 +92,11 @@ struct ShardCommand: AsyncParsableCommand {
         guard (2_000...3_600_000).contains(tenantSweepIntervalMs) else { throw ValidationError("--tenant-sweep-interval-ms must be within 2000…3600000") }
         guard (100...3_600_000).contains(reconcileIntervalMs) else { throw ValidationError("--reconcile-interval-ms must be within 100…3600000") }
         guard (1...1_000_000).contains(agentFramesPerSecond) else { throw ValidationError("--agent-frames-per-second must be within 1…1000000") }
+        let tlsFlags = [agentTLSCert, agentTLSKey, agentClientCA].compactMap { $0 }
+        guard tlsFlags.isEmpty || tlsFlags.count == 3 else {
+            throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
+        }
+        for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard (1...8_760).contains(agentCertHours) else { throw ValidationError("--agent-cert-hours must be within 1…8760") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -113,6 +125,9 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks
         configuration.caDirectory = ca
+        if let agentTLSCert, let agentTLSKey, let agentClientCA {
+            configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
+        }
         configuration.trustDomain = trustDomain
         configuration.agentCertificateValidity = .seconds(agentCertHours * 3_600)
         var logger = Logger(label: "fluxforge.shard")

@@ -7,7 +7,8 @@ import Testing
 
 /// Agent sessions over mutual TLS (issue 12): the router's agent listener asks for a client
 /// certificate of the cluster CA during the handshake, takes tenant and node from it, and
-/// vouches for them to the shard; the shard accepts a router's attestation only when it verifies.
+/// vouches for them to the shard over mutual TLS too; a shard's TLS agent listener takes an
+/// attestation only from a router's certificate, and an agent only as its certificate names it.
 @Suite("Agent mTLS", .serialized)
 struct AgentTLSTests {
     /// A CA, the router's server certificate for 127.0.0.1, another CA with a client of its own,
@@ -26,9 +27,14 @@ struct AgentTLSTests {
         let (ca, other) = try await offThePool { () throws -> ((path: String, pin: String), String) in
             let ca = try EnrollmentTests.makeCA(in: directory)
             let other = try EnrollmentTests.makeCA(in: directory, name: "other")
-            for (authority, name) in [(ca.path, "router"), (other.path, "intruder")] {
+            // The router's certificate names it as a router (what shards accept attestations
+            // from); the shards' names no agent and no router.
+            for (authority, name, spiffe) in [
+                (ca.path, "router", "spiffe://test.example/router/router-1"), (ca.path, "shard", "spiffe://test.example/shard/any"),
+                (other.path, "intruder", "spiffe://test.example/router/intruder"),
+            ] {
                 let issued = try CertificateAuthorityTests.fluxforge([
-                    "ca", "issue", "--ca", authority, "--name", name, "--san", "\(name).test", "--san", "127.0.0.1",
+                    "ca", "issue", "--ca", authority, "--name", name, "--san", "\(name).test", "--san", "127.0.0.1", "--san", spiffe,
                 ])
                 guard issued.status == 0 else { throw HarnessError("ca issue \(name): \(issued.output)") }
             }
@@ -40,7 +46,10 @@ struct AgentTLSTests {
                 "--agent-tls-cert", "\(ca.path)/router.crt", "--agent-tls-key", "\(ca.path)/router.key",
                 "--agent-client-ca", "\(ca.path)/ca.crt", "--trust-domain", "test.example",
             ],
-            shardArguments: ["--ca", ca.path, "--trust-domain", "test.example"])
+            shardArguments: [
+                "--ca", ca.path, "--trust-domain", "test.example", "--agent-tls-cert", "\(ca.path)/shard.crt",
+                "--agent-tls-key", "\(ca.path)/shard.key", "--agent-client-ca", "\(ca.path)/ca.crt",
+            ])
         return Setup(directory: directory, ca: ca, other: other, cluster: cluster)
     }
 
@@ -117,6 +126,49 @@ struct AgentTLSTests {
         #expect(!nodes.nodes.contains { $0.node == "edge-2" }, "a node its certificate does not name joined")
         let metrics = try PrometheusText(try await setup.cluster.request("GET", "/metrics").text)
         #expect(metrics.value("flux_agent_identity_mismatch_total", [:]) == 1)
+    }
+
+    @Test func aShardsTLSAgentPortTakesRoutersAttestationsAndAgentsCertificatesNothingElse() async throws {
+        let setup = try await Self.setUp()
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, agentToken) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 2))
+        let edge2 = setup.directory.appendingPathComponent("state-edge-2").path
+        let enrolled = try await offThePool {
+            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-2", token: join.token, caHash: setup.ca.pin, stateDir: edge2)
+        }
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        // Straight to the shards' agent ports (each checks identity before it looks at slots).
+        let ports = try ["shard-a", "shard-b"].map { try #require(setup.cluster.shards[$0]).agentPort }
+        let port = ports[0]
+        let ca = "\(setup.ca.path)/ca.crt"
+        @Sendable func hello(_ node: String, token: String = "") -> String {
+            LyingAgentTests.json(HostileAgentTests.hello("acme", node: node, token: token))
+        }
+        let (tokenOnly, shardCertificate, routerWithToken, directAgent, directLiar) = try await offThePool { () -> (String, String, String, [String], String) in
+            (
+                TLSWebSocketProbe.run(port: port, certificate: nil, key: nil, ca: ca, hello: hello("edge-1", token: agentToken)),
+                TLSWebSocketProbe.run(
+                    port: port, certificate: "\(setup.ca.path)/shard.crt", key: "\(setup.ca.path)/shard.key", ca: ca, hello: hello("edge-1", token: agentToken)),
+                TLSWebSocketProbe.run(
+                    port: port, certificate: "\(setup.ca.path)/router.crt", key: "\(setup.ca.path)/router.key", ca: ca, hello: hello("edge-1", token: agentToken)),
+                // The owner of acme's slot welcomes it; the other says slot_not_ready.
+                ports.map { TLSWebSocketProbe.run(port: $0, certificate: "\(edge2)/agent.crt", key: "\(edge2)/agent.key", ca: ca, hello: hello("edge-2")) },
+                TLSWebSocketProbe.run(port: port, certificate: "\(edge2)/agent.crt", key: "\(edge2)/agent.key", ca: ca, hello: hello("edge-3"))
+            )
+        }
+        #expect(!tokenOnly.contains("101 Switching Protocols") && tokenOnly.contains("alert"), "a token alone opened a session: \(tokenOnly)")
+        #expect(shardCertificate.contains("identity_required"), "\(shardCertificate)")
+        #expect(routerWithToken.contains("identity_required"), "a router certificate with an agent token: \(routerWithToken)")
+        #expect(directAgent.filter { $0.contains("welcome") }.count == 1, "\(directAgent)")
+        #expect(directAgent.allSatisfy { $0.contains("welcome") || $0.contains("slot_not_ready") }, "\(directAgent)")
+        #expect(directLiar.contains("identity_mismatch"), "\(directLiar)")
+
+        // Through the router (mutual TLS on both hops), the real agent runs a task.
+        _ = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo both-hops"], node: "edge-1"))
+        let done = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED" && done.result?.outputTail == "both-hops\n", "\(done)")
     }
 
     @Test func aRevokedCertificateLosesItsLiveSessionAndIsRefusedUntilTheNodeEnrollsAgain() async throws {

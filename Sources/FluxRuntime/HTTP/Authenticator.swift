@@ -54,6 +54,13 @@ public final class Authenticator: Sendable {
         return stored
     }
 
+    /// The record of an existing tenant that is not being deleted (for an agent whose own
+    /// certificate names it).
+    public func record(_ tenant: String) async throws -> TenantStore.Stored? {
+        guard NameRules.isValidName(tenant), let stored = try await lookup(tenant), !stored.deleting else { return nil }
+        return stored
+    }
+
     /// Throws unless `request` carries the admin token.
     public func admin(_ request: Request) throws {
         let token = try Self.bearer(request)

@@ -1,4 +1,5 @@
 import FluxRuntime
+import FluxTLS
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -19,12 +20,13 @@ enum ShardRouter {
         return router
     }
 
-    static func agents(_ services: ShardServices, logger: Logger) -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+    static func agents(_ services: ShardServices, logger: Logger) -> Router<AgentConnectionContext> {
+        let router = Router(context: AgentConnectionContext.self)
         router.ws("v1/agent/connect") { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            try await AgentSession(services: services, outbound: outbound, logger: context.logger).run(inbound)
+            let peer = await AgentTLS.peer(of: context.requestContext.channel)
+            try await AgentSession(services: services, outbound: outbound, peer: peer, logger: context.logger).run(inbound)
         }
         return router
     }

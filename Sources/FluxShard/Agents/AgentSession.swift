@@ -1,5 +1,6 @@
 import FluxAPI
 import FluxRuntime
+import FluxTLS
 import Foundation
 import HummingbirdWebSocket
 import Logging
@@ -10,6 +11,8 @@ import Logging
 struct AgentSession {
     let services: ShardServices
     let outbound: WebSocketOutboundWriter
+    /// Who the TLS client certificate says the peer is (`.plaintext` without TLS).
+    let peer: AgentTLS.Peer
     let logger: Logger
 
     static let maxFrameBytes = 1 << 20
@@ -61,18 +64,7 @@ struct AgentSession {
             try await reject(problem)
             return nil
         }
-        // A router that verified the agent's certificate vouches for tenant and node; otherwise
-        // the tenant's agent token (dev mode) is the credential.
-        let attested = AgentAttestation.isAttestation(hello.token)
-        let tenant = attested
-            ? try await services.auth.attestedAgent(hello.tenant, node: hello.node, attestation: hello.token, signer: services.signer, nowMs: services.nowMs())
-            : try await services.auth.agent(hello.tenant, token: hello.token)
-        guard let tenant else {
-            try await reject(APIProblem(
-                code: "unauthorized",
-                message: attested ? "the router's attestation of this agent is not valid" : "agent token is not valid for tenant \(hello.tenant)"))
-            return nil
-        }
+        guard let tenant = try await authenticate(hello) else { return nil }
         // A node that reconnects replaces its own session: only new names count against the cap.
         let key = NodeKey(tenant: hello.tenant, node: hello.node)
         if !services.sessions.has(key), services.sessions.count(tenant: hello.tenant) >= tenant.settings.maxNodes {
@@ -87,6 +79,44 @@ struct AgentSession {
             return nil
         }
         return hello
+    }
+
+    /// Who may say this hello (docs/security.md#agent-identity-issue-12-in-progress):
+    /// - without TLS (dev): the tenant's agent token, or a router's attestation;
+    /// - over TLS from a router's certificate: the router's attestation only;
+    /// - over TLS from an agent's certificate: that agent, named by the certificate (not revoked);
+    /// - any other certificate: nobody.
+    private func authenticate(_ hello: AgentMessage.Hello) async throws -> TenantStore.Stored? {
+        let attested = AgentAttestation.isAttestation(hello.token)
+        let tenant: TenantStore.Stored?
+        switch peer {
+        case .plaintext:
+            tenant = attested
+                ? try await services.auth.attestedAgent(hello.tenant, node: hello.node, attestation: hello.token, signer: services.signer, nowMs: services.nowMs())
+                : try await services.auth.agent(hello.tenant, token: hello.token)
+        case .router(let router) where router.trustDomain == services.configuration.trustDomain && attested:
+            tenant = try await services.auth.attestedAgent(hello.tenant, node: hello.node, attestation: hello.token, signer: services.signer, nowMs: services.nowMs())
+        case .agent(let identity, let serial) where identity.trustDomain == services.configuration.trustDomain:
+            guard identity.tenant == hello.tenant, identity.node == hello.node else {
+                try await reject(APIProblem(code: "identity_mismatch", message: "the certificate names \(identity.tenant)/\(identity.node), the hello \(hello.tenant)/\(hello.node)"))
+                return nil
+            }
+            guard services.revocations?.isRevoked(serial) != true else {
+                try await reject(APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token"))
+                return nil
+            }
+            tenant = try await services.auth.record(hello.tenant)
+        default:
+            try await reject(APIProblem(code: "identity_required", message: "this listener takes an agent's certificate, or a router's with its attestation"))
+            return nil
+        }
+        guard let tenant else {
+            try await reject(APIProblem(
+                code: "unauthorized",
+                message: attested ? "the router's attestation of this agent is not valid" : "agent token is not valid for tenant \(hello.tenant)"))
+            return nil
+        }
+        return tenant
     }
 
     static func validate(_ hello: AgentMessage.Hello) -> APIProblem? {

@@ -1,15 +1,15 @@
-import FluxRuntime
-import Foundation
-import Logging
-import ServiceLifecycle
+public import FluxRuntime
+public import Foundation
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// The router's view of revoked agent certificates (issue 12): it polls the revocation version
 /// in Redis every `interval`, reloads the serials when it moved, refuses a revoked certificate
 /// at `hello`, and closes the live sessions that present one — so a revocation takes effect
 /// within about one interval on every router.
-final class RevocationWatcher: Sendable {
-    typealias Closer = @Sendable () async -> Void
+public final class RevocationWatcher: Sendable {
+    public typealias Closer = @Sendable () async -> Void
 
     private struct State {
         var version: Int64 = -1
@@ -23,22 +23,22 @@ final class RevocationWatcher: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(revocations: CertificateRevocations, interval: Duration, logger: Logger) {
+    public init(revocations: CertificateRevocations, interval: Duration, logger: Logger) {
         self.revocations = revocations
         self.interval = interval
         self.logger = logger
     }
 
-    func isRevoked(_ serial: String) -> Bool { state.withLock { $0.revoked.contains(serial) } }
+    public func isRevoked(_ serial: String) -> Bool { state.withLock { $0.revoked.contains(serial) } }
 
     /// Remembers a live session; `close` is called if its serial is revoked while it lasts.
-    func register(serial: String, close: @escaping Closer) -> UUID {
+    public func register(serial: String, close: @escaping Closer) -> UUID {
         let id = UUID()
         state.withLock { $0.sessions[serial, default: [:]][id] = close }
         return id
     }
 
-    func unregister(serial: String, id: UUID) {
+    public func unregister(serial: String, id: UUID) {
         state.withLock { state in
             state.sessions[serial]?[id] = nil
             if state.sessions[serial]?.isEmpty == true { state.sessions[serial] = nil }
@@ -46,7 +46,7 @@ final class RevocationWatcher: Sendable {
     }
 
     /// Polls until cancelled. A Redis error keeps the last known set (and is retried next round).
-    func run() async {
+    public func run() async {
         while !Task.isCancelled {
             await refresh()
             try? await Task.sleep(for: interval)
@@ -54,7 +54,7 @@ final class RevocationWatcher: Sendable {
     }
 
     /// One poll: reload on a new version, then end the sessions of revoked serials.
-    func refresh() async {
+    public func refresh() async {
         do {
             let version = try await revocations.version()
             guard version != state.withLock({ $0.version }) else { return }
@@ -73,10 +73,12 @@ final class RevocationWatcher: Sendable {
 }
 
 /// Runs the watcher for as long as the router runs.
-struct RevocationService: Service {
+public struct RevocationService: Service {
     let watcher: RevocationWatcher
 
-    func run() async throws {
+    public init(watcher: RevocationWatcher) { self.watcher = watcher }
+
+    public func run() async throws {
         await cancelWhenGracefulShutdown { await watcher.run() }
     }
 }
