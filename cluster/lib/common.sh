@@ -94,9 +94,12 @@ start_shard() {
     local run=$1 bin=$2 redis_url=$3 admin_token=$4 i=$5
     local api_port
     api_port=$(shard_api_port "$i")
-    # With a cluster CA (cluster/up without --insecure-dev), the shard signs enrolling agents' certificates.
+    # With a cluster CA (cluster/up without --insecure-dev), the shard signs enrolling agents'
+    # certificates and serves agent sessions (relayed by the router) over mutual TLS.
     local ca=()
     [ -f "$run/ca/ca.key" ] && ca=(--ca "$run/ca")
+    [ -f "$run/ca/shard.crt" ] && [ ! -f "$run/insecure-dev" ] \
+        && ca+=(--agent-tls-cert "$run/ca/shard.crt" --agent-tls-key "$run/ca/shard.key" --agent-client-ca "$run/ca/ca.crt")
     FLUXFORGE_ADMIN_TOKEN="$admin_token" "$bin" shard --id "shard-$i" --redis "$redis_url" \
         --api-port "$api_port" --agent-port $(( api_port + 1 )) ${ca[@]+"${ca[@]}"} >>"$run/logs/shard-$i.log" 2>&1 &
     echo $! > "$run/pids/shard-$i.pid"
