@@ -33,7 +33,12 @@ struct AgentRelay: Sendable {
     static let helloTimeout: Duration = .seconds(10)
     static let maxFrameBytes = 1 << 20
 
-    func run(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, peer: AgentTLS.Peer, logger: Logger) async throws {
+    /// `closeConnection` drops the agent's TCP connection at once (used when its certificate is
+    /// revoked: a WebSocket close handshake would wait on the agent).
+    func run(
+        _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, peer: AgentTLS.Peer,
+        closeConnection: @escaping @Sendable () async -> Void = {}, logger: Logger
+    ) async throws {
         let frames = FrameReader(inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator())
         guard var helloText = try await Self.withTimeout(Self.helloTimeout, { try await frames.next() }),
               case .hello(var hello)? = try? AgentFrameCodec.decode(helloText)
@@ -90,7 +95,7 @@ struct AgentRelay: Sendable {
                     metrics.agentCertificateRevoked()
                     let problem = APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
                     try? await outbound.write(.text((try? AgentFrameCodec.encode(.error(problem))) ?? "{}"))
-                    try? await outbound.close(.policyViolation, reason: "certificate_revoked")
+                    await closeConnection()
                     revokedSignal.finish()
                 })
             }

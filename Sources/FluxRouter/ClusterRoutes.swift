@@ -42,7 +42,10 @@ struct ClusterRoutes: Sendable {
     private func readiness() throws -> Response {
         let table = directory.table
         let ready = table.ownedSlotCount > 0
-        let body = ["status": ready ? "ready" : "not_ready", "ownedSlots": "\(table.ownedSlotCount)", "shards": "\(table.liveShards.count)"]
+        let body = [
+            "status": ready ? "ready" : "not_ready", "ownedSlots": "\(table.ownedSlotCount)", "shards": "\(table.liveShards.count)",
+            "agentAuth": configuration.agentTLS != nil ? "mtls" : "insecure-dev",
+        ]
         return try JSONBody.response(body, status: ready ? .ok : .serviceUnavailable)
     }
 

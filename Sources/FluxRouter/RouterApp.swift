@@ -75,8 +75,9 @@ public struct RouterApp: Sendable {
         agentRouter.ws("v1/agent/connect") { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let peer = await AgentTLS.peer(of: context.requestContext.channel)
-            try await relay.run(inbound, outbound, peer: peer, logger: context.logger)
+            let channel = context.requestContext.channel
+            let peer = await AgentTLS.peer(of: channel)
+            try await relay.run(inbound, outbound, peer: peer, closeConnection: { try? await channel.close() }, logger: context.logger)
         }
         let agentAddress = BindAddress.hostname(configuration.agentHost, port: configuration.agentPort)
         let agents: any Service
@@ -85,7 +86,7 @@ public struct RouterApp: Sendable {
                 .http1WebSocketUpgrade(webSocketRouter: agentRouter), tlsConfiguration: try AgentTLS.serverConfiguration(files))
             agents = Application(router: Router(), server: server, configuration: .init(address: agentAddress), logger: logger)
         } else {
-            logger.warning("agent listener without TLS: agents authenticate with the tenant's shared agent token (dev mode)")
+            logger.error("INSECURE: agents connect over plain ws:// and authenticate with the tenant's shared agent token (--insecure-dev); never in production")
             agents = Application(
                 router: Router(),
                 server: .http1WebSocketUpgrade(webSocketRouter: agentRouter),

@@ -33,6 +33,9 @@ public struct RouterConfiguration: Sendable {
     /// TLS on the tenant and admin API (HTTPS): the router's certificate and key. Nil serves
     /// plain HTTP (bearer tokens and join tokens in the clear).
     public var apiTLS: APITLSFiles?
+    /// Agents over plain `ws://` with the tenant's agent token (no `agentTLS`): chosen explicitly,
+    /// logged at start and reported by `/readyz`.
+    public var insecureDev = false
     /// The SPIFFE trust domain agent certificates must name.
     public var trustDomain = "fluxforge"
     /// How often the router looks for new certificate revocations (with `agentTLS`): a revoked

@@ -47,7 +47,7 @@ public struct ShardApp: Sendable {
                 router: Router(), server: try .tls(agentServer, tlsConfiguration: try AgentTLS.serverConfiguration(files)),
                 configuration: agentAddress, logger: logger)
         } else {
-            logger.warning("agent listener without TLS: agents authenticate with the tenant's shared agent token (dev mode)")
+            logger.error("INSECURE: agents connect over plain ws:// and authenticate with the tenant's shared agent token (--insecure-dev); never in production")
             agents = Application(router: Router(), server: agentServer, configuration: agentAddress, logger: logger)
         }
         let loops = ShardLoops(services: services, logger: logger)

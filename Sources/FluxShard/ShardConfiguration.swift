@@ -79,6 +79,11 @@ public struct ShardConfiguration: Sendable {
     /// Peers must present a certificate: a router's (which vouches for the agents it relays) or
     /// an agent's own. Nil: plain `ws://`, agent tokens and attestations (dev mode).
     public var agentTLS: AgentTLSFiles?
+    /// Agents over plain `ws://` with the tenant's agent token (no `agentTLS`): chosen explicitly,
+    /// logged at start and reported by `/readyz`.
+    public var insecureDev = false
+    /// How agents authenticate here, as `/readyz` reports it.
+    public var agentAuthentication: String { agentTLS != nil ? "mtls" : "insecure-dev" }
 
     /// Most tasks waiting for a node at once (ADMITTED, not yet dispatched); a newcomer beyond it
     /// sheds a task, tenant-fairly (docs/scheduler-design.md).

@@ -36,7 +36,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
         router = try FluxProcess(name: "router", arguments: [
             "router", "--redis", TestDatabase.url(of: redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
             "--admin-token", adminToken, "--refresh-ms", "200",
-        ] + routerArguments, directory: directory)
+        ] + (routerArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"]) + routerArguments, directory: directory)
         _ = try await settled(members: Set(shardIDs))
     }
 

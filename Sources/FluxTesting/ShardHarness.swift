@@ -42,7 +42,7 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
             "shard", "--id", shardID, "--redis", TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
             "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000",
-        ] + extraArguments
+        ] + (extraArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"]) + extraArguments
         shard = try FluxProcess(name: shardID, arguments: shardArguments, directory: directory)
         if waitForReady { try await waitUntilReady() }
     }

@@ -51,6 +51,8 @@ struct RouterCommand: AsyncParsableCommand {
     var agentTLSKey: String?
     @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
     var agentClientCA: String?
+    @Flag(help: "Accept agents over plain ws:// with the tenant's shared agent token instead of --agent-tls-* (local experiments only; logged, and shown in /readyz).")
+    var insecureDev = false
     @Option(help: "SPIFFE trust domain agent certificates must name.")
     var trustDomain: String = "fluxforge"
 
@@ -74,6 +76,11 @@ struct RouterCommand: AsyncParsableCommand {
             throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
         }
         for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
+        guard tlsFlags.isEmpty == insecureDev else {
+            throw ValidationError(insecureDev
+                ? "--insecure-dev and --agent-tls-* exclude each other"
+                : "agents need --agent-tls-cert, --agent-tls-key and --agent-client-ca (mutual TLS), or --insecure-dev for plain ws:// with agent tokens (local experiments only)")
+        }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
@@ -94,6 +101,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.httpMaxConnections = httpMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
         configuration.trustDomain = trustDomain
+        configuration.insecureDev = insecureDev
         if let tlsCert, let tlsKey { configuration.apiTLS = APITLSFiles(certificate: tlsCert, key: tlsKey) }
         if let agentTLSCert, let agentTLSKey, let agentClientCA {
             configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)

@@ -68,6 +68,8 @@ struct ShardCommand: AsyncParsableCommand {
     var agentTLSKey: String?
     @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
     var agentClientCA: String?
+    @Flag(help: "Accept agents over plain ws:// with the tenant's shared agent token instead of --agent-tls-* (local experiments only; logged, and shown in /readyz).")
+    var insecureDev = false
     @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
     var trustDomain: String = "fluxforge"
     @Option(help: "Hours an agent certificate is valid from enrollment.")
@@ -97,6 +99,11 @@ struct ShardCommand: AsyncParsableCommand {
             throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
         }
         for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
+        guard tlsFlags.isEmpty == insecureDev else {
+            throw ValidationError(insecureDev
+                ? "--insecure-dev and --agent-tls-* exclude each other"
+                : "agents need --agent-tls-cert, --agent-tls-key and --agent-client-ca (mutual TLS), or --insecure-dev for plain ws:// with agent tokens (local experiments only)")
+        }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard (1...8_760).contains(agentCertHours) else { throw ValidationError("--agent-cert-hours must be within 1…8760") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -125,6 +132,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks
         configuration.caDirectory = ca
+        configuration.insecureDev = insecureDev
         if let agentTLSCert, let agentTLSKey, let agentClientCA {
             configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
         }

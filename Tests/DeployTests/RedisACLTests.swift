@@ -92,7 +92,7 @@ final class RouterProcess: FluxEndpoint, @unchecked Sendable {
         self.directory = directory
         process = try FluxProcess(name: "acl-router", arguments: [
             "router", "--redis", TestDatabase.url(of: redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
-            "--admin-token", adminToken, "--refresh-ms", "200",
+            "--admin-token", adminToken, "--refresh-ms", "200", "--insecure-dev",
         ], directory: directory)
         try await eventually(timeout: .seconds(30), "router ready") {
             (try? await self.request("GET", "/readyz"))?.status == 200

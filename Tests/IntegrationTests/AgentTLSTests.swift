@@ -77,6 +77,7 @@ struct AgentTLSTests {
         let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo over-mtls"], node: "edge-1"))
         let done = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         #expect(done.state == "SUCCEEDED" && done.result?.outputTail == "over-mtls\n", "\(done)")
+        #expect(try await setup.cluster.request("GET", "/readyz").text.contains("\"agentAuth\":\"mtls\""))
 
         // A restart finds its identity in the state directory: the used-up token is not needed.
         agent.kill()
@@ -207,6 +208,22 @@ struct AgentTLSTests {
         #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/xyz", token: setup.cluster.adminToken).status == 400)
         #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/\(serial)", token: setup.cluster.adminToken).status == 200)
         try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(5))
+    }
+
+    @Test func theTokenPathIsNeverTheSilentDefault() async throws {
+        // Neither TLS nor --insecure-dev: the process says what it needs and does not start.
+        let (shard, router) = try await offThePool { () throws -> (EnrollmentTests.Run, EnrollmentTests.Run) in
+            (try CertificateAuthorityTests.fluxforge(["shard", "--id", "s", "--admin-token", "t"]),
+             try CertificateAuthorityTests.fluxforge(["router", "--admin-token", "t"]))
+        }
+        for outcome in [shard, router] {
+            #expect(outcome.status != 0 && outcome.output.contains("--insecure-dev") && outcome.output.contains("--agent-tls-cert"), "\(outcome.output)")
+        }
+        // Chosen explicitly, it is reported where an operator looks.
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        #expect(try await cluster.request("GET", "/readyz").text.contains("\"agentAuth\":\"insecure-dev\""))
+        #expect(cluster.shard.logTail(lines: 200).contains("INSECURE"))
     }
 
     @Test func aShardTakesARoutersAttestationOnlyForItsNodeAndOnlyWhileFresh() async throws {

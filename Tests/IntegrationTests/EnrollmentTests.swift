@@ -182,7 +182,7 @@ struct EnrollmentTests {
         let port = try RedisServerProcess.freeLoopbackPort(), agentPort = try RedisServerProcess.freeLoopbackPort()
         let secure = try FluxProcess(name: "router-https", arguments: [
             "router", "--redis", TestDatabase.url(of: cluster.redis), "--api-port", String(port), "--agent-port", String(agentPort),
-            "--admin-token", cluster.adminToken, "--tls-cert", "\(ca.path)/api.crt", "--tls-key", "\(ca.path)/api.key",
+            "--admin-token", cluster.adminToken, "--tls-cert", "\(ca.path)/api.crt", "--tls-key", "\(ca.path)/api.key", "--insecure-dev",
         ], directory: cluster.directory)
         defer { secure.kill() }
         let https = "https://127.0.0.1:\(port)"

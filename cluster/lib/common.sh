@@ -98,8 +98,11 @@ start_shard() {
     # certificates and serves agent sessions (relayed by the router) over mutual TLS.
     local ca=()
     [ -f "$run/ca/ca.key" ] && ca=(--ca "$run/ca")
-    [ -f "$run/ca/shard.crt" ] && [ ! -f "$run/insecure-dev" ] \
-        && ca+=(--agent-tls-cert "$run/ca/shard.crt" --agent-tls-key "$run/ca/shard.key" --agent-client-ca "$run/ca/ca.crt")
+    if [ -f "$run/ca/shard.crt" ] && [ ! -f "$run/insecure-dev" ]; then
+        ca+=(--agent-tls-cert "$run/ca/shard.crt" --agent-tls-key "$run/ca/shard.key" --agent-client-ca "$run/ca/ca.crt")
+    else
+        ca+=(--insecure-dev)
+    fi
     FLUXFORGE_ADMIN_TOKEN="$admin_token" "$bin" shard --id "shard-$i" --redis "$redis_url" \
         --api-port "$api_port" --agent-port $(( api_port + 1 )) ${ca[@]+"${ca[@]}"} >>"$run/logs/shard-$i.log" 2>&1 &
     echo $! > "$run/pids/shard-$i.pid"

@@ -36,7 +36,10 @@ enum ShardRouter {
     private static func readiness(_ services: ShardServices) throws -> Response {
         let slots = services.driver.activeSlots.count
         let ready = slots > 0 && !services.driver.isReadOnly
-        let body = ["status": ready ? "ready" : "not_ready", "slots": String(slots), "mode": services.driver.modeName]
+        let body = [
+            "status": ready ? "ready" : "not_ready", "slots": String(slots), "mode": services.driver.modeName,
+            "agentAuth": services.configuration.agentAuthentication,
+        ]
         return try JSONBody.response(body, status: ready ? .ok : .serviceUnavailable)
     }
 }
