@@ -18,6 +18,8 @@ extension AgentMessage: Codable {
         case .ack: "ack"
         case .moved: "moved"
         case .error: "error"
+        case .renew: "renew"
+        case .renewed: "renewed"
         }
     }
 
@@ -38,6 +40,8 @@ extension AgentMessage: Codable {
         case "ack": self = .ack(try TaskAttempt(from: decoder))
         case "moved": self = .moved(try Moved(from: decoder))
         case "error": self = .error(try APIProblem(from: decoder))
+        case "renew": self = .renew(try Renew(from: decoder))
+        case "renewed": self = .renewed(try EnrollmentIssued(from: decoder))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: try decoder.container(keyedBy: TypeKey.self),
@@ -63,6 +67,8 @@ extension AgentMessage: Codable {
         case .dispatch(let m): m
         case .moved(let m): m
         case .error(let m): m
+        case .renew(let m): m
+        case .renewed(let m): m
         }
     }
 }

@@ -1,6 +1,7 @@
 /// The agent protocol of docs/agent-protocol.md: JSON text frames over one WebSocket, each an object with a
 /// `type` field. Agent → server: `hello`, `accepted`, `started`, `finished`, `rejected`, `health`,
-/// `pong`. Server → agent: `welcome`, `dispatch`, `cancel`, `ping`, `ack`, `moved`, `error`.
+/// `pong`, `renew`. Server → agent: `welcome`, `dispatch`, `cancel`, `ping`, `ack`, `moved`,
+/// `error`, `renewed`.
 ///
 /// `welcome`, `ack`, `rejected` and `error` refine the design brief: `ack` lets an agent drop a
 /// buffered result only once the shard has made it durable, so results survive a shard restart.
@@ -19,6 +20,18 @@ public enum AgentMessage: Sendable, Hashable {
     case ack(TaskAttempt)
     case moved(Moved)
     case error(APIProblem)
+    /// An agent that connected with its certificate asks for a new one (a CSR for a new key)
+    /// before the current one expires.
+    case renew(Renew)
+    /// The new certificate; the agent uses it from its next connection on.
+    case renewed(EnrollmentIssued)
+
+    /// Body of `renew`.
+    public struct Renew: Codable, Sendable, Hashable {
+        /// PKCS#10 PEM for the agent's new ECDSA P-256 key.
+        public var csr: String
+        public init(csr: String) { self.csr = csr }
+    }
 
     /// First frame of a session: who the agent is and what it can run.
     public struct Hello: Codable, Sendable, Hashable {

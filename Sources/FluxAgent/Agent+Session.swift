@@ -1,4 +1,5 @@
 import FluxAPI
+import Foundation
 import Logging
 import NIOSSL
 import WSClient
@@ -82,6 +83,7 @@ extension Agent {
             group.addTask { await self.write(frames, to: outbound) }
             group.addTask { await self.read(inbound) }
             group.addTask { await self.tickHealth() }
+            if let renewer = self.renewer { group.addTask { await self.renewWhenDue(renewer) } }
             await group.next()
             group.cancelAll()
         }
@@ -120,6 +122,10 @@ extension Agent {
             logger.warning("ignored an undecodable frame", metadata: ["error": .string("\(error)")])
             return
         }
+        if case .renewed(let issued) = message {
+            renewer?.completed(issued)
+            return
+        }
         switch message {
         case .welcome(let welcome): logger.info("welcomed", metadata: ["shard": .string(welcome.shard)])
         case .moved(let moved): logger.info("moved: reconnecting", metadata: ["reason": .string(moved.reason)])
@@ -140,6 +146,16 @@ extension Agent {
             if clock.now - lastReport >= interval {
                 core.handle { $0.healthTick() }
                 lastReport = clock.now
+            }
+        }
+    }
+
+    /// Asks for a new certificate when it is due (checked every second while the session lasts).
+    private func renewWhenDue(_ renewer: CertificateRenewer) async {
+        while (try? await Task.sleep(for: .seconds(1))) != nil {
+            if let request = renewer.requestIfDue(now: Date()) {
+                logger.info("renewing the certificate")
+                core.handle { _ in [.send(request)] }
             }
         }
     }

@@ -14,6 +14,8 @@ public final class Agent: Sendable {
     let executor: TaskExecutor
     let core: AgentCore
     let work: AsyncStream<AgentMessage.Dispatch>
+    /// Renews the certificate over the session (`wss://` with an enrolled identity only).
+    let renewer: CertificateRenewer?
     let shutdownRequested = OneShot<Void>()
     let stopped = OneShot<Void>()
 
@@ -30,6 +32,9 @@ public final class Agent: Sendable {
         self.work = work
         self.core = AgentCore(
             machine: AgentStateMachine(configuration: configuration), work: continuation, logger: logger)
+        self.renewer = configuration.identity.map {
+            CertificateRenewer(files: $0, tenant: configuration.tenant, node: configuration.node, logger: logger)
+        }
     }
 
     /// Runs the agent until `shutdown()` completes or the calling task is cancelled (which skips

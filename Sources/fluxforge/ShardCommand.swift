@@ -72,8 +72,10 @@ struct ShardCommand: AsyncParsableCommand {
     var insecureDev = false
     @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
     var trustDomain: String = "fluxforge"
-    @Option(help: "Hours an agent certificate is valid from enrollment.")
+    @Option(help: "Hours an agent certificate is valid from enrollment (agents renew at two thirds of it).")
     var agentCertHours: Int = 24
+    @Option(help: "Seconds instead of hours, at least 15 (for tests of renewal).")
+    var agentCertSeconds: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -106,6 +108,9 @@ struct ShardCommand: AsyncParsableCommand {
         }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard (1...8_760).contains(agentCertHours) else { throw ValidationError("--agent-cert-hours must be within 1…8760") }
+        if let agentCertSeconds, !(15...31_536_000).contains(agentCertSeconds) {
+            throw ValidationError("--agent-cert-seconds must be within 15…31536000")
+        }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
     }
 
@@ -137,7 +142,7 @@ struct ShardCommand: AsyncParsableCommand {
             configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
         }
         configuration.trustDomain = trustDomain
-        configuration.agentCertificateValidity = .seconds(agentCertHours * 3_600)
+        configuration.agentCertificateValidity = .seconds(agentCertSeconds ?? agentCertHours * 3_600)
         var logger = Logger(label: "fluxforge.shard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "shard"] = "\(shardID)"

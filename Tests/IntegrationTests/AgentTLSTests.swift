@@ -22,7 +22,7 @@ struct AgentTLSTests {
         var agentURL: String { "wss://127.0.0.1:\(cluster.agentPort)/v1/agent/connect" }
     }
 
-    static func setUp() async throws -> Setup {
+    static func setUp(shardExtra: [String] = []) async throws -> Setup {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-mtls-\(UUID().uuidString)")
         let (ca, other) = try await offThePool { () throws -> ((path: String, pin: String), String) in
             let ca = try EnrollmentTests.makeCA(in: directory)
@@ -49,7 +49,7 @@ struct AgentTLSTests {
             shardArguments: [
                 "--ca", ca.path, "--trust-domain", "test.example", "--agent-tls-cert", "\(ca.path)/shard.crt",
                 "--agent-tls-key", "\(ca.path)/shard.key", "--agent-client-ca", "\(ca.path)/ca.crt",
-            ])
+            ] + shardExtra)
         return Setup(directory: directory, ca: ca, other: other, cluster: cluster)
     }
 
@@ -208,6 +208,60 @@ struct AgentTLSTests {
         #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/xyz", token: setup.cluster.adminToken).status == 400)
         #expect(try await setup.cluster.request("DELETE", "/v1/admin/certificates/\(serial)", token: setup.cluster.adminToken).status == 200)
         try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(5))
+    }
+
+    @Test func aCertificateIsRenewedOverTheSessionBeforeItExpiresAndNoWorkIsDropped() async throws {
+        // 30 s certificates: the agent asks for a new one at 20 s.
+        let setup = try await Self.setUp(shardExtra: ["--agent-cert-seconds", "30"])
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, _) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        let agent = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let certificate = setup.directory.appendingPathComponent("state-edge-1/agent.crt").path
+        @Sendable func serialAndExpiry() throws -> String {
+            try EnrollmentTests.openssl(["x509", "-in", certificate, "-noout", "-serial", "-enddate"]).output
+        }
+        let first = try await offThePool { try serialAndExpiry() }
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
+        let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "echo kept"), node: "edge-1"))
+        _ = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["RUNNING"])
+
+        try await setup.cluster.eventually(timeout: .seconds(40), "the certificate is renewed") {
+            agent.logTail(lines: 200).contains("certificate renewed")
+        }
+        let renewed = try await offThePool { try serialAndExpiry() }
+        #expect(renewed != first, "the stored certificate did not change: \(renewed)")
+        // The session that renewed is the one that runs the task: it finishes on its first attempt.
+        gate.open()
+        let done = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED" && done.attempt == 1 && done.result?.outputTail == "kept\n", "\(done)")
+        let audit = try JSONDecoder().decode(AuditPage.self, from: try await setup.cluster.request("GET", "/v1/admin/audit?limit=20", token: setup.cluster.adminToken).body)
+        #expect(audit.entries.contains { $0.action == "certificate_renewed" && $0.detail.hasPrefix("node edge-1") })
+
+        // Once the first certificate has expired, a restarted agent gets in with the renewed one
+        // (the join token is used up: nothing else could let it in).
+        try await Task.sleep(for: .seconds(10))
+        agent.kill()
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false)
+        try agent.start()
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: true)
+    }
+
+    @Test func aSessionOpenedWithTheAgentTokenCannotMintACertificate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-renew-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ca = try await offThePool { try EnrollmentTests.makeCA(in: directory) }
+        let cluster = try await ShardHarness(extraArguments: ["--ca", ca.path])
+        defer { cluster.stopAll() }
+        let (_, agentToken) = try await cluster.createTenant("acme")
+        // Any CSR will do: the request is refused before it is read.
+        let renew = LyingAgentTests.json(.renew(.init(csr: "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----")))
+        let seen = try await HostileAgentTests.play(
+            url: cluster.agentURL, hello: HostileAgentTests.hello("acme", node: "edge-1", token: agentToken), frames: [renew], timeout: .seconds(2))
+        #expect(seen.errors.isEmpty)
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_agent_frames_rejected_total", ["reason": "renew_refused"]) == 1)
     }
 
     @Test func theTokenPathIsNeverTheSilentDefault() async throws {

@@ -95,24 +95,14 @@ struct EnrollmentRoutes: Sendable {
         } catch { throw HTTPProblem(badRequest: error) }
         let token = try Authenticator.bearer(request)
         try services.requireWritable()
-        let ca = try requireCA()
+        _ = try requireCA()
         try await services.requireOwner(of: tenant)
         let body = try await JSONBody.decode(EnrollmentRequest.self, from: request, limit: 16 * 1_024)
         do { try body.validate() } catch { throw HTTPProblem(badRequest: error) }
-        let csr: CertificateSigningRequest
-        do { csr = try CertificateSigningRequest(pemEncoded: body.csr) } catch {
-            throw HTTPProblem(.badRequest, code: "csr_invalid", message: "csr is not a PEM certificate signing request", field: "csr")
-        }
-        let identity = AgentIdentity(trustDomain: services.configuration.trustDomain, tenant: tenant, node: node)
-        let nowMs = services.nowMs()
-        let serial = { var random = SystemRandomNumberGenerator(); return ClusterCA.randomSerial(using: &random) }()
-        let validity = TimeInterval(services.configuration.agentCertificateValidity.milliseconds) / 1_000
         // Signed before the token is spent: a CSR the CA refuses costs the agent nothing.
-        let certificate: Certificate
-        do {
-            certificate = try ca.issueAgentCertificate(
-                csr: csr, identity: identity, serial: serial, now: Date(timeIntervalSince1970: TimeInterval(nowMs) / 1_000), validity: validity)
-        } catch {
+        let issuer = AgentCertificateIssuer(services: services)
+        let signed: AgentCertificateIssuer.Signed
+        do { signed = try issuer.sign(csrPEM: body.csr, tenant: tenant, node: node) } catch {
             throw HTTPProblem(.badRequest, code: "csr_invalid", message: error.description, field: "csr")
         }
         guard let stored = try await services.redisCall({ try await services.tenants.get(tenant) }), !stored.deleting else {
@@ -128,17 +118,9 @@ struct EnrollmentRoutes: Sendable {
         case .nodeNotAllowed(let pattern):
             throw Self.refused("node_not_allowed", "the join token lets agents enroll as nodes matching \(pattern), not \(node)")
         }
-        let serialHex = serial.map { String(format: "%02x", $0) }.joined()
-        let notAfterMs = Int64(certificate.notValidAfter.timeIntervalSince1970 * 1_000)
-        try await services.redisCall {
-            try await store.recordCertificate(tenant: tenant, node: node, serial: serialHex, notAfterMs: notAfterMs, nowMs: nowMs)
-            try await services.tenantAdmin.audit("node_enrolled", tenant: tenant, detail: "node \(node), serial \(serialHex)", nowMs: nowMs)
-        }
-        context.logger.info("agent enrolled", metadata: ["tenant": "\(tenant)", "node": "\(node)", "serial": "\(serialHex)"])
-        return try JSONBody.response(EnrollmentIssued(
-            tenant: tenant, node: node, spiffeID: identity.uri, serial: serialHex, notAfterMs: notAfterMs,
-            certificate: try certificate.serializeAsPEM().pemString, caCertificate: try ca.certificate.serializeAsPEM().pemString),
-            status: .created)
+        let issued = try await services.redisCall { try await issuer.record(signed, action: "node_enrolled") }
+        context.logger.info("agent enrolled", metadata: ["tenant": "\(tenant)", "node": "\(node)", "serial": "\(issued.serial)"])
+        return try JSONBody.response(issued, status: .created)
     }
 
     /// Revokes the certificate last issued to a node: every router refuses it from then on and

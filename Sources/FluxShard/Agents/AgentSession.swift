@@ -24,6 +24,7 @@ struct AgentSession {
     func run(_ inbound: WebSocketInboundStream) async throws {
         var frames = inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator()
         guard let hello = try await readHello(&frames) else { return }
+        let byCertificate = AgentAttestation.isAttestation(hello.token) || { if case .agent = peer { true } else { false } }()
         let key = NodeKey(tenant: hello.tenant, node: hello.node)
         // Oldest kept: a full buffer refuses the newest message, and `AgentSessions.send` then
         // closes the session instead of silently losing a dispatch, cancel or ack.
@@ -36,7 +37,7 @@ struct AgentSession {
         continuation.yield(.welcome(.init(shard: services.shardID, heartbeatIntervalMs: Int(services.heartbeatInterval.milliseconds))))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await writeLoop(stream, key: key, generation: generation) }
-            await readLoop(&frames, key: key, logger: logger)
+            await readLoop(&frames, key: key, renewable: byCertificate, logger: logger)
             continuation.finish()
             group.cancelAll()
         }
@@ -139,7 +140,8 @@ struct AgentSession {
 
     /// Frames to the driver until the agent closes; a session that floods or keeps sending
     /// garbage is closed with a reason rather than allowed to fill the driver's queue.
-    private func readLoop(_ frames: inout WebSocketInboundMessageStream.AsyncIterator, key: NodeKey, logger: Logger) async {
+    private func readLoop(_ frames: inout WebSocketInboundMessageStream.AsyncIterator, key: NodeKey, renewable: Bool, logger: Logger) async {
+        var lastRenewal: ContinuousClock.Instant?
         var budget = FrameBudget(perSecond: services.configuration.agentFramesPerSecond)
         var malformed = 0
         do {
@@ -158,10 +160,40 @@ struct AgentSession {
                     }
                     continue
                 }
+                if case .renew(let renew) = message {
+                    await renewCertificate(renew, key: key, renewable: renewable, last: &lastRenewal, logger: logger)
+                    continue
+                }
                 await services.driver.agentMessage(message, from: key)
             }
         } catch {
             logger.info("agent session read ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Signs a new certificate for the session's node (issue 12, renewal). Only for a session
+    /// opened with a certificate (the agent's own, or a router's attestation of it) — a dev-mode
+    /// token must not mint certificates — and at most once a minute per session. A refusal is
+    /// logged and counted, not answered: the agent asks again later.
+    private func renewCertificate(
+        _ renew: AgentMessage.Renew, key: NodeKey, renewable: Bool, last: inout ContinuousClock.Instant?, logger: Logger
+    ) async {
+        let now = ContinuousClock.now
+        guard renewable, services.ca != nil, last.map({ now - $0 >= .seconds(60) }) ?? true else {
+            services.metrics.agentFrameRejected(reason: "renew_refused")
+            logger.warning("certificate renewal refused", metadata: ["renewable": "\(renewable)", "ca": "\(services.ca != nil)"])
+            return
+        }
+        last = now
+        let issuer = AgentCertificateIssuer(services: services)
+        do {
+            let signed = try issuer.sign(csrPEM: renew.csr, tenant: key.tenant, node: key.node)
+            let issued = try await issuer.record(signed, action: "certificate_renewed")
+            _ = services.sessions.send(.renewed(issued), to: key)
+            logger.info("certificate renewed", metadata: ["serial": "\(issued.serial)"])
+        } catch {
+            services.metrics.agentFrameRejected(reason: "renew_failed")
+            logger.warning("certificate renewal failed", metadata: ["error": "\(error)"])
         }
     }
 
