@@ -22,6 +22,12 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var reconnectBackoffMinimum: Duration
     /// Cap on the reconnect delay, so a returning server is noticed within this long.
     public var reconnectBackoffMaximum: Duration
+    /// TLS on every connection (`rediss://`): NIOSSL on the channel, hiredis still only parses
+    /// RESP. The server's certificate must chain to `tlsCAFile` (or the system's roots) and name
+    /// the host (an IP address is checked against the certificate's IP SANs).
+    public var tls: Bool
+    /// PEM file of the CA the server's certificate must chain to (`?ca=` in the URL).
+    public var tlsCAFile: String?
 
     /// A configuration with defaults for everything but the address.
     public init(
@@ -41,10 +47,12 @@ public struct RedisConfiguration: Sendable, Hashable {
         commandTimeout = .seconds(5)
         reconnectBackoffMinimum = .milliseconds(50)
         reconnectBackoffMaximum = .seconds(2)
+        tls = false
+        tlsCAFile = nil
     }
 
     /// Parses `redis://[user:password@]host[:port][/db]` (user and password percent-decoded;
-    /// `redis://:password@host` for password only). Throws `RedisError` code `invalidURL`
+    /// `redis://:password@host` for password only), or `rediss://…[?ca=<PEM CA file>]` for TLS. Throws `RedisError` code `invalidURL`
     /// naming the problem, never echoing the URL (it may hold a password).
     public init(url: String) throws(RedisError) {
         let parts = try RedisURLParser(url).parse()
@@ -55,5 +63,7 @@ public struct RedisConfiguration: Sendable, Hashable {
             password: parts.password,
             database: parts.database
         )
+        tls = parts.tls
+        tlsCAFile = parts.caFile
     }
 }

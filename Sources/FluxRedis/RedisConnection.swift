@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to Redis. Safe to share between tasks: commands from concurrent callers
 /// are pipelined on the wire and their replies matched in order. The owner closes it.
@@ -125,11 +126,20 @@ extension RedisConnection {
     private static func openChannel(
         configuration: RedisConfiguration, eventLoop: any EventLoop, logger: Logger
     ) async throws(RedisError) -> any Channel {
+        let tls: NIOSSLContext?
+        do { tls = try configuration.tls ? tlsContext(configuration) : nil } catch {
+            throw RedisError(code: .connectionRefused, message: "TLS for \(configuration.host):\(configuration.port) cannot be set up: \(error)")
+        }
+        // SNI carries names only: for an IP address NIOSSL checks the certificate's IP SANs.
+        let serverName = Self.isIPAddress(configuration.host) ? nil : configuration.host
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(logger: logger))
                 }
             }
@@ -141,6 +151,19 @@ extension RedisConnection {
             throw RedisError(code: .connectionRefused,
                              message: "cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
+    }
+
+    private static func tlsContext(_ configuration: RedisConfiguration) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile = configuration.tlsCAFile {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        }
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        host.contains(":") || (host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
     }
 
     private func handshake() async throws(RedisError) {

@@ -7,6 +7,10 @@ struct RedisURLParser {
         var username: String?
         var password: String?
         var database = 0
+        /// `rediss://`: TLS on the connection.
+        var tls = false
+        /// `?ca=<path>` (percent-decoded): the PEM CA file the server's certificate must chain to.
+        var caFile: String?
     }
 
     private let url: String
@@ -18,13 +22,17 @@ struct RedisURLParser {
             throw .invalidURL("missing 'redis://' scheme")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        if scheme == "rediss" { throw .invalidURL("TLS ('rediss://') is not supported by hiredis 0.14") }
-        guard scheme == "redis" else { throw .invalidURL("scheme must be 'redis', not '\(scheme)'") }
-        var rest = url[schemeEnd.upperBound...]
-        if let query = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            throw .invalidURL("query or fragment '\(rest[query...])' is not supported")
-        }
+        guard scheme == "redis" || scheme == "rediss" else { throw .invalidURL("scheme must be 'redis' or 'rediss', not '\(scheme)'") }
         var parts = Parts(host: "")
+        parts.tls = scheme == "rediss"
+        var rest = url[schemeEnd.upperBound...]
+        if let fragment = rest.firstIndex(of: "#") {
+            throw .invalidURL("fragment '\(rest[fragment...])' is not supported")
+        }
+        if let query = rest.firstIndex(of: "?") {
+            parts.caFile = try Self.parseQuery(rest[rest.index(after: query)...], tls: parts.tls)
+            rest = rest[..<query]
+        }
         if let at = rest.lastIndex(of: "@") {
             try Self.parseUserInfo(rest[..<at], into: &parts)
             rest = rest[rest.index(after: at)...]
@@ -76,6 +84,15 @@ struct RedisURLParser {
             throw .invalidURL("port '\(text)' is not a number between 1 and 65535")
         }
         return port
+    }
+
+    /// The one query parameter: `ca=<path>`, for `rediss://` only.
+    private static func parseQuery(_ query: Substring, tls: Bool) throws(RedisError) -> String {
+        guard tls else { throw .invalidURL("a query ('?ca=…') is only for 'rediss://'") }
+        guard query.hasPrefix("ca="), !query.contains("&") else { throw .invalidURL("the only query parameter is 'ca=<path of a PEM CA file>'") }
+        let path = try percentDecode(query.dropFirst(3), field: "ca")
+        guard !path.isEmpty else { throw .invalidURL("empty 'ca=' path") }
+        return path
     }
 
     private static func parseDatabase(_ path: Substring) throws(RedisError) -> Int {

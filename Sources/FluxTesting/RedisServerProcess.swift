@@ -14,12 +14,17 @@ public final class RedisServerProcess {
     public let port: Int
     /// Extra `redis-server` arguments, e.g. `["--requirepass", "secret"]`.
     public let extraArguments: [String]
+    /// PEM files when the server speaks TLS only (`--tls-port`, no plain port).
+    public let tls: (certificate: String, key: String, ca: String)?
     private let directory: URL
     private var process: Process?
 
     /// Starts the server and waits (at most `startTimeout`) until it answers.
-    public init(extraArguments: [String] = [], startTimeout: Duration = .seconds(10)) async throws {
+    public init(
+        extraArguments: [String] = [], tls: (certificate: String, key: String, ca: String)? = nil, startTimeout: Duration = .seconds(10)
+    ) async throws {
         self.extraArguments = extraArguments
+        self.tls = tls
         port = try Self.freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -28,14 +33,16 @@ public final class RedisServerProcess {
 
     deinit { stop() }
 
-    /// `redis://127.0.0.1:<port>/0`, without credentials.
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// `redis://127.0.0.1:<port>/0` (`rediss://…?ca=` with TLS), without credentials.
+    public var url: String { tls.map { "rediss://127.0.0.1:\(port)/0?ca=\($0.ca)" } ?? "redis://127.0.0.1:\(port)/0" }
 
     /// A configuration for this server with short reconnect backoff, suited to tests.
     public var configuration: RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
         configuration.connectTimeout = .seconds(2)
         configuration.reconnectBackoffMaximum = .milliseconds(500)
+        configuration.tls = tls != nil
+        configuration.tlsCAFile = tls?.ca
         return configuration
     }
 
@@ -65,7 +72,8 @@ public final class RedisServerProcess {
         process.arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "redis.log",
-        ] + extraArguments
+        ] + (tls.map { ["--port", "0", "--tls-port", String(port), "--tls-cert-file", $0.certificate, "--tls-key-file", $0.key,
+                        "--tls-ca-cert-file", $0.ca, "--tls-auth-clients", "no"] } ?? []) + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -27,6 +27,8 @@ public enum TestDatabase {
     public static func url(of configuration: RedisConfiguration) -> String {
         // Test credentials are plain hex or words: no percent-encoding needed.
         let credentials = configuration.password.map { "\(configuration.username ?? ""):\($0)@" } ?? ""
-        return "redis://\(credentials)\(configuration.host):\(configuration.port)/\(configuration.database)"
+        let scheme = configuration.tls ? "rediss" : "redis"
+        let ca = configuration.tlsCAFile.map { "?ca=\($0)" } ?? ""
+        return "\(scheme)://\(credentials)\(configuration.host):\(configuration.port)/\(configuration.database)\(ca)"
     }
 }

@@ -37,11 +37,22 @@ struct RedisConfigurationTests {
         #expect(ipv6.database == 1)
     }
 
+    @Test func redissURLsAskForTLSAndMayNameTheCA() throws {
+        let plain = try RedisConfiguration(url: "redis://localhost")
+        #expect(!plain.tls && plain.tlsCAFile == nil)
+        let secure = try RedisConfiguration(url: "rediss://user:pw@127.0.0.1:6380/2?ca=/etc/ca%20dir/ca.crt")
+        #expect(secure.tls && secure.tlsCAFile == "/etc/ca dir/ca.crt")
+        #expect(secure.host == "127.0.0.1" && secure.port == 6380 && secure.database == 2 && secure.password == "pw")
+        #expect(try RedisConfiguration(url: "rediss://redis.example").tlsCAFile == nil)
+    }
+
     @Test(arguments: [
         ("", "scheme"),
         ("localhost:6379", "scheme"),
         ("http://localhost", "scheme"),
-        ("rediss://localhost", "TLS"),
+        ("rediss://localhost?db=1", "only query parameter"),
+        ("rediss://localhost?ca=", "empty 'ca='"),
+        ("rediss://localhost#x", "fragment"),
         ("redis://", "missing host"),
         ("redis://:6379/0", "missing host"),
         ("redis://localhost:", "empty port"),
