@@ -64,7 +64,20 @@ struct ComposeTests {
         #expect(router.value(of: "--agent-host") == "0.0.0.0")
         for name in names(running: "agent") {
             let url = invocation(name)?.value(of: "--url")
-            #expect(url == "ws://router:\(agentPort)/v1/agent/connect", "\(name) dials \(url ?? "nothing")")
+            #expect(url == "wss://router:\(agentPort)/v1/agent/connect", "\(name) dials \(url ?? "nothing")")
+        }
+    }
+
+    @Test func agentSessionsAreMutualTLSOnEveryHop() throws {
+        for name in names(running: "router") + names(running: "shard") {
+            let process = try #require(invocation(name))
+            #expect(!process.flags.contains("--insecure-dev"), "\(name) runs --insecure-dev")
+            let files = ["--agent-tls-cert", "--agent-tls-key", "--agent-client-ca"].compactMap { process.value(of: $0) }
+            #expect(files.count == 3 && files.allSatisfy { $0.hasPrefix("/etc/fluxforge/ca/") }, "\(name): \(files)")
+        }
+        for name in names(running: "agent") {
+            let process = try #require(invocation(name))
+            #expect(process.value(of: "--join") != nil && process.value(of: "--ca-hash") != nil && process.value(of: "--state-dir") != nil, "\(name)")
         }
     }
 
@@ -99,8 +112,8 @@ struct ComposeTests {
             #expect(url.hasPrefix("redis://\(user):${FLUXFORGE_REDIS_") && url.hasSuffix("}@redis:6379/0"), "\(name): \(url)")
         }
         for name in names(running: "agent") {
-            let token = services[name]?["environment"]["FLUXFORGE_AGENT_TOKEN"].string
-            #expect(token?.hasPrefix("${FLUXFORGE_AGENT_TOKEN") == true, "\(name): agent token \(token ?? "missing")")
+            let token = services[name]?["environment"]["FLUXFORGE_JOIN_TOKEN"].string
+            #expect(token?.hasPrefix("${FLUXFORGE_JOIN_TOKEN") == true, "\(name): join token \(token ?? "missing")")
         }
     }
 

@@ -167,6 +167,33 @@ struct KubernetesTests {
         #expect(references >= 3, "router, shards and agents read their tokens from Secrets")
     }
 
+    @Test func agentSessionsAreMutualTLSWithCertificatesFromSecretsShownInTheExample() throws {
+        let example = Set(objects.filter { $0.file == "k8s/secret.example.yaml" && $0.kind == "Secret" }.map(\.name))
+        for workload in workloads {
+            // Every Secret volume names a Secret of the example, and every file a flag names is mounted.
+            let volumes = workload.podSpec["volumes"].list
+            for volume in volumes where volume["secret"].exists {
+                let name = volume["secret"]["secretName"].string ?? ""
+                #expect(example.contains(name), "\(workload.label) mounts secret \(name), not in the example")
+            }
+            for (container, invocation) in workload.invocations where ["shard", "router", "agent"].contains(invocation.subcommand) {
+                #expect(!invocation.flags.contains("--insecure-dev"), "\(workload.label) runs --insecure-dev")
+                let mounts = container["volumeMounts"].list.compactMap { $0["mountPath"].string }
+                for flag in ["--agent-tls-cert", "--agent-tls-key", "--agent-client-ca", "--ca", "--state-dir"] {
+                    guard let path = invocation.value(of: flag) else { continue }
+                    #expect(mounts.contains { path.hasPrefix($0 + "/") || path == $0 }, "\(workload.label): \(flag) \(path) is on no volume")
+                }
+                switch invocation.subcommand {
+                case "agent":
+                    #expect(invocation.value(of: "--url")?.hasPrefix("wss://") == true && invocation.value(of: "--join") != nil)
+                    #expect(KubernetesObject.environment(container)["FLUXFORGE_AGENT_TOKEN"] == nil, "agents need no shared token")
+                default:
+                    #expect(invocation.value(of: "--agent-tls-cert") != nil, "\(workload.label) serves agents without TLS")
+                }
+            }
+        }
+    }
+
     @Test func redisAndAgentURLsReachTheRightContainerPorts() throws {
         var checked = (redis: 0, agents: 0)
         for workload in workloads {
