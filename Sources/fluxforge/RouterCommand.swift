@@ -45,14 +45,7 @@ struct RouterCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(help: "PEM private key of the tenant API's certificate.")
     var tlsKey: String?
-    @Option(help: "PEM certificate (chain) of the agent listener; with --agent-tls-key and --agent-client-ca, agents connect over wss:// with certificates.")
-    var agentTLSCert: String?
-    @Option(help: "PEM private key of the agent listener's certificate.")
-    var agentTLSKey: String?
-    @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
-    var agentClientCA: String?
-    @Flag(help: "Accept agents over plain ws:// with the tenant's shared agent token instead of --agent-tls-* (local experiments only; logged, and shown in /readyz).")
-    var insecureDev = false
+    @OptionGroup var agentListener: AgentListenerOptions
     @Option(help: "SPIFFE trust domain agent certificates must name.")
     var trustDomain: String = "fluxforge"
 
@@ -70,16 +63,6 @@ struct RouterCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         for file in [tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
             throw ValidationError("cannot read \(file)")
-        }
-        let tlsFlags = [agentTLSCert, agentTLSKey, agentClientCA].compactMap { $0 }
-        guard tlsFlags.isEmpty || tlsFlags.count == 3 else {
-            throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
-        }
-        for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
-        guard tlsFlags.isEmpty == insecureDev else {
-            throw ValidationError(insecureDev
-                ? "--insecure-dev and --agent-tls-* exclude each other"
-                : "agents need --agent-tls-cert, --agent-tls-key and --agent-client-ca (mutual TLS), or --insecure-dev for plain ws:// with agent tokens (local experiments only)")
         }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard resolvedAdminToken != nil else { throw ValidationError("an admin token is required: --admin-token or FLUXFORGE_ADMIN_TOKEN") }
@@ -101,11 +84,9 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.httpMaxConnections = httpMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
         configuration.trustDomain = trustDomain
-        configuration.insecureDev = insecureDev
+        configuration.insecureDev = agentListener.insecureDev
         if let tlsCert, let tlsKey { configuration.apiTLS = APITLSFiles(certificate: tlsCert, key: tlsKey) }
-        if let agentTLSCert, let agentTLSKey, let agentClientCA {
-            configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
-        }
+        configuration.agentTLS = agentListener.files
         var logger = Logger(label: "fluxforge.router")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await RouterApp(configuration: configuration, logger: logger).run()

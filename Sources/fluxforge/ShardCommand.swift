@@ -62,14 +62,7 @@ struct ShardCommand: AsyncParsableCommand {
     var reconcileIntervalMs: Int = 500
     @Option(help: "Directory of the cluster CA (ca.crt, ca.key from `fluxforge ca init`): the shard signs the certificates of agents that enroll. Without it, enrollment is off.")
     var ca: String?
-    @Option(help: "PEM certificate (chain) of the agent listener; with --agent-tls-key and --agent-client-ca, peers must present a certificate of the cluster CA: a router's (spiffe://<domain>/router/<name>) or an agent's.")
-    var agentTLSCert: String?
-    @Option(help: "PEM private key of the agent listener's certificate.")
-    var agentTLSKey: String?
-    @Option(help: "PEM CA certificate whose client certificates the agent listener accepts (the cluster CA's ca.crt).")
-    var agentClientCA: String?
-    @Flag(help: "Accept agents over plain ws:// with the tenant's shared agent token instead of --agent-tls-* (local experiments only; logged, and shown in /readyz).")
-    var insecureDev = false
+    @OptionGroup var agentListener: AgentListenerOptions
     @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
     var trustDomain: String = "fluxforge"
     @Option(help: "Hours an agent certificate is valid from enrollment (agents renew at two thirds of it).")
@@ -96,16 +89,6 @@ struct ShardCommand: AsyncParsableCommand {
         guard (2_000...3_600_000).contains(tenantSweepIntervalMs) else { throw ValidationError("--tenant-sweep-interval-ms must be within 2000…3600000") }
         guard (100...3_600_000).contains(reconcileIntervalMs) else { throw ValidationError("--reconcile-interval-ms must be within 100…3600000") }
         guard (1...1_000_000).contains(agentFramesPerSecond) else { throw ValidationError("--agent-frames-per-second must be within 1…1000000") }
-        let tlsFlags = [agentTLSCert, agentTLSKey, agentClientCA].compactMap { $0 }
-        guard tlsFlags.isEmpty || tlsFlags.count == 3 else {
-            throw ValidationError("--agent-tls-cert, --agent-tls-key and --agent-client-ca go together")
-        }
-        for file in tlsFlags where !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("cannot read \(file)") }
-        guard tlsFlags.isEmpty == insecureDev else {
-            throw ValidationError(insecureDev
-                ? "--insecure-dev and --agent-tls-* exclude each other"
-                : "agents need --agent-tls-cert, --agent-tls-key and --agent-client-ca (mutual TLS), or --insecure-dev for plain ws:// with agent tokens (local experiments only)")
-        }
         guard AgentIdentity.isTrustDomain(trustDomain) else { throw ValidationError("--trust-domain must be 1…255 characters of [a-z0-9._-]") }
         guard (1...8_760).contains(agentCertHours) else { throw ValidationError("--agent-cert-hours must be within 1…8760") }
         if let agentCertSeconds, !(15...31_536_000).contains(agentCertSeconds) {
@@ -137,10 +120,8 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks
         configuration.caDirectory = ca
-        configuration.insecureDev = insecureDev
-        if let agentTLSCert, let agentTLSKey, let agentClientCA {
-            configuration.agentTLS = AgentTLSFiles(certificate: agentTLSCert, key: agentTLSKey, clientCA: agentClientCA)
-        }
+        configuration.insecureDev = agentListener.insecureDev
+        configuration.agentTLS = agentListener.files
         configuration.trustDomain = trustDomain
         configuration.agentCertificateValidity = .seconds(agentCertSeconds ?? agentCertHours * 3_600)
         var logger = Logger(label: "fluxforge.shard")
