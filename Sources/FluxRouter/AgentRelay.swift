@@ -101,6 +101,11 @@ struct AgentRelay: Sendable {
             }
         }
         defer { if let (watcher, serial, id) = registration { watcher.unregister(serial: serial, id: id) } }
+        // A revocation read between the check at hello and the registration closed nothing.
+        if let serial, revocations?.isRevoked(serial) == true {
+            return try await reject(outbound, APIProblem(
+                code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token"), logger: logger)
+        }
         do {
             let secure = owner.shard.agent.hasPrefix("wss://")
             guard !secure || shardTLS != nil else {

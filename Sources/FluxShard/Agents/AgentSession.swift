@@ -112,9 +112,11 @@ struct AgentSession {
             return nil
         }
         guard let tenant else {
-            try await reject(APIProblem(
-                code: "unauthorized",
-                message: attested ? "the router's attestation of this agent is not valid" : "agent token is not valid for tenant \(hello.tenant)"))
+            let message = switch peer {
+            case .agent: "tenant \(hello.tenant) does not exist or is being deleted"
+            default: attested ? "the router's attestation of this agent is not valid" : "agent token is not valid for tenant \(hello.tenant)"
+            }
+            try await reject(APIProblem(code: "unauthorized", message: message))
             return nil
         }
         return tenant
