@@ -79,18 +79,20 @@ public struct RouterApp: Sendable {
             let peer = await AgentTLS.peer(of: channel)
             try await relay.run(inbound, outbound, peer: peer, closeConnection: { try? await channel.close() }, logger: context.logger)
         }
-        let agentAddress = BindAddress.hostname(configuration.agentHost, port: configuration.agentPort)
+        let agentListener = ApplicationConfiguration(
+            address: .hostname(configuration.agentHost, port: configuration.agentPort),
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentMaxConnections))
         let agents: any Service
         if let files = configuration.agentTLS {
             let server = try HTTPServerBuilder.tls(
                 .http1WebSocketUpgrade(webSocketRouter: agentRouter), tlsConfiguration: try AgentTLS.serverConfiguration(files))
-            agents = Application(router: Router(), server: server, configuration: .init(address: agentAddress), logger: logger)
+            agents = Application(router: Router(), server: server, configuration: agentListener, logger: logger)
         } else {
             logger.error("INSECURE: agents connect over plain ws:// and authenticate with the tenant's shared agent token (--insecure-dev); never in production")
             agents = Application(
                 router: Router(),
                 server: .http1WebSocketUpgrade(webSocketRouter: agentRouter),
-                configuration: .init(address: agentAddress), logger: logger)
+                configuration: agentListener, logger: logger)
         }
 
         let group = ServiceGroup(configuration: .init(

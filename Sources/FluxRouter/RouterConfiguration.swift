@@ -25,6 +25,8 @@ public struct RouterConfiguration: Sendable {
     /// API connections held open at once; beyond it new ones wait in the listen backlog until
     /// one closes (a client cannot exhaust the process's sockets).
     public var httpMaxConnections = 10_000
+    /// Agent connections held open at once; beyond it new ones wait in the listen backlog.
+    public var agentMaxConnections = 50_000
     /// One forwarded request's own limit, from connect to the last byte of the answer.
     public var forwardTimeout: Duration = .seconds(15)
     /// TLS on the agent listener (issue 12): with it, agents connect over `wss://` and must

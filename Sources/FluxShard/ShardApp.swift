@@ -40,7 +40,9 @@ public struct ShardApp: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
             logger: logger)
         let agentServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: ShardRouter.agents(services, logger: logger))
-        let agentAddress = ApplicationConfiguration(address: .hostname(configuration.agentHost, port: configuration.agentPort))
+        let agentAddress = ApplicationConfiguration(
+            address: .hostname(configuration.agentHost, port: configuration.agentPort),
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentMaxConnections))
         let agents: any Service
         if let files = configuration.agentTLS {
             agents = Application(

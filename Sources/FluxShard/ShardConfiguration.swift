@@ -53,6 +53,9 @@ public struct ShardConfiguration: Sendable {
     public var httpIdleTimeout: Duration = .seconds(120)
     /// API connections held open at once; beyond it new ones wait in the listen backlog.
     public var httpMaxConnections = 10_000
+    /// Agent connections held open at once (each is a socket and a session); beyond it new ones
+    /// wait in the listen backlog. Above the 10,000 agents one shard is measured with.
+    public var agentMaxConnections = 50_000
     /// The cluster CA's directory (`--ca DIR`: `ca.crt` and `ca.key`, from `fluxforge ca init`):
     /// this shard signs the certificates of agents that enroll in its slots. Nil turns
     /// enrollment off (`503 enrollment_disabled`).

@@ -54,6 +54,8 @@ struct ShardCommand: AsyncParsableCommand {
     var httpIdleTimeoutMs: Int = 120_000
     @Option(help: "API connections held open at once; more wait in the listen backlog until one closes.")
     var httpMaxConnections: Int = 10_000
+    @Option(help: "Agent connections held open at once; more wait in the listen backlog until one closes.")
+    var agentMaxConnections: Int = 50_000
     @Option(help: "Most tasks waiting for a node at once; beyond it tasks are shed, first from the tenants furthest over their fair share.")
     var maxWaitingTasks: Int = 2_000_000
     @Option(help: "Milliseconds between two looks for tenants being deleted (a deletion takes two; at least the 2 s authentication cache).")
@@ -75,6 +77,7 @@ struct ShardCommand: AsyncParsableCommand {
     func validate() throws {
         guard (100...3_600_000).contains(httpIdleTimeoutMs) else { throw ValidationError("--http-idle-timeout-ms must be within 100…3600000") }
         guard (2...1_000_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be within 2…1000000") }
+        guard (2...1_000_000).contains(agentMaxConnections) else { throw ValidationError("--agent-max-connections must be within 2…1000000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (1_000...600_000).contains(leaseTTLMs) else { throw ValidationError("--lease-ttl-ms must be within 1000…600000") }
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
@@ -116,6 +119,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.agentFramesPerSecond = agentFramesPerSecond
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
+        configuration.agentMaxConnections = agentMaxConnections
         configuration.reconcileInterval = .milliseconds(reconcileIntervalMs)
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)
         configuration.maxWaitingTasks = maxWaitingTasks

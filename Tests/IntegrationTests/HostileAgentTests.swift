@@ -115,14 +115,16 @@ struct HostileAgentTests {
         #expect(closedAfter < 5, "an idle connection was held \(closedAfter) s")
     }
 
-    @Test func apiConnectionsBeyondTheCapWaitUntilOneCloses() async throws {
-        let cluster = try await ShardHarness(extraArguments: ["--http-max-connections", "4"])
+    @Test(arguments: [false, true])
+    func connectionsBeyondTheCapWaitUntilOneCloses(onTheAgentPort: Bool) async throws {
+        let cluster = try await ShardHarness(extraArguments: [onTheAgentPort ? "--agent-max-connections" : "--http-max-connections", "4"])
         defer { cluster.stopAll() }
+        let port = onTheAgentPort ? cluster.agentPort : cluster.apiPort
         let (answered, waiting) = try await offThePool { () -> ([Int32], [Int32]) in
             // Twelve keep-alive clients, each asks once. The listener stops accepting once it
             // holds the cap, checked per accept batch: NIO accepts up to 4 connections per read,
             // so at most cap + 3 are served and the rest wait (docs/runbook.md).
-            let sockets = (0..<12).map { _ in Self.connectAndAsk(port: cluster.apiPort) }
+            let sockets = (0..<12).map { _ in Self.connectAndAsk(port: port) }
             var answered: [Int32] = []
             var waiting: [Int32] = []
             for fd in sockets {
@@ -156,13 +158,14 @@ struct HostileAgentTests {
         return fd
     }
 
-    /// True when an HTTP answer arrives on `fd` within `seconds`.
+    /// True when an HTTP answer of any status arrives on `fd` within `seconds` (the agent port
+    /// has no `/healthz`: it answers 404).
     static func readAnswer(_ fd: Int32, seconds: Int) -> Bool {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 512)
         let count = recv(fd, &buffer, buffer.count, 0)
-        return count > 0 && String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 200")
+        return count > 0 && String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 ")
     }
 
     /// Connects to 127.0.0.1:`port`, sends nothing, and waits (bounded) until the peer closes.
