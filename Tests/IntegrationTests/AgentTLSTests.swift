@@ -264,6 +264,37 @@ struct AgentTLSTests {
         #expect(metrics.value("flux_agent_frames_rejected_total", ["reason": "renew_refused"]) == 1)
     }
 
+    @Test func anAgentConnectedStraightToAShardLosesItsSessionWhenItsCertificateIsRevoked() async throws {
+        let setup = try await Self.setUp()
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        let (token, _) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        let state = setup.directory.appendingPathComponent("state-edge-1").path
+        let enrolled = try await offThePool {
+            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-1", token: join.token, caHash: setup.ca.pin, stateDir: state)
+        }
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        // The shard that owns acme's slot answers its paths; the other says 421.
+        var owner: ShardHarness?
+        for shard in setup.cluster.shards.values where try await shard.request("GET", "/v1/tenants/acme/nodes", token: token).status == 200 {
+            owner = shard
+        }
+        let shard = try #require(owner, "no shard owns acme's slot")
+        let agent = try FluxProcess(name: "agent-direct", arguments: [
+            "agent", "--url", "wss://127.0.0.1:\(shard.agentPort)/v1/agent/connect", "--tls-server-name", "shard.test",
+            "--tenant", "acme", "--node", "edge-1", "--zone", "zone-a", "--rack", "rack-1",
+            "--reconnect-min-ms", "50", "--reconnect-max-ms", "500", "--state-dir", state,
+        ], directory: setup.cluster.directory)
+        setup.cluster.track(agent, as: "acme/edge-1")
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: true)
+
+        #expect(try await setup.cluster.request("DELETE", "/v1/tenants/acme/nodes/edge-1/certificate", token: token).status == 200)
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(5))
+        try await Task.sleep(for: .seconds(2))
+        try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false, timeout: .seconds(1))
+        #expect(agent.logTail(lines: 200).contains("certificate_revoked"), "\(agent.logTail())")
+    }
+
     @Test func theTokenPathIsNeverTheSilentDefault() async throws {
         // Neither TLS nor --insecure-dev: the process says what it needs and does not start.
         let (shard, router) = try await offThePool { () throws -> (EnrollmentTests.Run, EnrollmentTests.Run) in

@@ -25,8 +25,11 @@ enum ShardRouter {
         router.ws("v1/agent/connect") { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let peer = await AgentTLS.peer(of: context.requestContext.channel)
-            try await AgentSession(services: services, outbound: outbound, peer: peer, logger: context.logger).run(inbound)
+            let channel = context.requestContext.channel
+            let peer = await AgentTLS.peer(of: channel)
+            try await AgentSession(
+                services: services, outbound: outbound, peer: peer, closeConnection: { try? await channel.close() }, logger: context.logger
+            ).run(inbound)
         }
         return router
     }

@@ -13,6 +13,8 @@ struct AgentSession {
     let outbound: WebSocketOutboundWriter
     /// Who the TLS client certificate says the peer is (`.plaintext` without TLS).
     let peer: AgentTLS.Peer
+    /// Drops the connection at once (a revoked certificate: a close handshake would wait on it).
+    var closeConnection: @Sendable () async -> Void = {}
     let logger: Logger
 
     static let maxFrameBytes = 1 << 20
@@ -33,6 +35,9 @@ struct AgentSession {
         var logger = logger
         logger[metadataKey: "node"] = "\(key)"
         logger.info("agent connected", metadata: ["zone": "\(hello.zone)", "capacity": "\(hello.capacity)"])
+        // An agent here on its own certificate: a revocation while the session lasts ends it.
+        let revocation = watchRevocation(logger: logger)
+        defer { revocation?() }
         await services.driver.nodeConnected(hello)
         continuation.yield(.welcome(.init(shard: services.shardID, heartbeatIntervalMs: Int(services.heartbeatInterval.milliseconds))))
         await withTaskGroup(of: Void.self) { group in
@@ -45,6 +50,23 @@ struct AgentSession {
             logger.info("agent disconnected")
             await services.driver.nodeDisconnected(key)
         }
+    }
+
+    /// Registers the session's certificate with the revocation watcher (agents connected with
+    /// their own certificate only: relayed sessions are the router's to close); returns what
+    /// unregisters it.
+    private func watchRevocation(logger: Logger) -> (() -> Void)? {
+        guard case .agent(_, let serial) = peer, let watcher = services.revocations else { return nil }
+        let (outbound, closeConnection) = (outbound, closeConnection)
+        let id = watcher.register(serial: serial) {
+            logger.warning("agent session closed", metadata: ["code": "certificate_revoked"])
+            let problem = APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
+            try? await outbound.write(.text(Self.encode(.error(problem))))
+            await closeConnection()
+        }
+        // Revoked between the check at hello and this registration: end it now.
+        if watcher.isRevoked(serial) { Task { await closeConnection() } }
+        return { watcher.unregister(serial: serial, id: id) }
     }
 
     private func readHello(_ frames: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> AgentMessage.Hello? {
