@@ -15,6 +15,11 @@ public struct APIProblem: Error, Sendable, Hashable, Codable {
         self.field = field
     }
 
+    /// An agent certificate that was revoked: the session is refused or ended, the node must enroll again.
+    public static func certificateRevoked(serial: String) -> APIProblem {
+        APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
+    }
+
     /// A field whose value is present but not acceptable.
     public static func invalid(_ field: String, _ message: String) -> APIProblem {
         APIProblem(code: "invalid_field", message: "\(field): \(message)", field: field)

@@ -19,6 +19,9 @@ final class CertificateRenewer: Sendable {
     /// The key of the request in flight and when it was sent; a request unanswered for
     /// `retryAfter` is sent again with a new key.
     private let pending = Mutex<(key: P256.Signing.PrivateKey, sentAt: ContinuousClock.Instant)?>(nil)
+    /// The stored certificate's renewal time, read from disk once and again after a renewal
+    /// stored a new certificate (the agent checks every second).
+    private let due = Mutex<Date??>(nil)
     static let retryAfter: Duration = .seconds(30)
 
     init(files: AgentEnrollment.Files, tenant: String, node: String, logger: Logger) {
@@ -30,6 +33,13 @@ final class CertificateRenewer: Sendable {
 
     /// When the stored certificate should be renewed, or nil if it cannot be read.
     func renewalDue() -> Date? {
+        if let known = due.withLock({ $0 }) { return known }
+        let read = readRenewalDue()
+        due.withLock { $0 = .some(read) }
+        return read
+    }
+
+    private func readRenewalDue() -> Date? {
         guard let pem = try? String(contentsOf: files.certificate, encoding: .utf8),
               let certificate = try? Certificate(pemEncoded: pem)
         else { return nil }
@@ -63,6 +73,7 @@ final class CertificateRenewer: Sendable {
                 key: key, tenant: tenant, node: node, now: Date())
             try AgentEnrollment.store(key: key, issued: issued, in: files)
             pending.withLock { $0 = nil }
+            due.withLock { $0 = nil }
             logger.notice("certificate renewed", metadata: [
                 "serial": "\(issued.serial)", "validUntil": "\(Date(timeIntervalSince1970: TimeInterval(issued.notAfterMs) / 1_000))",
             ])

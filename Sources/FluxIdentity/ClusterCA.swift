@@ -83,7 +83,12 @@ public struct ClusterCA: Sendable {
         var serializer = DER.Serializer()
         // Serializing a public key into a fresh serializer cannot fail.
         try! serializer.serialize(certificate.publicKey)
-        return "sha256:" + SHA256.hash(data: serializer.serializedBytes).map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + hex(Array(SHA256.hash(data: serializer.serializedBytes)))
+    }
+
+    /// Lowercase hex, two digits a byte: how pins and certificate serials are written.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// A random serial number: 16 bytes, the high bit clear so it stays a positive integer.

@@ -62,8 +62,7 @@ struct AgentRelay: Sendable {
             }
             if revocations?.isRevoked(certificateSerial) == true {
                 metrics.agentCertificateRevoked()
-                return try await reject(outbound, APIProblem(
-                    code: "certificate_revoked", message: "certificate \(certificateSerial) was revoked; enroll again with a new join token"), logger: logger)
+                return try await reject(outbound, .certificateRevoked(serial: certificateSerial), logger: logger)
             }
             serial = certificateSerial
             do {
@@ -93,7 +92,7 @@ struct AgentRelay: Sendable {
             revocations.map { watcher in
                 (watcher, serial, watcher.register(serial: serial) { [metrics] in
                     metrics.agentCertificateRevoked()
-                    let problem = APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
+                    let problem = APIProblem.certificateRevoked(serial: serial)
                     try? await outbound.write(.text((try? AgentFrameCodec.encode(.error(problem))) ?? "{}"))
                     await closeConnection()
                     revokedSignal.finish()
@@ -103,8 +102,7 @@ struct AgentRelay: Sendable {
         defer { if let (watcher, serial, id) = registration { watcher.unregister(serial: serial, id: id) } }
         // A revocation read between the check at hello and the registration closed nothing.
         if let serial, revocations?.isRevoked(serial) == true {
-            return try await reject(outbound, APIProblem(
-                code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token"), logger: logger)
+            return try await reject(outbound, .certificateRevoked(serial: serial), logger: logger)
         }
         do {
             let secure = owner.shard.agent.hasPrefix("wss://")

@@ -83,7 +83,7 @@ public enum AgentTLS {
         guard let certificate = try? await channel.nioSSL_peerCertificate().get() else { return .plaintext }
         guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else { return .unnamed }
         if let identity = AgentIdentity(certificate: parsed) {
-            return .agent(identity, serial: parsed.serialNumber.bytes.map { String(format: "%02x", $0) }.joined())
+            return .agent(identity, serial: ClusterCA.hex(parsed.serialNumber.bytes))
         }
         if let router = RouterIdentity(certificate: parsed) { return .router(router) }
         return .unnamed

@@ -43,7 +43,7 @@ struct AgentCertificateIssuer: Sendable {
         do {
             let certificate = try ca.issueAgentCertificate(
                 csr: csr, identity: identity, serial: serial, now: Date(timeIntervalSince1970: TimeInterval(nowMs) / 1_000), validity: validity)
-            return Signed(certificate: certificate, identity: identity, serial: serial.map { String(format: "%02x", $0) }.joined(), nowMs: nowMs)
+            return Signed(certificate: certificate, identity: identity, serial: ClusterCA.hex(serial), nowMs: nowMs)
         } catch {
             throw .invalidCSR(error.description)
         }

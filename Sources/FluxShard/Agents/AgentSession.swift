@@ -60,7 +60,7 @@ struct AgentSession {
         let (outbound, closeConnection) = (outbound, closeConnection)
         let id = watcher.register(serial: serial) {
             logger.warning("agent session closed", metadata: ["code": "certificate_revoked"])
-            let problem = APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token")
+            let problem = APIProblem.certificateRevoked(serial: serial)
             try? await outbound.write(.text(Self.encode(.error(problem))))
             await closeConnection()
         }
@@ -125,7 +125,7 @@ struct AgentSession {
                 return nil
             }
             guard services.revocations?.isRevoked(serial) != true else {
-                try await reject(APIProblem(code: "certificate_revoked", message: "certificate \(serial) was revoked; enroll again with a new join token"))
+                try await reject(.certificateRevoked(serial: serial))
                 return nil
             }
             tenant = try await services.auth.record(hello.tenant)
