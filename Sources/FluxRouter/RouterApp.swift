@@ -30,8 +30,9 @@ public struct RouterApp: Sendable {
         configuration.slotCount = try await Self.clusterSlotCount(membership, configured: configuration.slotCount, logger: logger)
         let directory = OwnerDirectory(redis: redis, configuration: configuration, logger: logger)
         await directory.refresh()
-        let client = ShardForwarder.makeClient()
-        let forwarder = ShardForwarder(client: client, timeout: configuration.forwardTimeout)
+        let shardTLS = try configuration.agentTLS.map(AgentTLS.shardClientConfiguration)
+        let client = ShardForwarder.makeClient(shardTLS: shardTLS)
+        let forwarder = ShardForwarder(client: client, timeout: configuration.forwardTimeout, hasClientCertificate: shardTLS != nil)
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let auth = Authenticator(tenants: tenants, adminToken: configuration.adminToken)
         let metrics = RouterMetrics()
@@ -70,7 +71,7 @@ public struct RouterApp: Sendable {
         let relay = AgentRelay(
             directory: directory, metrics: metrics, signer: signer,
             requireCertificate: configuration.agentTLS != nil, trustDomain: configuration.trustDomain, revocations: revocations,
-            shardTLS: try configuration.agentTLS.map(AgentTLS.shardClientConfiguration))
+            shardTLS: shardTLS)
         let agentRouter = Router(context: AgentConnectionContext.self)
         agentRouter.ws("v1/agent/connect") { _, _ in
             .upgrade([:])

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +31,8 @@ struct ShardForwarder: Sendable {
 
     let client: HTTPClient
     let timeout: Duration
+    /// Whether `client` presents the router's certificate (see `makeClient(shardTLS:)`).
+    let hasClientCertificate: Bool
     /// Largest answer relayed (a list page of 1,000 tasks is far below it).
     static let maxResponseBytes = 16 << 20
 
@@ -39,7 +42,9 @@ struct ShardForwarder: Sendable {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length",
     ]
 
-    static func makeClient() -> HTTPClient {
+    /// `shardTLS` is the router's certificate and the cluster CA, for shards whose member record
+    /// publishes an `https://` API (`--api-mtls`); without it such shards cannot be called.
+    static func makeClient(shardTLS: TLSConfiguration? = nil) -> HTTPClient {
         var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         // Fail at once when a shard refuses connections, instead of backing off inside the pool
         // until the call's deadline: the router has its own answer to a dead shard.
@@ -47,13 +52,18 @@ struct ShardForwarder: Sendable {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1)), connectionPool: pool, decompression: .disabled)
         configuration.httpVersion = .http1Only
+        configuration.tlsConfiguration = shardTLS
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
     func forward(
         method: HTTPRequest.Method, to address: String, pathAndQuery: String, headers: HTTPFields, body: ByteBuffer
     ) async -> Outcome {
-        var request = HTTPClientRequest(url: "http://\(address)\(pathAndQuery)")
+        // A shard publishes `https://host:port` when its API takes mutual TLS, `host:port` otherwise.
+        let secure = address.hasPrefix("https://")
+        // Without a certificate of the cluster CA the handshake cannot succeed: nothing is sent.
+        if secure, !hasClientCertificate { return .failed(.notSent) }
+        var request = HTTPClientRequest(url: secure ? address + pathAndQuery : "http://\(address)\(pathAndQuery)")
         request.method = HTTPMethod(rawValue: method.rawValue)
         for field in headers where !Self.connectionHeaders.contains(field.name.canonicalName) {
             request.headers.add(name: field.name.rawName, value: field.value)

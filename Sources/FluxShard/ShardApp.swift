@@ -30,15 +30,29 @@ public struct ShardApp: Sendable {
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
         let ca = try configuration.caDirectory.map { try ClusterCA(directory: $0) }
         let services = Self.services(configuration: configuration, redis: redis, ca: ca, logger: logger)
-        let api = Application(
-            router: ShardRouter.api(services),
-            // Idle keep-alive connections are closed (a client cannot hold sockets for free);
-            // longer than the router's pool keeps them, so the router always closes first.
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds))),
-            configuration: .init(
-                address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard",
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
-            logger: logger)
+        // Idle keep-alive connections are closed (a client cannot hold sockets for free);
+        // longer than the router's pool keeps them, so the router always closes first.
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))
+        let apiAddress = ApplicationConfiguration(
+            address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "fluxforge-shard",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections))
+        let api: any Service
+        if configuration.apiMutualTLS, let files = configuration.agentTLS {
+            // The same certificate and client CA as the agent listener: a client certificate of
+            // the cluster CA is required at the handshake (routers present theirs).
+            api = Application(
+                router: ShardRouter.api(services), server: try .tls(http1, tlsConfiguration: try AgentTLS.serverConfiguration(files)),
+                configuration: apiAddress, logger: logger)
+        } else {
+            api = Application(router: ShardRouter.api(services), server: http1, configuration: apiAddress, logger: logger)
+        }
+        let ops: [ServiceGroupConfiguration.ServiceConfiguration] = configuration.opsPort.map { port in
+            [.init(service: Application(
+                router: ShardRouter.ops(services), server: http1,
+                configuration: .init(address: .hostname(configuration.apiHost, port: port), serverName: "fluxforge-shard-ops",
+                                     availableConnectionsDelegate: MaximumAvailableConnections(1_000)),
+                logger: logger))]
+        } ?? []
         let agentServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: ShardRouter.agents(services, logger: logger))
         let agentAddress = ApplicationConfiguration(
             address: .hostname(configuration.agentHost, port: configuration.agentPort),
@@ -54,11 +68,12 @@ public struct ShardApp: Sendable {
         }
         let loops = ShardLoops(services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: loops), .init(service: api), .init(service: agents)]
+            services: [.init(service: loops), .init(service: api), .init(service: agents)] + ops
                 + (services.revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("shard starting", metadata: [
             "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
+            "apiTLS": "\(configuration.apiMutualTLS ? "mTLS" : "off")", "ops": "\(configuration.opsPort.map(String.init) ?? "none")",
             "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(redisConfiguration.host):\(redisConfiguration.port)",
         ])
         try await group.run()

@@ -72,8 +72,17 @@ public struct ShardConfiguration: Sendable {
     /// How often node health is written to Redis at most (quarantine changes go at once).
     public var nodeHealthWriteInterval: Duration = .seconds(1)
 
-    /// `host:port` of the tenant API as published for the router.
-    public var advertisedAPI: String { "\(advertiseHost ?? apiHost):\(apiPort)" }
+    /// The tenant API as published for the router in `ff:member:<id>`: `host:port` (plain
+    /// HTTP), or `https://host:port` when it takes mutual TLS (routers then call with their
+    /// certificate).
+    public var advertisedAPI: String { (apiMutualTLS ? "https://" : "") + "\(advertiseHost ?? apiHost):\(apiPort)" }
+    /// The tenant API over mutual TLS with the agent listener's certificate and CA (`--api-mtls`):
+    /// only clients with a certificate of the cluster CA (routers, operators given one) are
+    /// served, so tenant tokens and task bodies cross the router→shard hop encrypted.
+    public var apiMutualTLS = false
+    /// A plain-HTTP port serving only `/healthz`, `/readyz` and `/metrics` (`--ops-port`), for
+    /// probes and scrapers that hold no client certificate. Nil: no such port.
+    public var opsPort: Int?
     /// `host:port` of the agent gateway as published for the router.
     /// Published in `ff:member:<id>`: `host:port`, or `wss://host:port` when the agent listener
     /// is TLS (routers then connect with their certificate).

@@ -25,24 +25,31 @@ extension FluxEndpoint {
     public func request(
         _ method: String, _ path: String, token: String? = nil, body: Data? = nil, headers: [String: String] = [:]
     ) async throws -> TestHTTPResponse {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        request.httpMethod = method
-        request.timeoutInterval = 10
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as? HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (name, value) in http?.allHeaderFields ?? [:] { fields[String(describing: name).lowercased()] = String(describing: value) }
-        return TestHTTPResponse(status: http?.statusCode ?? 0, headers: fields, body: data)
+        try await httpRequest(method, baseURL + path, token: token, body: body, headers: headers)
     }
 
     /// One HTTP call with a JSON-encoded body.
     public func request<T: Encodable>(_ method: String, _ path: String, token: String? = nil, json: T, headers: [String: String] = [:]) async throws -> TestHTTPResponse {
         try await request(method, path, token: token, body: try JSONEncoder().encode(json), headers: headers)
     }
+}
+
+/// One plain HTTP call to `url` (on loopback).
+public func httpRequest(
+    _ method: String, _ url: String, token: String? = nil, body: Data? = nil, headers: [String: String] = [:]
+) async throws -> TestHTTPResponse {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    request.timeoutInterval = 10
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    if let body {
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let http = response as? HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (name, value) in http?.allHeaderFields ?? [:] { fields[String(describing: name).lowercased()] = String(describing: value) }
+    return TestHTTPResponse(status: http?.statusCode ?? 0, headers: fields, body: data)
 }

@@ -11,6 +11,9 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     public let redis: RedisConfiguration
     public let apiPort: Int
     public let agentPort: Int
+    /// The plain health/metrics port, given when the API takes mutual TLS (`--api-mtls`): the
+    /// harness holds no client certificate, so it watches readiness there.
+    public let opsPort: Int?
     public let adminToken = "test-admin-token"
     public let directory: URL
     public private(set) var shard: FluxProcess!
@@ -36,20 +39,24 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
         }
         apiPort = try RedisServerProcess.freeLoopbackPort()
         agentPort = try RedisServerProcess.freeLoopbackPort()
+        opsPort = extraArguments.contains("--api-mtls") ? try RedisServerProcess.freeLoopbackPort() : nil
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         shardArguments = [
             "shard", "--id", shardID, "--redis", TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
             "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000",
-        ] + (extraArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"]) + extraArguments
+        ] + (extraArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"])
+            + (opsPort.map { ["--ops-port", String($0)] } ?? []) + extraArguments
         shard = try FluxProcess(name: shardID, arguments: shardArguments, directory: directory)
         if waitForReady { try await waitUntilReady() }
     }
 
     deinit { stopAll() }
 
-    public var baseURL: String { "http://127.0.0.1:\(apiPort)" }
+    public var baseURL: String { "\(opsPort == nil ? "http" : "https")://127.0.0.1:\(apiPort)" }
+    /// The plain health/metrics listener (`--ops-port`), if any.
+    public var opsURL: String? { opsPort.map { "http://127.0.0.1:\($0)" } }
     public var agentURL: String { "ws://127.0.0.1:\(agentPort)/v1/agent/connect" }
 
     /// Restarts the shard process (after `shard.kill()`), and waits until it is ready.
@@ -62,7 +69,8 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let response = try? await request("GET", "/readyz"), response.status == 200 { return }
+            let readiness = opsURL.map { $0 + "/readyz" } ?? baseURL + "/readyz"
+            if let response = try? await httpRequest("GET", readiness), response.status == 200 { return }
             guard shard.isRunning else { throw HarnessError("shard exited:\n\(shard.logTail())") }
             try await Task.sleep(for: .milliseconds(50))
         }

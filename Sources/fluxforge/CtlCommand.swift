@@ -68,12 +68,12 @@ struct ClusterCommand: AsyncParsableCommand {
         let nowMs = Int64(Date().timeIntervalSince1970 * 1_000)
         let view = try await ClusterReport.build(
             redis: client, membership: Membership(redis: client, memberTTLMs: Int64(memberTTLMs)), slotCount: target.slots, nowMs: nowMs)
-        print("member               api                    heartbeat    state slots lease ttl (min…max)")
+        print("member               " + "api".padding(toLength: 29, withPad: " ", startingAt: 0) + "heartbeat    state slots lease ttl (min…max)")
         for member in view.members {
             let ttls = view.leases.filter { $0.holder == member.id }.map(\.ttlMs)
             let ttl = ttls.isEmpty ? "-" : "\(ttls.min() ?? 0)…\(ttls.max() ?? 0) ms"
             let columns = [
-                member.id.padding(toLength: 20, withPad: " ", startingAt: 0), member.api.padding(toLength: 22, withPad: " ", startingAt: 0),
+                member.id.padding(toLength: 20, withPad: " ", startingAt: 0), member.api.padding(toLength: 28, withPad: " ", startingAt: 0),
                 "\(member.heartbeatAgeMs) ms ago".padding(toLength: 12, withPad: " ", startingAt: 0),
                 (member.live ? "live" : "dead").padding(toLength: 5, withPad: " ", startingAt: 0),
                 String(member.slotsHeld).padding(toLength: 5, withPad: " ", startingAt: 0), ttl,

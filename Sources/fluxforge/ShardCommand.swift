@@ -65,6 +65,10 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Directory of the cluster CA (ca.crt, ca.key from `fluxforge ca init`): the shard signs the certificates of agents that enroll. Without it, enrollment is off.")
     var ca: String?
     @OptionGroup var agentListener: AgentListenerOptions
+    @Flag(help: "Serve the tenant API over mutual TLS with the --agent-tls-* certificate and CA: only clients with a certificate of the cluster CA (routers) are served, and the member record says https://.")
+    var apiMTLS = false
+    @Option(help: "Port of a plain-HTTP listener serving only /healthz, /readyz and /metrics (for probes and scrapers without a client certificate).")
+    var opsPort: Int?
     @Option(help: "SPIFFE trust domain agent certificates name (spiffe://<domain>/tenant/<t>/node/<n>).")
     var trustDomain: String = "fluxforge"
     @Option(help: "Hours an agent certificate is valid from enrollment (agents renew at two thirds of it).")
@@ -79,6 +83,8 @@ struct ShardCommand: AsyncParsableCommand {
         guard (2...1_000_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be within 2…1000000") }
         guard (2...1_000_000).contains(agentMaxConnections) else { throw ValidationError("--agent-max-connections must be within 2…1000000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
+        if let opsPort, !(1...65_535).contains(opsPort) { throw ValidationError("--ops-port must be within 1…65535") }
+        if apiMTLS, agentListener.files == nil { throw ValidationError("--api-mtls needs --agent-tls-cert, --agent-tls-key and --agent-client-ca") }
         guard (1_000...600_000).contains(leaseTTLMs) else { throw ValidationError("--lease-ttl-ms must be within 1000…600000") }
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
         guard (1...60_000).contains(redisLatencyDegradeMs) else { throw ValidationError("--redis-latency-degrade-ms must be within 1…60000") }
@@ -126,6 +132,8 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.caDirectory = ca
         configuration.insecureDev = agentListener.insecureDev
         configuration.agentTLS = agentListener.files
+        configuration.apiMutualTLS = apiMTLS
+        configuration.opsPort = opsPort
         configuration.trustDomain = trustDomain
         configuration.agentCertificateValidity = .seconds(agentCertSeconds ?? agentCertHours * 3_600)
         var logger = Logger(label: "fluxforge.shard")

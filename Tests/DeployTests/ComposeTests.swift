@@ -75,6 +75,9 @@ struct ComposeTests {
             let files = ["--agent-tls-cert", "--agent-tls-key", "--agent-client-ca"].compactMap { process.value(of: $0) }
             #expect(files.count == 3 && files.allSatisfy { $0.hasPrefix("/etc/fluxforge/ca/") }, "\(name): \(files)")
         }
+        for name in names(running: "shard") {
+            #expect(try #require(invocation(name)).flags.contains("--api-mtls"), "\(name) takes the router's calls in plain HTTP")
+        }
         for name in names(running: "agent") {
             let process = try #require(invocation(name))
             #expect(process.value(of: "--join") != nil && process.value(of: "--ca-hash") != nil && process.value(of: "--state-dir") != nil, "\(name)")
@@ -92,9 +95,11 @@ struct ComposeTests {
         #expect(published.isSuperset(of: ["7300:7300", "7301:7301"]), "router publishes \(published)")
     }
 
-    @Test func routerAndShardsAreHealthcheckedOnTheirAPIPort() throws {
+    /// On the API port, or on a shard's plain ops port when its API takes mutual TLS.
+    @Test func routerAndShardsAreHealthcheckedOnAPortThatAnswersPlainHTTP() throws {
         for name in names(running: "router") + names(running: "shard") {
-            let apiPort = try #require(invocation(name)?.value(of: "--api-port"))
+            let process = try #require(invocation(name))
+            let apiPort = try #require(process.value(of: process.flags.contains("--api-mtls") ? "--ops-port" : "--api-port"))
             let test = services[name]?["healthcheck"]["test"].strings ?? []
             let probed = test.contains { $0.hasSuffix(":\(apiPort)/readyz") || $0.hasSuffix(":\(apiPort)/healthz") }
             #expect(probed, "\(name) healthcheck \(test) does not probe /readyz or /healthz on port \(apiPort)")

@@ -89,10 +89,13 @@ struct KubernetesTests {
         }
     }
 
-    @Test func probesAskReadyzAndHealthzOnTheAPIPort() throws {
+    /// On the API port, or on a shard's plain ops port when its API takes mutual TLS (probes hold
+    /// no client certificate).
+    @Test func probesAskReadyzAndHealthzOnAPortThatAnswersThem() throws {
         for workload in workloads {
             for (container, invocation) in workload.invocations where ["shard", "router"].contains(invocation.subcommand) {
-                let apiPort = try #require(invocation.value(of: "--api-port").flatMap { Int($0) })
+                let probed = invocation.flags.contains("--api-mtls") ? "--ops-port" : "--api-port"
+                let apiPort = try #require(invocation.value(of: probed).flatMap { Int($0) }, "\(workload.label) has no \(probed)")
                 for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
                     let get = container[probe]["httpGet"]
                     #expect(get["path"].string == path, "\(workload.label) \(probe) asks \(get["path"].string ?? "nothing")")
@@ -187,6 +190,9 @@ struct KubernetesTests {
                 case "agent":
                     #expect(invocation.value(of: "--url")?.hasPrefix("wss://") == true && invocation.value(of: "--join") != nil)
                     #expect(KubernetesObject.environment(container)["FLUXFORGE_AGENT_TOKEN"] == nil, "agents need no shared token")
+                case "shard":
+                    #expect(invocation.value(of: "--agent-tls-cert") != nil, "\(workload.label) serves agents without TLS")
+                    #expect(invocation.flags.contains("--api-mtls"), "\(workload.label) takes the router's calls in plain HTTP")
                 default:
                     #expect(invocation.value(of: "--agent-tls-cert") != nil, "\(workload.label) serves agents without TLS")
                 }

@@ -13,7 +13,7 @@ import Glibc
 struct ForwarderTests {
     @Test func aRefusedConnectionIsKnownNotToHaveDeliveredTheCall() async throws {
         let client = ShardForwarder.makeClient()
-        let forwarder = ShardForwarder(client: client, timeout: .seconds(5))
+        let forwarder = ShardForwarder(client: client, timeout: .seconds(5), hasClientCertificate: false)
         let port = try Self.closedLoopbackPort()
         let outcome = await forwarder.forward(
             method: .post, to: "127.0.0.1:\(port)", pathAndQuery: "/v1/tenants/acme/tasks:batch", headers: [:],
@@ -35,7 +35,7 @@ struct ForwarderTests {
         }
         server.start()
         let client = ShardForwarder.makeClient()
-        let forwarder = ShardForwarder(client: client, timeout: .seconds(5))
+        let forwarder = ShardForwarder(client: client, timeout: .seconds(5), hasClientCertificate: false)
         let outcome = await forwarder.forward(
             method: .post, to: "127.0.0.1:\(listener.port)", pathAndQuery: "/v1/tenants/acme/tasks:batch", headers: [:],
             body: ByteBuffer(string: "{}"))

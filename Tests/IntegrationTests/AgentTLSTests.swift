@@ -222,6 +222,11 @@ struct AgentTLSTests {
             try EnrollmentTests.openssl(["x509", "-in", certificate, "-noout", "-serial", "-enddate"]).output
         }
         let first = try await offThePool { try serialAndExpiry() }
+        // The first certificate and key, kept to try once they have expired.
+        let state = setup.directory.appendingPathComponent("state-edge-1")
+        let expired = (certificate: setup.directory.appendingPathComponent("first.crt").path, key: setup.directory.appendingPathComponent("first.key").path)
+        try FileManager.default.copyItem(atPath: certificate, toPath: expired.certificate)
+        try FileManager.default.copyItem(atPath: state.appendingPathComponent("agent.key").path, toPath: expired.key)
         let gate = try ReleaseGate()
         defer { gate.remove() }
         let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: gate.command(then: "echo kept"), node: "edge-1"))
@@ -239,9 +244,17 @@ struct AgentTLSTests {
         let audit = try JSONDecoder().decode(AuditPage.self, from: try await setup.cluster.request("GET", "/v1/admin/audit?limit=20", token: setup.cluster.adminToken).body)
         #expect(audit.entries.contains { $0.action == "certificate_renewed" && $0.detail.hasPrefix("node edge-1") })
 
-        // Once the first certificate has expired, a restarted agent gets in with the renewed one
-        // (the join token is used up: nothing else could let it in).
-        try await Task.sleep(for: .seconds(10))
+        // Once the first certificate has expired, its handshake is refused, and a restarted agent
+        // gets in with the renewed one (the join token is used up: nothing else could let it in).
+        try await setup.cluster.eventually(timeout: .seconds(40), "the first certificate expires") {
+            (try? await offThePool { try EnrollmentTests.openssl(["x509", "-in", expired.certificate, "-noout", "-checkend", "0"]).status }) == 1
+        }
+        let hello = LyingAgentTests.json(HostileAgentTests.hello("acme", node: "edge-1", token: ""))
+        let port = setup.agentTLSPort, ca = "\(setup.ca.path)/ca.crt"
+        let refused = await offThePool {
+            TLSWebSocketProbe.run(port: port, certificate: expired.certificate, key: expired.key, ca: ca, hello: hello)
+        }
+        #expect(!refused.contains("101 Switching Protocols") && refused.contains("alert"), "an expired certificate got in:\n\(refused)")
         agent.kill()
         try await setup.cluster.waitForNode(tenant: "acme", token: token, node: "edge-1", connected: false)
         try agent.start()
@@ -334,6 +347,46 @@ struct AgentTLSTests {
     }
 }
 
+extension AgentTLSTests {
+    /// Router → shard API calls over mutual TLS (`--api-mtls`): the shard's API port serves only
+    /// clients with a certificate of the cluster CA; routers call it with theirs, and probes use
+    /// the plain `--ops-port`, which serves health and metrics and nothing of a tenant's.
+    @Test func routersCallShardAPIsOverMutualTLSAndTheShardsServeNobodyElseThere() async throws {
+        let setup = try await Self.setUp(shardExtra: ["--api-mtls"])
+        defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
+        // Every tenant call below is forwarded by the router to the owning shard's https API.
+        let (token, _) = try await setup.cluster.createTenant("acme")
+        let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
+        _ = try await Self.startAgent(setup, tenant: "acme", token: token, node: "edge-1", joinToken: join.token)
+        let id = try await setup.cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["/bin/echo", "over mtls"], node: "edge-1"))
+        let done = try await setup.cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED" && done.result?.outputTail == "over mtls\n", "\(done)")
+        let view = try JSONDecoder().decode(ClusterView.self, from: try await setup.cluster.request("GET", "/v1/admin/cluster", token: setup.cluster.adminToken).body)
+        #expect(view.members.count == 2 && view.members.allSatisfy { $0.api.hasPrefix("https://127.0.0.1:") }, "\(view.members.map(\.api))")
+
+        for shard in setup.cluster.shards.values {
+            let port = shard.apiPort, ca = setup.ca.path
+            // Plain HTTP gets no answer; TLS without a certificate, or with another CA's, no HTTP at all.
+            let plain = try? await httpRequest("GET", "http://127.0.0.1:\(port)/healthz")
+            #expect(plain == nil || plain?.status == 0, "plain HTTP answered \(plain?.status ?? 0)")
+            let (anonymous, intruder, router) = await offThePool {
+                (TLSWebSocketProbe.get("/healthz", port: port, certificate: nil, key: nil, ca: "\(ca)/ca.crt"),
+                 TLSWebSocketProbe.get("/healthz", port: port, certificate: "\(setup.other)/intruder.crt", key: "\(setup.other)/intruder.key", ca: "\(ca)/ca.crt"),
+                 TLSWebSocketProbe.get("/healthz", port: port, certificate: "\(ca)/router.crt", key: "\(ca)/router.key", ca: "\(ca)/ca.crt"))
+            }
+            #expect(!anonymous.contains("HTTP/1.1"), "served without a client certificate:\n\(anonymous)")
+            #expect(!intruder.contains("HTTP/1.1"), "served another CA's certificate:\n\(intruder)")
+            #expect(router.contains("HTTP/1.1 200"), "a router's certificate was not served:\n\(router)")
+            // The ops port: readiness and metrics, nothing of a tenant's.
+            let ops = try #require(shard.opsURL)
+            let ready = try await httpRequest("GET", ops + "/readyz")
+            #expect(ready.status == 200 && ready.text.contains("\"apiTLS\":\"mtls\""), "\(ready.status) \(ready.text)")
+            #expect(try await httpRequest("GET", ops + "/metrics").text.contains("flux_"))
+            #expect(try await httpRequest("GET", ops + "/v1/tenants/acme/nodes", token: token).status == 404)
+        }
+    }
+}
+
 /// A WebSocket session over TLS written by hand through `openssl s_client`: the upgrade request
 /// and one masked text frame (the hello), then whatever the server sends until it closes.
 /// Returns s_client's output (handshake lines, the HTTP answer, the server's frames in clear).
@@ -350,6 +403,17 @@ enum TLSWebSocketProbe {
 
             """.utf8)
         input.append(maskedTextFrame(hello))
+        return exchange(port: port, certificate: certificate, key: key, ca: ca, input: input)
+    }
+
+    /// One `GET path` over TLS with `Connection: close`; returns s_client's output.
+    static func get(_ path: String, port: Int, certificate: String?, key: String?, ca: String) -> String {
+        exchange(port: port, certificate: certificate, key: key, ca: ca, input: Data("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+    }
+
+    /// Writes `input` through `openssl s_client` (verifying the server against `ca`, presenting
+    /// `certificate` if given) and returns everything it printed.
+    static func exchange(port: Int, certificate: String?, key: String?, ca: String, input: Data) -> String {
         var arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error", "-quiet"]
         if let certificate, let key { arguments += ["-cert", certificate, "-key", key] }
         let process = Process()

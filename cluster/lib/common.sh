@@ -87,6 +87,8 @@ json_field() {
 
 # shard_api_port I: shard-I's API port (7400, 7402, ...); its agent port is one more.
 shard_api_port() { echo $(( 7398 + 2 * $1 )); }
+# shard_ops_port I: shard-I's plain health/metrics port (7500, 7501, ...).
+shard_ops_port() { echo $(( 7499 + $1 )); }
 
 # start_shard RUN_DIR BIN REDIS_URL ADMIN_TOKEN I: starts shard-I in the background with its log
 # in RUN_DIR/logs and its pid in RUN_DIR/pids (where cluster/up's stop and kill-shard find it).
@@ -95,16 +97,17 @@ start_shard() {
     local api_port
     api_port=$(shard_api_port "$i")
     # With a cluster CA (cluster/up without --insecure-dev), the shard signs enrolling agents'
-    # certificates and serves agent sessions (relayed by the router) over mutual TLS.
+    # certificates and serves agent sessions and API calls (relayed by the router) over mutual
+    # TLS; probes use the plain ops port (health, readiness, metrics).
     local ca=()
     [ -f "$run/ca/ca.key" ] && ca=(--ca "$run/ca")
     if [ -f "$run/ca/shard.crt" ] && [ ! -f "$run/insecure-dev" ]; then
-        ca+=(--agent-tls-cert "$run/ca/shard.crt" --agent-tls-key "$run/ca/shard.key" --agent-client-ca "$run/ca/ca.crt")
+        ca+=(--agent-tls-cert "$run/ca/shard.crt" --agent-tls-key "$run/ca/shard.key" --agent-client-ca "$run/ca/ca.crt" --api-mtls)
     else
         ca+=(--insecure-dev)
     fi
     FLUXFORGE_ADMIN_TOKEN="$admin_token" "$bin" shard --id "shard-$i" --redis "$redis_url" \
-        --api-port "$api_port" --agent-port $(( api_port + 1 )) ${ca[@]+"${ca[@]}"} >>"$run/logs/shard-$i.log" 2>&1 &
+        --api-port "$api_port" --agent-port $(( api_port + 1 )) --ops-port "$(shard_ops_port "$i")" ${ca[@]+"${ca[@]}"} >>"$run/logs/shard-$i.log" 2>&1 &
     echo $! > "$run/pids/shard-$i.pid"
 }
 

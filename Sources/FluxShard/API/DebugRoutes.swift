@@ -22,7 +22,7 @@ struct DebugRoutes: Sendable {
 
     /// Prometheus text format 0.0.4. Unauthenticated, as scrapers expect; it names tenants,
     /// domains and counts, never task contents or tokens.
-    private func metrics() async -> Response {
+    func metrics() async -> Response {
         await services.driver.refreshMetrics()
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

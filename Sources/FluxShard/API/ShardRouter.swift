@@ -20,6 +20,17 @@ enum ShardRouter {
         return router
     }
 
+    /// The plain-HTTP operations listener (`--ops-port`): health, readiness and metrics only,
+    /// for probes and scrapers that hold no client certificate when the API takes mutual TLS.
+    static func ops(_ services: ShardServices) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ProblemMiddleware())
+        router.get("healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
+        router.get("readyz") { _, _ in try readiness(services) }
+        router.get("metrics") { _, _ in await DebugRoutes(services: services).metrics() }
+        return router
+    }
+
     static func agents(_ services: ShardServices, logger: Logger) -> Router<AgentConnectionContext> {
         let router = Router(context: AgentConnectionContext.self)
         router.ws("v1/agent/connect") { _, _ in
@@ -42,6 +53,7 @@ enum ShardRouter {
         let body = [
             "status": ready ? "ready" : "not_ready", "slots": String(slots), "mode": services.driver.modeName,
             "agentAuth": services.configuration.agentAuthentication,
+            "apiTLS": services.configuration.apiMutualTLS ? "mtls" : "off",
         ]
         return try JSONBody.response(body, status: ready ? .ok : .serviceUnavailable)
     }
