@@ -133,9 +133,12 @@ let package = Package(
         .target(
             name: "FluxLoad",
             dependencies: [
-                "FluxAPI", "FluxRedis", "FluxRuntime",
+                "FluxAPI", "FluxRedis", "FluxRuntime", "FluxIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -29,6 +29,9 @@ public struct LoadConfiguration: Sendable {
     public var duration: Duration = .seconds(20)
     /// After submissions stop, how long to wait for accepted tasks to finish.
     public var drainTimeout: Duration = .seconds(60)
+    /// Mutual TLS for the simulated agents: each gets its own certificate, minted from this CA
+    /// (`agentURL` is then `wss://`). Nil: plain `ws://` with the tenants' agent tokens.
+    public var agentCertificates: AgentCertificates?
     /// Other processes to report CPU and RSS for, by name (router, shard-1, …).
     public var processes: [String: Int32] = [:]
 

@@ -7,6 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Runs one load scenario against a running cluster: creates tenants, connects the simulated
 /// agents through the router, submits for the configured time, waits for the work to finish,
@@ -126,11 +127,20 @@ public struct LoadRun: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<configuration.agents {
                 let tenant = tenants[index % tenants.count]
+                let node = "sim-\(index)"
+                let tls: TLSConfiguration?
+                do {
+                    tls = try configuration.agentCertificates?.clientConfiguration(tenant: tenant.name, node: node)
+                } catch {
+                    logger.error("no certificate for a simulated agent", metadata: ["error": "\(error)"])
+                    return
+                }
                 let agent = SimulatedAgent(
-                    url: configuration.agentURL,
+                    url: configuration.agentURL, tls: tls,
                     hello: .init(
-                        tenant: tenant.name, node: "sim-\(index)", zone: "zone-\(index % 3)", rack: "rack-\(index % 12)", labels: [:],
-                        capacity: configuration.agentCapacity, version: "fluxforge-loadgen/0.1", token: tenant.agentToken),
+                        tenant: tenant.name, node: node, zone: "zone-\(index % 3)", rack: "rack-\(index % 12)", labels: [:],
+                        capacity: configuration.agentCapacity, version: "fluxforge-loadgen/0.1",
+                        token: tls == nil ? tenant.agentToken : ""),
                     serviceTime: configuration.serviceTime, book: book, logger: Logger(label: "fluxforge.loadgen.agent", factory: { _ in SwiftLogNoOpLogHandler() }))
                 group.addTask { await agent.run(sessions: sessions) }
                 // Connect in waves, so 10,000 sessions do not arrive as one SYN flood.

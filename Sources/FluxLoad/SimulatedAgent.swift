@@ -1,6 +1,7 @@
 import FluxAPI
 import Foundation
 import Logging
+import NIOSSL
 import Synchronization
 import WSClient
 
@@ -10,6 +11,8 @@ import WSClient
 /// many sessions as a real fleet without a process per node.
 struct SimulatedAgent: Sendable {
     let url: String
+    /// The agent's own certificate for `wss://` (nil: `ws://` and the token in `hello`).
+    let tls: TLSConfiguration?
     let hello: AgentMessage.Hello
     let serviceTime: Duration
     let book: LatencyBook
@@ -21,7 +24,7 @@ struct SimulatedAgent: Sendable {
         while !Task.isCancelled {
             do {
                 try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(1)), logger: logger
+                    url: url, configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(1)), tlsConfiguration: tls, logger: logger
                 ) { inbound, outbound, _ in
                     var welcomed = false
                     defer { if welcomed { sessions.add(-1) } }

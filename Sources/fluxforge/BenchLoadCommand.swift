@@ -42,6 +42,12 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("process"), help: "NAME=PID of a process to report CPU and RSS for (repeatable).")
     var processes: [String] = []
 
+    @Option(help: "Directory of the cluster CA (ca.crt, ca.key): each simulated agent gets its own certificate minted from it and connects over mutual TLS (--agent-url wss://…).")
+    var agentCA: String?
+
+    @Option(help: "SPIFFE trust domain of the minted agent certificates.")
+    var trustDomain = "fluxforge"
+
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
@@ -69,6 +75,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         configuration.pacing = rate.map { .open(tasksPerSecond: $0) } ?? .closed(concurrency: concurrency)
         configuration.batchSize = batch
         configuration.duration = .seconds(seconds)
+        configuration.agentCertificates = try agentCA.map { try AgentCertificates(caDirectory: $0, trustDomain: trustDomain) }
         configuration.processes = Dictionary(uniqueKeysWithValues: processes.map {
             let parts = $0.split(separator: "=")
             return (String(parts[0]), Int32(parts[1])!)

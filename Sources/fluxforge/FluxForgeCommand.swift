@@ -16,6 +16,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput and latency of one part of FluxForge (build with -c release).",
-        subcommands: [BenchCoreCommand.self, BenchRedisCommand.self, BenchLoadCommand.self, BenchNoisyCommand.self, BenchHandoffCommand.self]
+        subcommands: [BenchCoreCommand.self, BenchRedisCommand.self, BenchLoadCommand.self, BenchNoisyCommand.self, BenchHandoffCommand.self, BenchHandshakesCommand.self]
     )
 }
