@@ -24,7 +24,10 @@ struct SimulatedAgent: Sendable {
         while !Task.isCancelled {
             do {
                 try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(1)), tlsConfiguration: tls, logger: logger
+                    url: url,
+                    // NIOSSL takes no IP address as SNI: over TLS the server's certificate names `localhost`.
+                    configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(1), sniHostname: tls == nil ? nil : "localhost"),
+                    tlsConfiguration: tls, logger: logger
                 ) { inbound, outbound, _ in
                     var welcomed = false
                     defer { if welcomed { sessions.add(-1) } }
