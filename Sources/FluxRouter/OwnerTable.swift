@@ -12,10 +12,12 @@ public struct OwnerTable: Sendable, Equatable {
     /// A shard the router can reach.
     public struct Shard: Sendable, Hashable {
         public var id: String
-        /// `host:port` of its tenant API.
+        /// `host:port` (or `https://host:port`) of its tenant API.
         public var api: String
-        /// `host:port` of its agent gateway.
+        /// `host:port` (or `wss://host:port`) of its agent gateway.
         public var agent: String
+        /// Its scheduler was READ_ONLY at its last heartbeat: submissions for its slots are refused.
+        public var readOnly = false
     }
 
     /// An owner of one slot: the shard and the epoch of its lease.

@@ -27,6 +27,9 @@ public struct RouterConfiguration: Sendable {
     public var httpMaxConnections = 10_000
     /// Agent connections held open at once; beyond it new ones wait in the listen backlog.
     public var agentMaxConnections = 50_000
+    /// Submissions are forwarded to the owning shard, as every other call, instead of written by
+    /// the router itself (`--submit-through-shards`; the way before issue 16, kept to measure it).
+    public var submitThroughShards = false
     /// One forwarded request's own limit, from connect to the last byte of the answer.
     public var forwardTimeout: Duration = .seconds(15)
     /// TLS on the agent listener (issue 12): with it, agents connect over `wss://` and must

@@ -64,6 +64,15 @@ struct TenantProxy: Sendable {
         if isSubmission, let refusal = refusals.refusal(of: tenant) {
             try await refuse(request, tenant: tenant, refusal)
         }
+        // A submission crosses one server: the router authenticates, validates and runs the
+        // submit script itself, and the slot's ingest stream hands it to the owner (issue 16).
+        if isSubmission, !configuration.submitThroughShards {
+            if directory.table.owner(ofSlot: slot)?.shard.readOnly == true {
+                try await authenticate(request, tenant: tenant)
+                throw HTTPProblem.unavailable("read_only", "the scheduler serving tenant \(tenant) is READ_ONLY; submissions are refused until it recovers")
+            }
+            return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body)
+        }
 
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.retryBudget
@@ -136,11 +145,16 @@ struct TenantProxy: Sendable {
         let request = Request(head: head, body: .init(buffer: body))
         try await authenticate(request, tenant: tenant)
         let nowMs = WallClock.nowMs()
-        let response = call == .submitBatch
-            ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs)
-            : try await submissions.submit(request, tenant: tenant, nowMs: nowMs)
-        metrics.wroteDirectly()
-        return response
+        do {
+            let response = call == .submitBatch
+                ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs)
+                : try await submissions.submit(request, tenant: tenant, nowMs: nowMs)
+            metrics.wroteDirectly()
+            return response
+        } catch let problem as HTTPProblem {
+            if let door = problem.headers[SubmissionHeaders.doorRefusal] { refusals.remember(tenant: tenant, header: door) }
+            throw problem
+        }
     }
 
     static func bodyLimit(_ call: ForwardPolicy.Call) -> Int {

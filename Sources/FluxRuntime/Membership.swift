@@ -14,14 +14,18 @@ public struct Membership: Sendable {
         public var version: String
         /// Last heartbeat, Unix ms.
         public var heartbeatMs: Int64
+        /// The shard's scheduler mode at its last heartbeat (`NORMAL`, `DEGRADED`, `READ_ONLY`):
+        /// routers, which write submissions themselves, refuse them for a READ_ONLY owner.
+        public var mode: String
 
-        public init(id: String, api: String, agent: String, startedMs: Int64, version: String, heartbeatMs: Int64 = 0) {
+        public init(id: String, api: String, agent: String, startedMs: Int64, version: String, heartbeatMs: Int64 = 0, mode: String = "NORMAL") {
             self.id = id
             self.api = api
             self.agent = agent
             self.startedMs = startedMs
             self.version = version
             self.heartbeatMs = heartbeatMs
+            self.mode = mode
         }
     }
 
@@ -52,7 +56,9 @@ public struct Membership: Sendable {
         let key = ClusterKeys.member(member.id)
         let replies = try await redis.pipeline([
             RedisCommand("ZADD", ClusterKeys.members, String(nowMs), member.id),
-            RedisCommand("HSET", key, "api", member.api, "agent", member.agent, "started", String(member.startedMs), "version", member.version),
+            RedisCommand(
+                "HSET", key, "api", member.api, "agent", member.agent, "started", String(member.startedMs), "version", member.version,
+                "mode", member.mode),
             RedisCommand("PEXPIRE", key, String(memberTTLMs * 3)),
         ])
         if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
@@ -77,7 +83,8 @@ public struct Membership: Sendable {
             let hash = TaskStore.stringHash(reply)
             return Member(
                 id: entry.id, api: hash["api"] ?? "", agent: hash["agent"] ?? "",
-                startedMs: hash["started"].flatMap(Int64.init) ?? 0, version: hash["version"] ?? "", heartbeatMs: entry.heartbeat)
+                startedMs: hash["started"].flatMap(Int64.init) ?? 0, version: hash["version"] ?? "", heartbeatMs: entry.heartbeat,
+                mode: hash["mode"] ?? "NORMAL")
         }
     }
 

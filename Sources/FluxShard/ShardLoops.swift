@@ -95,7 +95,7 @@ struct ShardLoops: Service {
     /// Registers the cluster's slot count once, then heartbeats this shard's membership.
     private func membershipLoop() async {
         let configuration = services.configuration
-        let member = Membership.Member(
+        var member = Membership.Member(
             id: services.shardID, api: configuration.advertisedAPI,
             agent: configuration.advertisedAgent, startedMs: WallClock.nowMs(), version: configuration.version)
         var registered = false
@@ -108,6 +108,7 @@ struct ShardLoops: Service {
                     }
                     registered = true
                 }
+                member.mode = services.driver.modeName
                 try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
             } catch {
                 logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])

@@ -33,6 +33,9 @@ struct RouterCommand: AsyncParsableCommand {
     var retryBudgetMs: Int = 3_000
     @Option(help: "Milliseconds one forwarded request may take, connect to last byte; past it the call counts as maybe delivered.")
     var forwardTimeoutMs: Int = 15_000
+
+    @Flag(help: "Forward submissions to the owning shard instead of writing them here (the way before issue 16; for comparisons).")
+    var submitThroughShards = false
     @Option(help: "Milliseconds an idle API connection is kept open.")
     var httpIdleTimeoutMs: Int = 120_000
     @Option(help: "API connections held open at once; more wait in the listen backlog until one closes.")
@@ -83,6 +86,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.agentPort = agentPort
         configuration.retryBudget = .milliseconds(retryBudgetMs)
         configuration.forwardTimeout = .milliseconds(forwardTimeoutMs)
+        configuration.submitThroughShards = submitThroughShards
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
         configuration.agentMaxConnections = agentMaxConnections

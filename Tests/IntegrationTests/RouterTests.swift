@@ -97,6 +97,55 @@ struct RouterTests {
         }
     }
 
+    /// Issue 16: a submission crosses one server. The router writes it to the slot's ingest
+    /// stream itself, so an owner that is alive but stalled (here frozen with SIGSTOP) delays
+    /// nothing at the door: every submission is answered at once, and runs once the shard thaws.
+    @Test func submissionsAreWrittenByTheRouterAndDoNotWaitForAStalledOwner() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a"], leaseTTLMs: 30_000)
+        defer { cluster.stopAll() }
+        let tenant = try await Self.tenant("solo", on: cluster, node: "edge-1")
+        let shard = try #require(cluster.shards["shard-a"]?.shard.pid)
+        kill(shard, SIGSTOP)
+        var ids: [String] = []
+        let clock = ContinuousClock()
+        for index in 0..<5 {
+            let started = clock.now
+            let answer = try await cluster.request("POST", "/v1/tenants/\(tenant.name)/tasks", token: tenant.token,
+                json: TaskSubmission(command: ["echo", "\(index)"]))
+            // Forwarded to the frozen owner, this would wait for the 15 s forward timeout.
+            #expect(answer.status == 202 && clock.now - started < .seconds(3), "\(answer.status) after \(clock.now - started)")
+            if let accepted = try? JSONDecoder().decode(SubmissionAccepted.self, from: answer.body) { ids.append(accepted.id) }
+        }
+        #expect(try await cluster.request("POST", "/v1/tenants/\(tenant.name)/tasks", token: "wrong",
+            json: TaskSubmission(command: ["true"])).status == 403, "the router authenticates what it writes")
+        kill(shard, SIGCONT)
+        #expect(ids.count == 5)
+        for id in ids {
+            let done = try await cluster.waitForState(tenant: tenant.name, token: tenant.token, id: id, Self.terminal)
+            #expect(done.state == "SUCCEEDED" && done.attempt == 1, "\(done)")
+        }
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect(metrics.value("flux_router_direct_submissions_total", [:]) == 5)
+    }
+
+    /// The owner's READ_ONLY mode, published with its heartbeat (every second), closes the
+    /// router's door too, and opening it opens the router's.
+    @Test func theRouterRefusesSubmissionsWhileTheOwnerIsReadOnly() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a"])
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("solo")
+        let shard = try #require(cluster.shards["shard-a"])
+        #expect(try await shard.request("PUT", "/v1/admin/scheduler/mode", token: cluster.adminToken, body: Data(#"{"mode":"READ_ONLY"}"#.utf8)).status == 200)
+        try await cluster.eventually(timeout: .seconds(10), "the router refuses submissions") {
+            let answer = try? await cluster.request("POST", "/v1/tenants/solo/tasks", token: token, json: TaskSubmission(command: ["true"]))
+            return answer?.status == 503 && answer?.errorCode == "read_only"
+        }
+        #expect(try await shard.request("PUT", "/v1/admin/scheduler/mode", token: cluster.adminToken, body: Data(#"{"mode":null}"#.utf8)).status == 200)
+        try await cluster.eventually(timeout: .seconds(10), "the router accepts submissions again") {
+            (try? await cluster.request("POST", "/v1/tenants/solo/tasks", token: token, json: TaskSubmission(command: ["true"])))?.status == 202
+        }
+    }
+
     @Test func killingAShardUnderLoadFailsNoSubmissionAndLosesNothing() async throws {
         let leaseTTLMs = 5_000
         let cluster = try await RouterHarness(shardIDs: ["shard-a", "shard-b", "shard-c"], leaseTTLMs: leaseTTLMs)
