@@ -38,6 +38,11 @@ final class RouterMetrics: Sendable {
         registry.makeCounter(name: "flux_router_gave_up_total", labels: [("code", code)]).increment()
     }
 
+    /// A submission answered from the refusal cache (`RefusalCache`): refused without a script.
+    func refusalRemembered() {
+        registry.makeCounter(name: "flux_router_remembered_refusals_total", labels: []).increment()
+    }
+
     /// A submission the router wrote itself and the door refused (see the shard's metric of the
     /// same name for those it forwarded).
     func submissionRefused(tenant: String, code: String) {

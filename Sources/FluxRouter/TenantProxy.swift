@@ -122,6 +122,7 @@ struct TenantProxy: Sendable {
     private func refuse(_ request: Request, tenant: String, _ refusal: RefusalCache.Refusal) async throws -> Never {
         try await authenticate(request, tenant: tenant)
         metrics.submissionRefused(tenant: tenant, code: refusal.code)
+        metrics.refusalRemembered()
         let ms = max(1, (refusal.until - .now).milliseconds)
         throw HTTPProblem.tooManyRequests(
             refusal.code, "the tenant's submissions are refused (\(refusal.code)) for \(ms) ms more; nothing was written", retryAfterMs: ms)
