@@ -5,11 +5,12 @@ import Synchronization
 /// The door's recent refusals, by tenant, so the router answers a tenant that keeps submitting
 /// while refused without a round trip to the shard and Redis.
 ///
-/// The door (the submit script, run by the router itself or by a shard) says until when (`X-Flux-Door-Refusal:
-/// <code> <ms>`: the exact GCRA wait for `rate_limited`, 100 ms for `quota_exceeded` and
-/// `ingest_backlog`, at most 1 s for `storage_exceeded`); until then the router answers that
-/// tenant's *new* submissions 429 with the same code itself, after authenticating the caller.
-/// A flood that ignores `Retry-After` then costs an HTTP parse at the router, not a Lua script (docs/security.md). The router's own retries of a submission it
+/// The door (the submit script, run by the router itself or by a shard) says until when
+/// (`X-Flux-Door-Refusal: <code> <ms>`: the exact GCRA wait for `rate_limited`, 100 ms for
+/// `quota_exceeded` and `ingest_backlog`, at most 1 s for `storage_exceeded`); until then the
+/// router answers that tenant's *new* submissions 429 with the same code itself, after
+/// authenticating the caller. A flood that ignores `Retry-After` then costs an HTTP parse at
+/// the router, not a Lua script (docs/security.md). The router's own retries of a submission it
 /// already sent never consult it: a retry may find its first try written, and must say so.
 final class RefusalCache: Sendable {
     struct Refusal: Sendable {
