@@ -78,9 +78,13 @@ struct ComposeTests {
         for name in names(running: "shard") {
             #expect(try #require(invocation(name)).flags.contains("--api-mtls"), "\(name) takes the router's calls in plain HTTP")
         }
+        for name in names(running: "router") {
+            #expect(try #require(invocation(name)).value(of: "--tls-cert") != nil, "\(name) serves the tenant API in plain HTTP")
+        }
         for name in names(running: "agent") {
             let process = try #require(invocation(name))
-            #expect(process.value(of: "--join") != nil && process.value(of: "--ca-hash") != nil && process.value(of: "--state-dir") != nil, "\(name)")
+            #expect(process.value(of: "--join")?.hasPrefix("https://") == true && process.value(of: "--ca-hash") != nil
+                && process.value(of: "--state-dir") != nil, "\(name)")
         }
     }
 

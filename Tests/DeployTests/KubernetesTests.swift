@@ -188,13 +188,14 @@ struct KubernetesTests {
                 }
                 switch invocation.subcommand {
                 case "agent":
-                    #expect(invocation.value(of: "--url")?.hasPrefix("wss://") == true && invocation.value(of: "--join") != nil)
+                    #expect(invocation.value(of: "--url")?.hasPrefix("wss://") == true && invocation.value(of: "--join")?.hasPrefix("https://") == true)
                     #expect(KubernetesObject.environment(container)["FLUXFORGE_AGENT_TOKEN"] == nil, "agents need no shared token")
                 case "shard":
                     #expect(invocation.value(of: "--agent-tls-cert") != nil, "\(workload.label) serves agents without TLS")
                     #expect(invocation.flags.contains("--api-mtls"), "\(workload.label) takes the router's calls in plain HTTP")
                 default:
                     #expect(invocation.value(of: "--agent-tls-cert") != nil, "\(workload.label) serves agents without TLS")
+                    #expect(invocation.value(of: "--tls-cert") != nil, "\(workload.label) serves the tenant API in plain HTTP")
                 }
             }
         }

@@ -121,5 +121,5 @@ load_cluster_env() {
 
 # owned_slots: how many of the 256 slots the router sees owned right now.
 owned_slots() {
-    curl -fsS http://127.0.0.1:7300/readyz 2>/dev/null | json_field ownedSlots || true
+    curl -fsS "${FF_API:-http://127.0.0.1:7300}/readyz" 2>/dev/null | json_field ownedSlots || true
 }
