@@ -36,6 +36,9 @@ public struct LoadReport: Codable, Sendable {
     public var processes: [ProcessFigures]
     /// Commands Redis executed per completed task (INFO commandstats, scripts' inner calls included).
     public var redisCommandsPerTask: Double?
+    /// Growth of Redis's `used_memory` over the run per completed task: what a finished task
+    /// (its record, its timeline, index entries) keeps in Redis until its retention ends.
+    public var redisBytesPerTask: Double?
     public var redisCommandsTop: [String: Int]?
 
     /// The human-readable form.
@@ -60,6 +63,7 @@ public struct LoadReport: Codable, Sendable {
             lines.append("  shards     \(clusterAgentsConnected) agent sessions held, \(quarantinedNodes) nodes quarantined at the end")
         }
         if let redisCommandsPerTask { lines.append("  redis      \(f(redisCommandsPerTask, 2)) commands per completed task") }
+        if let redisBytesPerTask { lines.append("  redis      \(f(redisBytesPerTask, 0)) bytes of memory per completed task (records and timelines kept)") }
         for process in processes {
             lines.append("  \(process.name.padding(toLength: 10, withPad: " ", startingAt: 0)) cpu \(f(process.cpuPercent))%  rss \(f(process.rssMiB)) MiB (peak \(f(process.peakRSSMiB)))")
         }

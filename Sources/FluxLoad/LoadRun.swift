@@ -61,7 +61,11 @@ public struct LoadRun: Sendable {
         processes["loadgen"] = ProcessInfo.processInfo.processIdentifier
         if let redis, let pid = try? await Self.redisPID(redis) { processes["redis"] = pid }
         var commandsBefore: [String: Int]?
-        if let redis { commandsBefore = try await Self.commandStats(redis) }
+        var memoryBefore: Int?
+        if let redis {
+            commandsBefore = try await Self.commandStats(redis)
+            memoryBefore = try await Self.usedMemory(redis)
+        }
         let samplesBefore = processes.compactMapValues { ProcessSample.read(pid: $0) }
         let sampledBefore = ContinuousClock.now
 
@@ -82,7 +86,11 @@ public struct LoadRun: Sendable {
         let samplesAfter = processes.compactMapValues { ProcessSample.read(pid: $0) }
         let sampledSeconds = Self.seconds(ContinuousClock.now - sampledBefore)
         var commandsAfter: [String: Int]?
-        if let redis { commandsAfter = try await Self.commandStats(redis) }
+        var memoryAfter: Int?
+        if let redis {
+            commandsAfter = try await Self.commandStats(redis)
+            memoryAfter = try await Self.usedMemory(redis)
+        }
         await redis?.close()
         let counts = book.counts
         var unfinishedStates: [String: Int]?
@@ -116,6 +124,9 @@ public struct LoadRun: Sendable {
         if let commandsBefore, let commandsAfter, counts.finished > 0 {
             let delta = commandsAfter.merging(commandsBefore.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value > 0 }
             report.redisCommandsPerTask = Double(delta.values.reduce(0, +)) / Double(counts.finished)
+            if let memoryBefore, let memoryAfter {
+                report.redisBytesPerTask = Double(memoryAfter - memoryBefore) / Double(counts.finished)
+            }
             report.redisCommandsTop = Dictionary(uniqueKeysWithValues: delta.sorted { $0.value > $1.value }.prefix(12).map { ($0.key, $0.value) })
         }
         return report
@@ -289,6 +300,13 @@ public struct LoadRun: Sendable {
             calls[String(name)] = Int(line[range.upperBound...].prefix { $0.isNumber })
         }
         return calls
+    }
+
+    /// Redis's `used_memory`: what its data takes (records, timelines, indexes, streams), in bytes.
+    static func usedMemory(_ redis: RedisClient) async throws -> Int? {
+        let text = try await redis.send(RedisCommand("INFO", "memory")).string ?? ""
+        let line = text.split(whereSeparator: { $0.isNewline }).first { $0.hasPrefix("used_memory:") }
+        return line.flatMap { Int($0.dropFirst("used_memory:".count)) }
     }
 
     static func redisPID(_ redis: RedisClient) async throws -> Int32? {
