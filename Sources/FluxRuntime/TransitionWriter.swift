@@ -29,6 +29,17 @@ public struct TransitionRequest: Sendable {
     public var terminal: Bool
     /// Extra task fields to set (result, attempt, assigned node, …).
     public var fields: [(String, String)]
+    /// States the task passes through before `to`, each with its own timeline entry (set when
+    /// `TransitionWriter` coalesces two changes of one task decided in the same turn).
+    public var via: [Step] = []
+
+    /// One state change as the timeline records it.
+    public struct Step: Sendable, Equatable {
+        public var to: String
+        public var reason: String
+        public var node: String?
+        public var attempt: Int
+    }
 
     public init(
         slot: Int, taskID: String, expected: [String], to: String, reason: String, node: String? = nil,
@@ -86,6 +97,53 @@ public struct TransitionWriter: Sendable {
     /// slot's requests); a request for a slot whose lease is not held is answered `.fenced`
     /// without being sent.
     public func apply(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
+        let (merged, origins) = Self.coalesce(requests)
+        let mergedOutcomes = try await applyEach(merged, nowMs: nowMs)
+        var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
+        for (outcome, origin) in zip(mergedOutcomes, origins) {
+            for index in origin { outcomes[index] = outcome }
+        }
+        return outcomes
+    }
+
+    /// Folds each request into the earlier request of the same task when it follows from it
+    /// (its expected states include the earlier one's new state): one script entry then makes
+    /// both changes, with a timeline entry for each. Not across a dispatch (whose entry reads the
+    /// task's command back) or an admission's ingest entry, nor after a terminal state. Returns
+    /// the requests to send and, for each, the indices of the requests it stands for.
+    public static func coalesce(_ requests: [TransitionRequest]) -> ([TransitionRequest], [[Int]]) {
+        var merged: [TransitionRequest] = []
+        var origins: [[Int]] = []
+        var latest: [String: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            if let at = latest[request.taskID], Self.follows(request, merged[at]) {
+                var earlier = merged[at]
+                earlier.via += [TransitionRequest.Step(to: earlier.to, reason: earlier.reason, node: earlier.node, attempt: earlier.attempt)]
+                earlier.via += request.via
+                earlier.to = request.to
+                earlier.reason = request.reason
+                earlier.node = request.node
+                earlier.attempt = request.attempt
+                if request.queue != .keep { earlier.queue = request.queue }
+                earlier.terminal = request.terminal
+                earlier.fields += request.fields
+                merged[at] = earlier
+                origins[at].append(index)
+            } else {
+                latest[request.taskID] = merged.count
+                merged.append(request)
+                origins.append([index])
+            }
+        }
+        return (merged, origins)
+    }
+
+    private static func follows(_ later: TransitionRequest, _ earlier: TransitionRequest) -> Bool {
+        later.slot == earlier.slot && !earlier.terminal && earlier.to != "DISPATCHED" && later.ingestEntry == nil
+            && (later.expected.isEmpty || later.expected.contains(earlier.to))
+    }
+
+    private func applyEach(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
         var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
         var bySlot: [Int: [Int]] = [:]
         var slotOrder: [Int] = []
@@ -128,6 +186,8 @@ public struct TransitionWriter: Sendable {
                 request.to == "DISPATCHED" ? "1" : "0", String(request.fields.count),
             ]
             for (field, value) in request.fields { arguments += [field, value] }
+            arguments.append(String(request.via.count))
+            for step in request.via { arguments += [step.to, step.reason, step.node ?? "", String(step.attempt)] }
         }
         return ScriptCall(keys: scriptKeys, arguments: arguments)
     }

@@ -221,3 +221,64 @@ struct ScriptTests {
         }
     }
 }
+
+extension ScriptTests {
+    /// Issue 16: two changes of one task decided in the same turn are one script entry (one
+    /// check, one HSET, one set move) with a timeline entry for each, in order; the counters
+    /// and sets end as if they had been written one by one.
+    @Test func changesOfOneTaskInOneTurnAreOneEntryWithEveryStepInTheTimeline() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount)
+            guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1),
+                  case .created(let other) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1)
+            else { Issue.record("not created"); return }
+            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
+            let keys = SlotKeys(slot: slot)
+            let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
+            try await leases.acquire([slot])
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
+            let read = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
+            let entries = read.array?.first?.array?[1].array?.compactMap { $0.array?.first?.string } ?? []
+            #expect(entries.count == 2)
+            #expect(try await redis.send(RedisCommand("HGET", keys.live, "acme")).string == "2")
+            let writer = TransitionWriter(redis: redis, leases: leases)
+            // Admitted then dispatched (the dispatch reads the command back), another task's
+            // admission in between: three requests, two entries.
+            let turn = [
+                TransitionRequest(slot: slot, taskID: id, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 5), ingestEntry: entries[0]),
+                TransitionRequest(slot: slot, taskID: other, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 6), ingestEntry: entries[1]),
+                TransitionRequest(slot: slot, taskID: id, expected: ["ADMITTED"], to: "DISPATCHED", reason: "dispatched", node: "n1", attempt: 1,
+                                  queue: .inflight(deadlineMs: 99), fields: [("attempt", "1")]),
+            ]
+            #expect(TransitionWriter.coalesce(turn).1 == [[0, 2], [1]])
+            let first = try await writer.apply(turn, nowMs: 5)
+            guard case .applied(_, let command, _, _) = first[2], case .applied = first[0], case .applied = first[1] else {
+                Issue.record("not applied: \(first)"); return
+            }
+            #expect(command == #"["true"]"#, "the coalesced dispatch reads the command back")
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.ready, id)).isNull)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.inflight, id)).string == "99")
+            #expect(try await redis.send(RedisCommand("XPENDING", keys.ingest, IngestStream.group)).array?.first?.int == 0)
+            #expect(try await redis.send(RedisCommand("HGET", keys.live, "acme:ingest")).string == "0")
+            // Started and finished together: RUNNING and SUCCEEDED in one entry.
+            let done = try await writer.apply([
+                TransitionRequest(slot: slot, taskID: id, expected: ["DISPATCHED"], to: "RUNNING", reason: "started", node: "n1", attempt: 1, queue: .keep),
+                TransitionRequest(slot: slot, taskID: id, expected: ["RUNNING", "DISPATCHED"], to: "SUCCEEDED", reason: "succeeded", node: "n1", attempt: 1,
+                                  terminal: true, fields: [("exit_code", "0")]),
+            ], nowMs: 9)
+            #expect(done.count == 2 && done.allSatisfy { if case .applied = $0 { true } else { false } }, "\(done)")
+            let timeline = try await store.timeline(tenant: "acme", id: id)
+            #expect(timeline.map { "\($0.from)>\($0.to)" } == [">QUEUED", "QUEUED>ADMITTED", "ADMITTED>DISPATCHED", "DISPATCHED>RUNNING", "RUNNING>SUCCEEDED"])
+            #expect(timeline.dropFirst(2).allSatisfy { $0.node == "n1" && $0.attempt == 1 })
+            let task = try #require(try await store.task(tenant: "acme", id: id))
+            #expect(task.state == "SUCCEEDED" && task.attempt == 1)
+            #expect(try await redis.send(RedisCommand("ZSCORE", keys.inflight, id)).isNull)
+            #expect(try await redis.send(RedisCommand("HGET", keys.live, "acme")).string == "1", "the finished task left the live count")
+            // A terminal state ends the chain: a later change of that task is its own entry.
+            #expect(TransitionWriter.coalesce([
+                TransitionRequest(slot: slot, taskID: id, expected: [], to: "CANCELLED", reason: "x", terminal: true),
+                TransitionRequest(slot: slot, taskID: id, expected: [], to: "FAILED", reason: "y", terminal: true),
+            ]).1 == [[0], [1]])
+        }
+    }
+}

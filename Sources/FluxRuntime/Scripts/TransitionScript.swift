@@ -19,12 +19,20 @@
 /// Its bytes in the storage ledger (`SlotKeys.stored`) move then from the tenant's unfinished
 /// bytes to the day its record expires, with what the final transition adds (the output tail).
 ///
+/// A transition may carry steps it passes through (`via`): two changes of one task decided in
+/// the same turn (RUNNING then SUCCEEDED, ADMITTED then DISPATCHED) are one entry, with one
+/// check, one HSET and one set move, and a timeline entry for every step (issue 16).
+///
+/// Counters are decremented without reading them first; the rare result below zero (a count
+/// that drifted, docs/security.md) is put back to zero.
+///
 /// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, 7 storage ledger, then per
 ///       transition i (from 1): 7+2i-1 task hash, 7+2i timeline
 /// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
 ///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
 ///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
-///       ingest entry id or "", terminal "1"/"0", want spec "1"/"0", n extra fields, n pairs
+///       ingest entry id or "", terminal "1"/"0", want spec "1"/"0", n extra fields, n pairs,
+///       k steps passed through before the new state, k × (state, reason, node, attempt)
 /// Returns per transition {"ok", oldState, command, env, created_ms} | {"conflict", state} |
 ///       {"missing", ""}
 enum TransitionScript {
@@ -37,6 +45,10 @@ enum TransitionScript {
       DEADLINE_EXCEEDED = true, VERIFIED = true}
     local now, shard, epoch = ARGV[4], ARGV[2], ARGV[3]
     local results, acks = {}, {}
+    -- Takes n off a counter; one that went below zero had drifted: it is zero again.
+    local function decrement(hash, field, n)
+      if redis.call('HINCRBY', hash, field, -n) < 0 then redis.call('HSET', hash, field, 0) end
+    end
     local a = 8
     for i = 1, tonumber(ARGV[7]) do
       local task, timeline = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
@@ -44,7 +56,9 @@ enum TransitionScript {
       local queue, score, ingest, terminal, wantSpec = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
       local extras = tonumber(ARGV[a + 11])
       local first = a + 12
-      a = first + 2 * extras
+      local steps = tonumber(ARGV[first + 2 * extras])
+      local via = first + 2 * extras + 1
+      a = via + 4 * steps
       if ingest ~= '' then acks[#acks + 1] = ingest end
       local current = redis.call('HMGET', task, 'state', 'queue', 'tenant', 'bytes')
       local state = current[1]
@@ -73,25 +87,29 @@ enum TransitionScript {
         for j = first, first + 2 * extras - 1 do fields[#fields + 1] = ARGV[j] end
         redis.call('HSET', task, unpack(fields))
         -- An admission outcome: the tenant has one entry fewer waiting in the ingest stream.
-        if ingest ~= '' and current[3] then
-          local backlog = current[3] .. ':ingest'
-          if tonumber(redis.call('HGET', KEYS[6], backlog) or '0') > 0 then redis.call('HINCRBY', KEYS[6], backlog, -1) end
-        end
+        if ingest ~= '' and current[3] then decrement(KEYS[6], current[3] .. ':ingest', 1) end
         if finals[to] and not finals[state] and current[3] then
           local tenant = current[3]
-          if tonumber(redis.call('HGET', KEYS[6], tenant) or '0') > 0 then redis.call('HINCRBY', KEYS[6], tenant, -1) end
+          decrement(KEYS[6], tenant, 1)
           local bytes = tonumber(current[4] or '0')
           if bytes > 0 then
-            local unfinished = tonumber(redis.call('HGET', KEYS[7], tenant) or '0')
-            redis.call('HINCRBY', KEYS[7], tenant, -math.min(bytes, unfinished))
+            decrement(KEYS[7], tenant, bytes)
             for j = first + 1, first + 2 * extras - 1, 2 do bytes = bytes + #ARGV[j] end
             local day = math.floor((tonumber(now) + tonumber(ARGV[5])) / 86400000)
-            redis.call('HINCRBY', KEYS[7], tenant .. '@' .. day, bytes)
-            -- The day before the earliest the door still counts: its records are gone.
-            redis.call('HDEL', KEYS[7], tenant .. '@' .. (day - math.ceil(tonumber(ARGV[5]) / 86400000) - 2))
+            if redis.call('HINCRBY', KEYS[7], tenant .. '@' .. day, bytes) == bytes then
+              -- The first record of a new day: the day before the earliest the door still
+              -- counts is over (its records are gone).
+              redis.call('HDEL', KEYS[7], tenant .. '@' .. (day - math.ceil(tonumber(ARGV[5]) / 86400000) - 2))
+            end
           end
         end
-        redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', state, 'to', to,
+        local from = state
+        for v = via, via + 4 * steps - 1, 4 do
+          redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', ARGV[v],
+            'reason', ARGV[v + 1], 'shard', shard, 'epoch', epoch, 'node', ARGV[v + 2], 'attempt', ARGV[v + 3])
+          from = ARGV[v]
+        end
+        redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
         if terminal == '1' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end
         if terminal == '1' then redis.call('PEXPIRE', task, ARGV[5]) end
