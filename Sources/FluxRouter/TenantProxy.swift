@@ -5,9 +5,11 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// `/v1/tenants/{tenant}/…` on the router: finds the shard that owns the tenant's slot and
-/// passes the call through; when that fails, follows `ForwardPolicy` — look again, write a
-/// submission itself, or say why it cannot answer.
+/// `/v1/tenants/{tenant}/…` on the router. Submissions it writes itself (the submit script;
+/// the slot's ingest stream hands them to the owner). Every other call it passes to the shard
+/// that owns the tenant's slot; when that fails, it follows `ForwardPolicy` — look again, or say
+/// why it cannot answer. With `--submit-through-shards`, submissions are forwarded too, and
+/// written here only when no shard takes them.
 struct TenantProxy: Sendable {
     let directory: OwnerDirectory
     let forwarder: ShardForwarder
@@ -137,7 +139,8 @@ struct TenantProxy: Sendable {
         }
     }
 
-    /// The no-owner path: authenticate and write the submission exactly as a shard would.
+    /// Authenticates and writes the submission exactly as a shard would; a door refusal is
+    /// remembered so the tenant's next tries are answered without a script.
     private func writeDirectly(
         _ call: ForwardPolicy.Call, tenant: String, head: HTTPRequest, headers: HTTPFields, body: ByteBuffer
     ) async throws -> Response {
