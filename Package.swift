@@ -241,7 +241,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxRuntimeTests",
-            dependencies: ["FluxRuntime", "FluxAPI", "FluxCore", "FluxRedis", "FluxTesting"],
+            dependencies: [
+                "FluxRuntime", "FluxAPI", "FluxCore", "FluxRedis", "FluxTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

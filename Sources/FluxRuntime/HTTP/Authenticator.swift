@@ -86,7 +86,13 @@ public final class Authenticator: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw HTTPProblem.unauthorized()
         }
-        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        // Spaces and tabs around the token are dropped (by hand: Foundation's trimming showed
+        // up at 1% of the router's CPU, issue 16).
+        let rest = header.utf8.dropFirst("Bearer ".count)
+        var start = rest.startIndex, end = rest.endIndex
+        while start < end, rest[start] == 0x20 || rest[start] == 0x09 { start = rest.index(after: start) }
+        while end > start, rest[rest.index(before: end)] == 0x20 || rest[rest.index(before: end)] == 0x09 { end = rest.index(before: end) }
+        let token = String(Substring(rest[start..<end]))
         guard !token.isEmpty, token.utf8.count <= 256 else { throw HTTPProblem.unauthorized() }
         return token
     }
