@@ -23,8 +23,7 @@ struct BenchHandshakesCommand: AsyncParsableCommand {
     @Option(help: "Seconds of handshaking.")
     var seconds = 10
 
-    @Option(name: .customLong("process"), help: "NAME=PID of a process to report CPU and RSS for (repeatable).")
-    var processes: [String] = []
+    @OptionGroup var processes: ProcessArguments
 
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
@@ -32,9 +31,6 @@ struct BenchHandshakesCommand: AsyncParsableCommand {
     func validate() throws {
         guard url.hasPrefix("https://") else { throw ValidationError("--url must be https://host:port") }
         guard (1...4_096).contains(concurrency), (1...3_600).contains(seconds) else { throw ValidationError("bad --concurrency (1…4096) or --seconds (1…3600)") }
-        for process in processes where process.split(separator: "=").count != 2 || Int32(process.split(separator: "=")[1]) == nil {
-            throw ValidationError("--process must be NAME=PID, got \(process)")
-        }
     }
 
     func run() async throws {
@@ -42,10 +38,7 @@ struct BenchHandshakesCommand: AsyncParsableCommand {
         var configuration = HandshakeRun.Configuration(url: url, tls: try certificates.clientConfiguration(tenant: "bench", node: "handshaker"))
         configuration.concurrency = concurrency
         configuration.duration = .seconds(seconds)
-        configuration.processes = Dictionary(uniqueKeysWithValues: processes.map {
-            let parts = $0.split(separator: "=")
-            return (String(parts[0]), Int32(parts[1])!)
-        })
+        configuration.processes = processes.byName
         let report = try await HandshakeRun(configuration: configuration).run()
         print(report.table())
         if let json {

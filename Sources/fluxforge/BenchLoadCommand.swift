@@ -39,8 +39,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Seconds of submitting.")
     var seconds = 20
 
-    @Option(name: .customLong("process"), help: "NAME=PID of a process to report CPU and RSS for (repeatable).")
-    var processes: [String] = []
+    @OptionGroup var processes: ProcessArguments
 
     @Option(help: "Directory of the cluster CA (ca.crt, ca.key): each simulated agent gets its own certificate minted from it and connects over mutual TLS (--agent-url wss://…).")
     var agentCA: String?
@@ -60,9 +59,6 @@ struct BenchLoadCommand: AsyncParsableCommand {
             throw ValidationError("bad --batch (1…1000), --seconds (1…3600) or --concurrency (1…4096)")
         }
         if let rate, !(1...10_000_000).contains(rate) { throw ValidationError("--rate must be within 1…10000000") }
-        for process in processes where process.split(separator: "=").count != 2 || Int32(process.split(separator: "=")[1]) == nil {
-            throw ValidationError("--process must be NAME=PID, got \(process)")
-        }
     }
 
     func run() async throws {
@@ -76,10 +72,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         configuration.batchSize = batch
         configuration.duration = .seconds(seconds)
         configuration.agentCertificates = try agentCA.map { try AgentCertificates(caDirectory: $0, trustDomain: trustDomain) }
-        configuration.processes = Dictionary(uniqueKeysWithValues: processes.map {
-            let parts = $0.split(separator: "=")
-            return (String(parts[0]), Int32(parts[1])!)
-        })
+        configuration.processes = processes.byName
         var logger = Logger(label: "fluxforge.bench.load")
         logger.logLevel = .notice
         let report = try await LoadRun(configuration: configuration, logger: logger).run()

@@ -21,6 +21,20 @@ struct ScriptTests {
         }
     }
 
+    /// Takes the lease of the tenant's slot as shard `s1` and reads its ingest entries as the
+    /// shard's consumer would (so the transitions under test may XACK them).
+    private func holdSlotAndReadIngest(
+        _ redis: RedisClient, tenant: String
+    ) async throws -> (slot: Int, keys: SlotKeys, leases: SlotLeases, entries: [String]) {
+        let slot = Slotting.slot(forTenant: tenant, slotCount: slotCount)
+        let keys = SlotKeys(slot: slot)
+        let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
+        try await leases.acquire([slot])
+        _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
+        let read = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
+        return (slot, keys, leases, read.array?.first?.array?[1].array?.compactMap { $0.array?.first?.string } ?? [])
+    }
+
     @Test func submissionWritesRecordIngestTimelineAndIndex() async throws {
         try await withRedis { redis in
             let store = TaskStore(redis: redis, slotCount: slotCount)
@@ -191,13 +205,8 @@ struct ScriptTests {
         try await withRedis { redis in
             let store = TaskStore(redis: redis, slotCount: slotCount)
             guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1) else { return }
-            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
-            let keys = SlotKeys(slot: slot)
-            let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
-            try await leases.acquire([slot])
-            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
-            let read = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
-            let entry = try #require(read.array?.first?.array?[1].array?.first?.array?.first?.string)
+            let (slot, keys, leases, entries) = try await holdSlotAndReadIngest(redis, tenant: "acme")
+            let entry = try #require(entries.first)
             let writer = TransitionWriter(redis: redis, leases: leases)
             let admit = TransitionRequest(slot: slot, taskID: id, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 42), ingestEntry: entry)
             guard case .applied = try await writer.apply([admit], nowMs: 5).first else { Issue.record("admit failed"); return }
@@ -232,13 +241,7 @@ extension ScriptTests {
             guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1),
                   case .created(let other) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1)
             else { Issue.record("not created"); return }
-            let slot = Slotting.slot(forTenant: "acme", slotCount: slotCount)
-            let keys = SlotKeys(slot: slot)
-            let leases = SlotLeases(shardID: "s1", ttlMs: 60_000, redis: redis)
-            try await leases.acquire([slot])
-            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", keys.ingest, IngestStream.group, "0"))
-            let read = try await redis.send(RedisCommand("XREADGROUP", "GROUP", IngestStream.group, "s1", "STREAMS", keys.ingest, ">"))
-            let entries = read.array?.first?.array?[1].array?.compactMap { $0.array?.first?.string } ?? []
+            let (slot, keys, leases, entries) = try await holdSlotAndReadIngest(redis, tenant: "acme")
             #expect(entries.count == 2)
             #expect(try await redis.send(RedisCommand("HGET", keys.live, "acme")).string == "2")
             let writer = TransitionWriter(redis: redis, leases: leases)
