@@ -47,6 +47,11 @@ public struct SchedulerModeView: Codable, Sendable, Hashable {
     public var redisUnreachable: Bool
     /// Redis command latency p99 over the driver's sliding window, in ms (nil before enough samples).
     public var redisLatencyP99Ms: Double?
+    /// The shard's own lag (how long its work waits for the scheduler's turn) is above its
+    /// threshold: DEGRADED for `overload_shard`.
+    public var shardOverloaded: Bool = false
+    /// That lag's p99 over the last 10 s, in ms (nil before enough samples).
+    public var shardLagP99Ms: Double?
 
     public init(
         mode: String, override: String?, queueDepthHigh: Bool, redisLatencyHigh: Bool, redisUnreachable: Bool,

@@ -41,6 +41,9 @@ public struct ShardConfiguration: Sendable {
     /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of
     /// it); the core's default is 100 ms (docs/scheduler-design.md §9).
     public var degradeAboveRedisLatency: Duration = .milliseconds(100)
+    /// The shard's own lag p99 (how long posted work waits for the scheduler's turn) above
+    /// which it goes DEGRADED `overload_shard` (back below half of it).
+    public var degradeAboveShardLag: Duration = .milliseconds(500)
     /// Observed failure rates of nodes and failure domains fade by ×0.8 per this interval when no
     /// new outcomes arrive, which is how a quarantined node or throttled domain recovers (core
     /// default 10 s; docs/scheduler-design.md).
@@ -107,6 +110,7 @@ public struct ShardConfiguration: Sendable {
         configuration.maxWaitingTasks = maxWaitingTasks
         configuration.degradeAboveRedisLatency = degradeAboveRedisLatency
         configuration.recoverBelowRedisLatency = degradeAboveRedisLatency / 2
+        configuration.degradeAboveShardLag = degradeAboveShardLag
         configuration.health.failureRateDecayInterval = failureFadeInterval
         configuration.domains.decayInterval = failureFadeInterval
         return configuration

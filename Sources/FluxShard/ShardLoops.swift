@@ -17,6 +17,9 @@ struct ShardLoops: Service {
             group.addTask { await services.signer.prepare() }
             group.addTask { await leaseLoop() }
             group.addTask { await services.driver.run() }
+            group.addTask { [driver = services.driver, metrics = services.metrics] in
+                await driver.redisProbe.run(metrics: metrics, failed: { driver.redisFailed($0) })
+            }
             group.addTask { await IngestConsumer(services: services, logger: logger).run() }
             group.addTask { await trimLoop() }
             group.addTask { await membershipLoop() }

@@ -25,8 +25,9 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     /// Starts a shard against `redis` (an isolated test database by default) and waits until
     /// it is ready. `extraArguments` go to `fluxforge shard` (after the defaults, so they win).
     ///
-    /// The default Redis-latency threshold for DEGRADED is raised to 2 s: the suite shares two
-    /// loaded cores, where a 100 ms p99 would flip unrelated tests into DEGRADED at random.
+    /// The default Redis-latency threshold for DEGRADED is raised to 2 s, and the shard-lag one
+    /// to 5 s: the suite shares two loaded cores, where a 100 ms Redis p99 or a 500 ms lag would
+    /// flip unrelated tests into DEGRADED at random.
     /// `shardID` and `leaseTTLMs` let several harnesses form one cluster over the same database.
     public init(
         redis: RedisConfiguration? = nil, shardID: String = "shard-it", leaseTTLMs: Int = 3_000,
@@ -45,7 +46,7 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
         shardArguments = [
             "shard", "--id", shardID, "--redis", TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
-            "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000",
+            "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000", "--shard-lag-degrade-ms", "5000",
         ] + (extraArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"])
             + (opsPort.map { ["--ops-port", String($0)] } ?? []) + extraArguments
         shard = try FluxProcess(name: shardID, arguments: shardArguments, directory: directory)

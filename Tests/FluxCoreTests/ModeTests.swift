@@ -26,6 +26,23 @@ import Testing
             .modeChanged(from: .degraded, to: .normal, reason: .overloadCleared)])
     }
 
+    /// A busy shard is not a slow Redis (issue 16): its own lag degrades it with its own reason,
+    /// with hysteresis at half the threshold, whatever Redis's latency.
+    @Test func theShardsOwnLagDegradesForItsOwnReason() {
+        var scheduler = makeScheduler()
+        let busy = OverloadSignal(redisLatencyP99: .milliseconds(2), shardLagP99: .milliseconds(600))
+        #expect(scheduler.handle(.overloadSignalled(busy), now: at(0)) == [
+            .modeChanged(from: .normal, to: .degraded, reason: .overloadShard)])
+        #expect(scheduler.modeSnapshot.shardOverloaded && !scheduler.modeSnapshot.redisLatencyHigh)
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(2), shardLagP99: .milliseconds(300))), now: at(1)).isEmpty,
+                "between half the threshold and the threshold: stays DEGRADED")
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(2), shardLagP99: .milliseconds(200))), now: at(2)) == [
+            .modeChanged(from: .degraded, to: .normal, reason: .overloadCleared)])
+        // A slow Redis with an idle shard is Redis's reason, as before.
+        #expect(scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(150), shardLagP99: .milliseconds(1))), now: at(3)) == [
+            .modeChanged(from: .normal, to: .degraded, reason: .overloadRedisLatency)])
+    }
+
     @Test func unreachableRedisMeansReadOnly() {
         var scheduler = makeScheduler()
         let down = scheduler.handle(.overloadSignalled(OverloadSignal(redisReachable: false)), now: at(0))

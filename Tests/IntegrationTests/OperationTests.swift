@@ -303,3 +303,29 @@ extension ShardHarness {
         return Dictionary(uniqueKeysWithValues: stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) })
     }
 }
+
+extension OperationTests {
+    /// Issue 16, direction 5: a busy shard is not a slow Redis. Redis's latency is probed on a
+    /// connection and timer of its own; the shard's own lag (how long posted work waits for the
+    /// scheduler's turn) degrades it for `overload_shard`. Here the lag threshold is 1 ms and the
+    /// loop is kept busy admitting batches nobody can run while an agent answers pings every
+    /// 100 ms: the shard goes DEGRADED for its own reason, and Redis is not blamed.
+    @Test func aSaturatedShardDegradesForItsOwnReasonAndRedisIsNotBlamed() async throws {
+        let cluster = try await ShardHarness(extraArguments: ["--shard-lag-degrade-ms", "1", "--heartbeat-ms", "100"])
+        defer { cluster.stopAll() }
+        let (token, agentToken) = try await cluster.createTenant("busy", settings: TenantSettings(maxQueued: 100_000))
+        try await cluster.startAgent(tenant: "busy", token: token, agentToken: agentToken, node: "edge-1")
+        let nobody = TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"], selector: ["zone": "nowhere"]), count: 500))
+        var mode: SchedulerModeView?
+        try await cluster.eventually(timeout: .seconds(30), "DEGRADED for the shard's own lag") {
+            _ = try? await cluster.request("POST", "/v1/tenants/busy/tasks:batch", token: token, json: nobody)
+            let answer = try await cluster.request("GET", "/scheduler/debug/snapshot", token: cluster.adminToken)
+            mode = try? JSONDecoder().decode(SchedulerSnapshotView.self, from: answer.body).mode
+            return mode?.mode == "DEGRADED" && mode?.shardOverloaded == true
+        }
+        #expect(mode?.redisLatencyHigh == false && (mode?.shardLagP99Ms ?? 0) > 1, "\(String(describing: mode))")
+        #expect(cluster.shard.logTail(lines: 400).contains("overload_shard"), "the mode change names its reason")
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect((metrics.value("flux_shard_lag_p99_seconds", [:]) ?? 0) > 0)
+    }
+}

@@ -11,7 +11,7 @@ public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
     case timeout, nonZeroExit, nodeLost, agentRejected, crashed
     // Nodes, domains, modes
     case healthBelowQuarantine, healthAboveRelease, domainFailureRateHigh, domainFailureRateRecovered
-    case manualOverride, overrideCleared, overloadQueueDepth, overloadRedisLatency, redisUnreachable
+    case manualOverride, overrideCleared, overloadQueueDepth, overloadRedisLatency, overloadShard, redisUnreachable
     case overloadCleared
     // Ignored events
     case staleAttempt, unknownTask, duplicateTask, unknownNode, notApplicable, restoredTask
@@ -54,6 +54,7 @@ public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
         case .overrideCleared: "override_cleared"
         case .overloadQueueDepth: "overload_queue_depth"
         case .overloadRedisLatency: "overload_redis_latency"
+        case .overloadShard: "overload_shard"
         case .redisUnreachable: "redis_unreachable"
         case .overloadCleared: "overload_cleared"
         case .staleAttempt: "stale_attempt"
@@ -103,6 +104,7 @@ public enum DecisionReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
         case .overrideCleared: "operator override cleared: automatic mode"
         case .overloadQueueDepth: "queue depth above the high-water mark"
         case .overloadRedisLatency: "Redis latency above the threshold"
+        case .overloadShard: "the shard's own work waits too long: the shard is saturated"
         case .redisUnreachable: "Redis is unreachable"
         case .overloadCleared: "overload cleared"
         case .staleAttempt: "the event names an attempt that is not the current one"

@@ -19,7 +19,7 @@ extension Scheduler {
     public var modeSnapshot: ModeSnapshot {
         ModeSnapshot(
             mode: modes.current, override: modes.override, queueDepthHigh: modes.depthHigh,
-            redisLatencyHigh: modes.latencyHigh, redisUnreachable: modes.redisUnreachable)
+            redisLatencyHigh: modes.latencyHigh, redisUnreachable: modes.redisUnreachable, shardOverloaded: modes.shardBusy)
     }
 
     /// Queues and budgets of one tenant.

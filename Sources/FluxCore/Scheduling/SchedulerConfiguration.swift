@@ -15,6 +15,10 @@ public struct SchedulerConfiguration: Hashable, Sendable {
     public var degradeAboveRedisLatency: Duration = .milliseconds(100)
     /// DEGRADED caused by latency returns below this. Default 50 ms.
     public var recoverBelowRedisLatency: Duration = .milliseconds(50)
+    /// The shard's own lag (p99 of how long its work waits to be handled) above which it
+    /// degrades, back below half of it: a saturated shard sheds for its own reason
+    /// (`overload_shard`), not as if Redis were slow. Default 500 ms.
+    public var degradeAboveShardLag: Duration = .milliseconds(500)
     /// In DEGRADED only classes up to this one are admitted. Default P3.
     public var degradedMaxPriority = PriorityClass.p3
     /// A DEFERRED task re-runs admission after this. Default 5 s.

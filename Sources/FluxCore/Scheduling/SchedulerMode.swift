@@ -25,21 +25,27 @@ public struct OverloadSignal: Hashable, Sendable {
     public var redisLatencyP99: Duration?
     /// False when Redis cannot be reached: the scheduler goes READ_ONLY until it can.
     public var redisReachable: Bool
+    /// How long the shard's own work waits before it is handled (p99), if measured: a busy
+    /// shard, told apart from a slow Redis (issue 16).
+    public var shardLagP99: Duration?
 
     /// Creates a signal.
-    public init(redisLatencyP99: Duration? = nil, redisReachable: Bool = true) {
+    public init(redisLatencyP99: Duration? = nil, redisReachable: Bool = true, shardLagP99: Duration? = nil) {
         self.redisLatencyP99 = redisLatencyP99
         self.redisReachable = redisReachable
+        self.shardLagP99 = shardLagP99
     }
 }
 
 /// The mode state machine. Inputs: queue depth (each tick), the overload signal, the manual
 /// override. The manual override wins until cleared; otherwise READ_ONLY while Redis is
-/// unreachable, else DEGRADED while depth or latency is high (with hysteresis), else NORMAL.
+/// unreachable, else DEGRADED while depth, Redis latency or the shard's own lag is high (each
+/// with hysteresis), else NORMAL.
 struct ModeController: Hashable, Sendable {
     private(set) var override: SchedulerMode?
     private(set) var depthHigh = false
     private(set) var latencyHigh = false
+    private(set) var shardBusy = false
     private(set) var redisUnreachable = false
     private(set) var current: SchedulerMode = .normal
 
@@ -70,8 +76,15 @@ struct ModeController: Hashable, Sendable {
                 latencyHigh = false
             }
         }
+        if let lag = signal.shardLagP99 {
+            if !shardBusy && lag > c.degradeAboveShardLag {
+                shardBusy = true
+            } else if shardBusy && lag < c.degradeAboveShardLag / 2 {
+                shardBusy = false
+            }
+        }
         let reason: DecisionReason = redisUnreachable ? .redisUnreachable
-            : (latencyHigh ? .overloadRedisLatency : .overloadCleared)
+            : (latencyHigh ? .overloadRedisLatency : (shardBusy ? .overloadShard : .overloadCleared))
         return settle(reason: reason)
     }
 
@@ -82,7 +95,7 @@ struct ModeController: Hashable, Sendable {
             next = override
         } else if redisUnreachable {
             next = .readOnly
-        } else if depthHigh || latencyHigh {
+        } else if depthHigh || latencyHigh || shardBusy {
             next = .degraded
         } else {
             next = .normal

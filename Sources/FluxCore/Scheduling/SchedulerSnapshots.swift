@@ -65,6 +65,8 @@ public struct ModeSnapshot: Hashable, Sendable {
     public var override: SchedulerMode?
     /// Automatic triggers currently active.
     public var queueDepthHigh: Bool, redisLatencyHigh: Bool, redisUnreachable: Bool
+    /// The shard's own lag is above its threshold (`overload_shard`).
+    public var shardOverloaded: Bool
 }
 
 /// Where a held task is and why (`GET …/tasks/{id}/explain`).

@@ -15,6 +15,8 @@ final class ShardMetrics: Sendable {
     let quarantinedNodes: Gauge
     let slotsOwned: Gauge
     let heldTasks: Gauge
+    /// p99 of how long the shard's posted work waited for the scheduler's turn (last 10 s).
+    let shardLag: Gauge
     /// Submission (record `created_ms`) to the first durable DISPATCHED, per task.
     let dispatchLatency: CoreMetrics.Timer
     private let labeled = Mutex<[String: any AnyObject & Sendable]>([:])
@@ -48,6 +50,7 @@ final class ShardMetrics: Sendable {
         quarantinedNodes = Gauge(label: "flux_quarantined_nodes", factory: factory)
         slotsOwned = Gauge(label: "flux_slots_owned", factory: factory)
         heldTasks = Gauge(label: "flux_scheduler_held_tasks", factory: factory)
+        shardLag = Gauge(label: "flux_shard_lag_p99_seconds", factory: factory)
         dispatchLatency = CoreMetrics.Timer(label: "flux_dispatch_latency_seconds", factory: factory)
         mode.record(0)
     }

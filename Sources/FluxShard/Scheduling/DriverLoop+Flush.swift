@@ -10,7 +10,6 @@ extension DriverLoop {
     mutating func flush(nowMs: Int64) async {
         let work = turnWork
         turnWork = TurnWork()
-        await probeLatency(nowMs: nowMs)
         await writeNodeHealth(nowMs: nowMs)
         guard !work.requests.isEmpty || !work.leftoverAcks.isEmpty || !work.ingestDone.isEmpty
             || !work.messages.isEmpty || !work.changeWaiters.isEmpty || !work.acks.isEmpty

@@ -1,34 +1,26 @@
 import FluxCore
-import FluxRedis
+import FluxRuntime
 
 extension DriverLoop {
-    /// How often the flush measures a Redis round trip, and how often the core hears the p99.
-    static let latencyProbeIntervalMs: Int64 = 100
+    /// How often the core hears the overload signal.
     static let overloadSignalIntervalMs: Int64 = 500
 
-    /// Times one `PING` (at most every 100 ms) into the sliding window. A PING measures what a
-    /// command waits for — the connection, Redis's queue, the network — independent of how many
-    /// transitions a turn happens to write. A failure is a Redis outage like any other.
-    mutating func probeLatency(nowMs: Int64) async {
-        guard nowMs - lastLatencyProbeMs >= Self.latencyProbeIntervalMs else { return }
-        lastLatencyProbeMs = nowMs
-        let started = ContinuousClock.now
-        do {
-            _ = try await driver.redis.send(RedisCommand("PING"))
-        } catch {
-            driver.redisFailed(error)
-            return
-        }
-        let elapsed = ContinuousClock.now - started
-        latency.record(elapsed, atMs: nowMs)
-        driver.metrics.redisLatency(elapsed, operation: "ping")
-    }
-
-    /// Feeds the core the latency p99 (every 500 ms); the core decides DEGRADED with hysteresis.
+    /// Feeds the core (every 500 ms) Redis's latency p99, measured by the driver's own probe on
+    /// its own connection, and the shard's lag p99, how long posted work waited for a turn: a
+    /// slow Redis and a saturated shard degrade for their own reasons (the core decides, with
+    /// hysteresis).
     mutating func signalOverload(nowMs: Int64) {
         guard nowMs - lastOverloadSignalMs >= Self.overloadSignalIntervalMs else { return }
         lastOverloadSignalMs = nowMs
-        let signal = OverloadSignal(redisLatencyP99: latency.p99(nowMs: nowMs), redisReachable: true)
+        let shardLag = lag.p99(nowMs: nowMs)
+        if let shardLag { driver.metrics.shardLag.record(Self.seconds(shardLag)) }
+        let signal = OverloadSignal(redisLatencyP99: driver.redisProbe.p99(nowMs: nowMs), redisReachable: true, shardLagP99: shardLag)
         apply(scheduler.handle(.overloadSignalled(signal), now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
     }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double { seconds(duration) * 1_000 }
 }

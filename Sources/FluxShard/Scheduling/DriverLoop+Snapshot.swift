@@ -6,10 +6,14 @@ extension DriverLoop {
     /// The mode and its triggers, with the latency p99 the core last heard.
     func modeView() -> SchedulerModeView {
         let snapshot = scheduler.modeSnapshot
-        let p99 = latency.p99(nowMs: WallClock.nowMs()).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1_000 }
-        return SchedulerModeView(
+        let nowMs = WallClock.nowMs()
+        var view = SchedulerModeView(
             mode: snapshot.mode.rawValue, override: snapshot.override?.rawValue, queueDepthHigh: snapshot.queueDepthHigh,
-            redisLatencyHigh: snapshot.redisLatencyHigh, redisUnreachable: snapshot.redisUnreachable, redisLatencyP99Ms: p99)
+            redisLatencyHigh: snapshot.redisLatencyHigh, redisUnreachable: snapshot.redisUnreachable,
+            redisLatencyP99Ms: driver.redisProbe.p99(nowMs: nowMs).map(Self.milliseconds))
+        view.shardOverloaded = snapshot.shardOverloaded
+        view.shardLagP99Ms = lag.p99(nowMs: nowMs).map(Self.milliseconds)
+        return view
     }
 
     /// `GET /scheduler/debug/snapshot`.

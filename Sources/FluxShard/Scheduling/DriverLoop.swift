@@ -28,9 +28,9 @@ struct DriverLoop {
     var modeOverride: SchedulerMode?
     /// The mode last published to readers and the metric.
     var publishedMode: SchedulerMode?
-    /// Redis PING round trips measured in the flush; their p99 drives automatic DEGRADED.
-    var latency = LatencyWindow()
-    var lastLatencyProbeMs: Int64 = 0
+    /// How long posted events waited before a turn took them (the shard's own lag); its p99
+    /// drives DEGRADED `overload_shard`. Redis's latency is the driver's `redisProbe`.
+    var lag = LatencyWindow()
     var lastOverloadSignalMs: Int64 = 0
     /// Failure outcomes decided since start, by reason code (debug snapshot).
     var failureCounters: [String: Int] = [:]
@@ -71,7 +71,8 @@ struct DriverLoop {
             guard await recoverFromRedisOutage() else { return failDrained() }
         }
         // Slot changes first, so every other event of this turn sees the slots as they will be.
-        let events = driver.drain()
+        let (events, waited) = driver.drain()
+        if let waited { lag.record(waited, atMs: nowMs) }
         for event in events where event.isSlotChange { await handle(event, nowMs: nowMs) }
         if !slotsToRebuild.isEmpty { await rebuildPendingSlots(nowMs: nowMs) }
         for event in events where !event.isSlotChange { await handle(event, nowMs: nowMs) }
@@ -184,7 +185,7 @@ struct DriverLoop {
 
     /// Resumes every waiter without doing its work (Redis down, or the loop stopping).
     mutating func failDrained() {
-        for event in driver.drain() {
+        for event in driver.drain().events {
             switch event {
             case .ingested(_, let done): done.resume(returning: false)
             case .taskRequest(_, _, _, let done):

@@ -23,7 +23,10 @@ final class SchedulerDriver: Sendable {
     let metrics: ShardMetrics
     let logger: Logger
 
-    private let inbox = Mutex<[DriverEvent]>([])
+    /// Posted events, and when the oldest of them was posted (how long work waits: the lag).
+    private let inbox = Mutex<(events: [DriverEvent], since: ContinuousClock.Instant?)>(([], nil))
+    /// Redis latency measured on its own connection and timer (`ShardLoops` runs it).
+    let redisProbe: RedisLatencyProbe
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let published = Mutex<PublishedState>(PublishedState())
@@ -46,6 +49,7 @@ final class SchedulerDriver: Sendable {
         self.sessions = sessions
         self.metrics = metrics
         self.logger = logger
+        redisProbe = RedisLatencyProbe(configuration: redis.configuration, logger: logger)
         (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -85,14 +89,21 @@ final class SchedulerDriver: Sendable {
     // MARK: posting events
 
     func post(_ event: DriverEvent) {
-        inbox.withLock { $0.append(event) }
+        inbox.withLock { inbox in
+            if inbox.events.isEmpty { inbox.since = .now }
+            inbox.events.append(event)
+        }
         wake.yield()
     }
 
-    func drain() -> [DriverEvent] {
-        inbox.withLock { events in
-            defer { events.removeAll(keepingCapacity: true) }
-            return events
+    /// The events posted since the last drain, and how long the oldest of them waited.
+    func drain() -> (events: [DriverEvent], waited: Duration?) {
+        inbox.withLock { inbox in
+            defer {
+                inbox.events.removeAll(keepingCapacity: true)
+                inbox.since = nil
+            }
+            return (inbox.events, inbox.since.map { ContinuousClock.now - $0 })
         }
     }
 
