@@ -20,6 +20,7 @@ struct ClusterRoutes: Sendable {
         router.get("readyz") { _, _ in try readiness() }
         router.get("v1/admin/cluster") { request, _ in try await cluster(request) }
         router.get("scheduler/debug/snapshot") { request, _ in try await snapshot(request) }
+        router.put("v1/admin/scheduler/mode") { request, _ in try await setMode(request) }
         router.get("metrics") { _, _ in metricsText() }
         router.get("v1/cluster/ca") { _, _ in try await clusterCA() }
     }
@@ -68,25 +69,10 @@ struct ClusterRoutes: Sendable {
         let shards = await directory.refresh().liveShards
         var authorization = HTTPFields()
         authorization[.authorization] = request.headers[.authorization]
-        let headers = authorization
-        let forwarder = forwarder
-        let answers = await withTaskGroup(of: (String, Result<SchedulerSnapshotView, SnapshotFailure>).self) { group in
-            for shard in shards {
-                group.addTask {
-                    let outcome = await forwarder.forward(
-                        method: .get, to: shard.api, pathAndQuery: "/scheduler/debug/snapshot", headers: headers, body: ByteBuffer())
-                    guard case .answered(let answer) = outcome, answer.status == .ok,
-                          let view = try? JSONDecoder().decode(SchedulerSnapshotView.self, from: Data(buffer: answer.body))
-                    else { return (shard.id, .failure(SnapshotFailure(outcome))) }
-                    return (shard.id, .success(view))
-                }
-            }
-            var answers: [(String, Result<SchedulerSnapshotView, SnapshotFailure>)] = []
-            for await answer in group { answers.append(answer) }
-            return answers
-        }
+        let answers: [(String, Result<SchedulerSnapshotView, ShardCallFailure>)] = await askEach(
+            shards, method: .get, path: "/scheduler/debug/snapshot", headers: authorization, body: ByteBuffer())
         var view = ClusterSnapshotView(atMs: WallClock.nowMs(), shards: [], unreachable: [:])
-        for (id, result) in answers.sorted(by: { $0.0 < $1.0 }) {
+        for (id, result) in answers {
             switch result {
             case .success(let snapshot): view.shards.append(snapshot)
             case .failure(let failure): view.unreachable[id] = failure.reason
@@ -94,6 +80,57 @@ struct ClusterRoutes: Sendable {
         }
         view.summarize()
         return try JSONBody.response(view)
+    }
+
+    /// Sets (or clears) the mode override of every live shard, or of the one named: each shard
+    /// keeps it in Redis and re-applies it when it restarts. A shard that does not answer is
+    /// listed under `unreachable`; a named shard that is not live is 404 `shard_not_found`.
+    private func setMode(_ request: Request) async throws -> Response {
+        try auth.admin(request)
+        let body = try await JSONBody.decode(SchedulerModeRequest.self, from: request, limit: 1_024)
+        do { try body.validate() } catch { throw HTTPProblem(badRequest: error) }
+        let live = await directory.refresh().liveShards
+        let targets = body.shard.map { name in live.filter { $0.id == name } } ?? live
+        if let name = body.shard, targets.isEmpty {
+            throw HTTPProblem(.notFound, code: "shard_not_found", message: "no live shard is named \(name)")
+        }
+        var headers = HTTPFields()
+        headers[.authorization] = request.headers[.authorization]
+        headers[.contentType] = "application/json"
+        let forwarded = ByteBuffer(bytes: try JSONEncoder().encode(SchedulerModeRequest(mode: body.mode)))
+        let answers: [(String, Result<SchedulerModeView, ShardCallFailure>)] = await askEach(
+            targets, method: .put, path: "/v1/admin/scheduler/mode", headers: headers, body: forwarded)
+        var view = ClusterModeView(shards: [:], unreachable: [:])
+        for (id, result) in answers {
+            switch result {
+            case .success(let mode): view.shards[id] = mode
+            case .failure(let failure): view.unreachable[id] = failure.reason
+            }
+        }
+        return try JSONBody.response(view)
+    }
+
+    /// The same call to each of `shards` at once; each answer decoded as `T` when it is a 200,
+    /// or why not. Sorted by shard id.
+    private func askEach<T: Decodable & Sendable>(
+        _ shards: [OwnerTable.Shard], method: HTTPRequest.Method, path: String, headers: HTTPFields, body: ByteBuffer
+    ) async -> [(String, Result<T, ShardCallFailure>)] {
+        let forwarder = forwarder
+        let answers = await withTaskGroup(of: (String, Result<T, ShardCallFailure>).self) { group in
+            for shard in shards {
+                group.addTask {
+                    let outcome = await forwarder.forward(method: method, to: shard.api, pathAndQuery: path, headers: headers, body: body)
+                    guard case .answered(let answer) = outcome, answer.status == .ok,
+                          let value = try? JSONDecoder().decode(T.self, from: Data(buffer: answer.body))
+                    else { return (shard.id, .failure(ShardCallFailure(outcome))) }
+                    return (shard.id, .success(value))
+                }
+            }
+            var answers: [(String, Result<T, ShardCallFailure>)] = []
+            for await answer in group { answers.append(answer) }
+            return answers
+        }
+        return answers.sorted { $0.0 < $1.0 }
     }
 
     private func metricsText() -> Response {
@@ -104,8 +141,8 @@ struct ClusterRoutes: Sendable {
     }
 }
 
-/// Why one shard's snapshot is missing from the aggregated view.
-struct SnapshotFailure: Error {
+/// Why one shard's answer is missing from an aggregated view (snapshot, mode).
+struct ShardCallFailure: Error {
     let reason: String
 
     init(_ outcome: ShardForwarder.Outcome) {

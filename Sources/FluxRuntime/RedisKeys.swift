@@ -81,6 +81,9 @@ public enum ClusterKeys {
     public static let audit = "ff:audit"
     /// Hash describing one shard.
     public static func member(_ id: String) -> String { "ff:member:" + id }
+    /// String: the operator's mode override of shard `id` (`NORMAL`, `DEGRADED`, `READ_ONLY`),
+    /// absent when none; the shard re-applies it when it starts.
+    public static func modeOverride(_ id: String) -> String { "ff:mode_override:" + id }
     /// Zset of revoked agent certificate serials (hex), score = the certificate's not-after (ms):
     /// once it has expired the revocation is dropped. Same hash tag as the version, so one script
     /// writes both (`RevocationScripts`).

@@ -110,6 +110,7 @@ struct ShardLoops: Service {
                         logger.critical("cluster was created with another slot count", metadata: ["cluster": "\(slots)", "shard": "\(configuration.slotCount)"])
                     }
                     registered = true
+                    await restoreModeOverride()
                 }
                 member.mode = services.driver.modeName
                 try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
@@ -118,6 +119,16 @@ struct ShardLoops: Service {
             }
             try? await Task.sleep(for: configuration.memberHeartbeatInterval)
         }
+    }
+
+    /// Re-applies the operator's mode override kept in Redis (`PUT /v1/admin/scheduler/mode`),
+    /// so a restarted shard is in the mode it was put in.
+    private func restoreModeOverride() async {
+        guard let stored = try? await services.redis.send(RedisCommand("GET", ClusterKeys.modeOverride(services.shardID))).string,
+              let mode = SchedulerMode(rawValue: stored)
+        else { return }
+        logger.notice("re-applying the operator's mode override", metadata: ["mode": "\(mode.rawValue)"])
+        _ = await services.driver.setMode(mode)
     }
 
     /// Every 5 s, drops ingest entries the group has delivered and acknowledged (IngestTrimmer).

@@ -269,3 +269,48 @@ final class LoadGenerator: Sendable {
         }
     }
 }
+
+extension RouterTests {
+    /// Issue 14: every admin operation works through the router. The scheduler mode is set on
+    /// every live shard (or the one named), and survives a shard's restart (kept in Redis).
+    @Test func theSchedulerModeIsSetThroughTheRouterAndSurvivesARestart() async throws {
+        let cluster = try await RouterHarness(shardIDs: ["shard-a", "shard-b"])
+        defer { cluster.stopAll() }
+        @Sendable func put(_ body: String, token: String? = nil) async throws -> TestHTTPResponse {
+            try await cluster.request("PUT", "/v1/admin/scheduler/mode", token: token ?? cluster.adminToken, body: Data(body.utf8))
+        }
+        @Sendable func modes() async throws -> [String: String] {
+            let answer = try await cluster.request("GET", "/scheduler/debug/snapshot", token: cluster.adminToken)
+            let view = try JSONDecoder().decode(ClusterSnapshotView.self, from: answer.body)
+            return Dictionary(uniqueKeysWithValues: view.shards.map { ($0.shard, $0.mode.mode) })
+        }
+        let all = try await put(#"{"mode":"DEGRADED"}"#)
+        #expect(all.status == 200, "\(all.text)")
+        let view = try JSONDecoder().decode(ClusterModeView.self, from: all.body)
+        #expect(view.shards.mapValues(\.mode) == ["shard-a": "DEGRADED", "shard-b": "DEGRADED"] && view.unreachable.isEmpty, "\(view)")
+        #expect(try await modes() == ["shard-a": "DEGRADED", "shard-b": "DEGRADED"])
+
+        let one = try await put(#"{"mode":"READ_ONLY","shard":"shard-a"}"#)
+        #expect(try JSONDecoder().decode(ClusterModeView.self, from: one.body).shards.keys.sorted() == ["shard-a"])
+        #expect(try await modes() == ["shard-a": "READ_ONLY", "shard-b": "DEGRADED"])
+        #expect(try await put(#"{"mode":"NORMAL","shard":"shard-z"}"#).errorCode == "shard_not_found")
+        #expect(try await put(#"{"mode":"SLOW"}"#).errorField == "mode")
+        #expect(try await put(#"{"mode":null}"#, token: "fft_not_admin").status == 403)
+
+        // A restart re-applies the override kept in Redis.
+        let shardA = try #require(cluster.shards["shard-a"])
+        shardA.shard.kill()
+        try shardA.shard.start()
+        try await cluster.eventually(timeout: .seconds(30), "shard-a is back in READ_ONLY") {
+            (try? await modes())?["shard-a"] == "READ_ONLY"
+        }
+        // Cleared through the router: both back to automatic, and a restart keeps it so.
+        #expect(try await put(#"{"mode":null}"#).status == 200)
+        #expect(try await modes() == ["shard-a": "NORMAL", "shard-b": "NORMAL"])
+        let shardB = try #require(cluster.shards["shard-b"])
+        shardB.shard.kill()
+        try shardB.shard.start()
+        try await cluster.eventually(timeout: .seconds(30), "shard-b answers again") { (try? await modes())?["shard-b"] != nil }
+        #expect(try await modes()["shard-b"] == "NORMAL")
+    }
+}

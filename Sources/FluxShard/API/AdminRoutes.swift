@@ -1,5 +1,6 @@
 import FluxAPI
 import FluxCore
+import FluxRedis
 import FluxRuntime
 import Hummingbird
 
@@ -19,7 +20,15 @@ struct AdminRoutes: Sendable {
         try services.auth.admin(request)
         let body = try await JSONBody.decode(SchedulerModeRequest.self, from: request, limit: 1_024)
         do { try body.validate() } catch { throw HTTPProblem(badRequest: error) }
+        if let shard = body.shard, shard != services.shardID {
+            throw HTTPProblem(badRequest: .invalid("shard", "this is shard \(services.shardID); set \(shard) through the router or at its own address"))
+        }
         let mode = body.mode.flatMap(SchedulerMode.init(rawValue:))
+        // Kept in Redis first, so a restart re-applies what the operator last asked for.
+        let key = ClusterKeys.modeOverride(services.shardID)
+        try await services.redisCall {
+            _ = try await services.redis.send(mode.map { RedisCommand("SET", key, $0.rawValue) } ?? RedisCommand("DEL", key))
+        }
         guard let view = await services.driver.setMode(mode) else {
             throw HTTPProblem.unavailable("redis_unavailable", "the coordination store is unreachable; the shard is READ_ONLY until it returns")
         }
