@@ -50,16 +50,7 @@ struct TenantProxy: Sendable {
             headers[name] = nil
         }
         // Named before the first try: any later try of this submission (or batch) is the same write.
-        try await HTTPProblem.mappingStoreErrors {
-            let id = TaskIDs.generate()
-            if call == .submit {
-                headers[SubmissionHeaders.taskID] = id
-                headers[SubmissionHeaders.taskIDSignature] = try await submissions.signer.sign(tenant: tenant, id: id)
-            } else if call == .submitBatch {
-                headers[SubmissionHeaders.batchID] = id
-                headers[SubmissionHeaders.batchIDSignature] = try await submissions.signer.sign(tenant: tenant, id: "batch/" + id)
-            }
-        }
+        let chosenID = TaskIDs.generate()
         let pathAndQuery = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         let slot = Slotting.slot(forTenant: tenant, slotCount: configuration.slotCount)
         let isSubmission = call == .submit || call == .submitBatch
@@ -73,7 +64,18 @@ struct TenantProxy: Sendable {
                 try await authenticate(request, tenant: tenant)
                 throw HTTPProblem.unavailable("read_only", "the scheduler serving tenant \(tenant) is READ_ONLY; submissions are refused until it recovers")
             }
-            return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body)
+            return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body, chosenID: chosenID)
+        }
+        // Forwarded, the name reaches the shard with the router's signature (only the router may
+        // name tasks); written here, it needs none.
+        try await HTTPProblem.mappingStoreErrors {
+            if call == .submit {
+                headers[SubmissionHeaders.taskID] = chosenID
+                headers[SubmissionHeaders.taskIDSignature] = try await submissions.signer.sign(tenant: tenant, id: chosenID)
+            } else if call == .submitBatch {
+                headers[SubmissionHeaders.batchID] = chosenID
+                headers[SubmissionHeaders.batchIDSignature] = try await submissions.signer.sign(tenant: tenant, id: "batch/" + chosenID)
+            }
         }
 
         let clock = ContinuousClock()
@@ -106,7 +108,7 @@ struct TenantProxy: Sendable {
                 table = await directory.refresh()
             case .writeDirectly:
                 context.logger.info("writing submission directly", metadata: ["tenant": "\(tenant)", "slot": "\(slot)", "why": "\(failure)"])
-                return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body)
+                return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body, chosenID: chosenID)
             case .unavailable:
                 metrics.gaveUp("no_owner")
                 throw HTTPProblem.unavailable("no_owner", "no shard serves tenant \(tenant) (slot \(slot)) right now; retry shortly")
@@ -142,7 +144,7 @@ struct TenantProxy: Sendable {
     /// Authenticates and writes the submission exactly as a shard would; a door refusal is
     /// remembered so the tenant's next tries are answered without a script.
     private func writeDirectly(
-        _ call: ForwardPolicy.Call, tenant: String, head: HTTPRequest, headers: HTTPFields, body: ByteBuffer
+        _ call: ForwardPolicy.Call, tenant: String, head: HTTPRequest, headers: HTTPFields, body: ByteBuffer, chosenID: String
     ) async throws -> Response {
         var head = head
         head.headerFields = headers
@@ -151,8 +153,8 @@ struct TenantProxy: Sendable {
         let nowMs = WallClock.nowMs()
         do {
             let response = call == .submitBatch
-                ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs)
-                : try await submissions.submit(request, tenant: tenant, nowMs: nowMs)
+                ? try await submissions.submitBatch(request, tenant: tenant, nowMs: nowMs, routerName: chosenID)
+                : try await submissions.submit(request, tenant: tenant, nowMs: nowMs, routerName: chosenID)
             metrics.wroteDirectly()
             return response
         } catch let problem as HTTPProblem {

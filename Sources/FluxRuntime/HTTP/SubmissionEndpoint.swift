@@ -29,9 +29,13 @@ public struct SubmissionEndpoint: Sendable {
 
     /// One submission. 202 with the id when written (or already written under the same
     /// `X-Flux-Task-Id`), 200 with the task on an idempotent replay, 409 on a conflict.
-    public func submit(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
+    ///
+    /// `routerName` is the id the router chose when it writes the submission itself (its own
+    /// name needs no signature to prove it); otherwise a router-signed `X-Flux-Task-Id`, if any.
+    public func submit(_ request: Request, tenant: String, nowMs: Int64, routerName: String? = nil) async throws -> Response {
         let key = try SubmissionHeaders.idempotencyKey(request)
-        let taskID = try await redisCall { try await SubmissionHeaders.taskID(request, tenant: tenant, signer: signer) }
+        var taskID = routerName
+        if taskID == nil { taskID = try await redisCall { try await SubmissionHeaders.taskID(request, tenant: tenant, signer: signer) } }
         let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
         do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
         let outcome = try await redisCall(tenant: tenant) {
@@ -59,12 +63,14 @@ public struct SubmissionEndpoint: Sendable {
     /// item's id in order. A batch named by the router (`X-Flux-Batch-Id`) or by the client
     /// (`X-Flux-Idempotency-Key`, item `i` keyed `<key>#<i>`) can be sent again safely: items
     /// already written are found, not written twice, and answer with the same ids.
-    public func submitBatch(_ request: Request, tenant: String, nowMs: Int64) async throws -> Response {
+    /// `routerName`: as for `submit`, the batch's name when the router writes it itself.
+    public func submitBatch(_ request: Request, tenant: String, nowMs: Int64, routerName: String? = nil) async throws -> Response {
         let key = try SubmissionHeaders.idempotencyKey(request)
         if let key, key.utf8.count > TaskLimits.maxIdempotencyKeyBytes - 8 {
             throw HTTPProblem(badRequest: .invalid("X-Flux-Idempotency-Key", "at most \(TaskLimits.maxIdempotencyKeyBytes - 8) bytes on a batch"))
         }
-        let batchID = try await redisCall { try await SubmissionHeaders.batchID(request, tenant: tenant, signer: signer) }
+        var batchID = routerName
+        if batchID == nil { batchID = try await redisCall { try await SubmissionHeaders.batchID(request, tenant: tenant, signer: signer) } }
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
         do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
         let outcomes = try await redisCall(tenant: tenant) {
