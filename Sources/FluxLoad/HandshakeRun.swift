@@ -91,19 +91,14 @@ public struct HandshakeRun: Sendable {
         let elapsed = clock.now - started
         let after = configuration.processes.compactMapValues { ProcessSample.read(pid: $0) }
         try? await client.shutdown()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = LoadRun.seconds(elapsed)
         let histogram = recorder.latencies.withLock { $0 }
         return Report(
             concurrency: configuration.concurrency, seconds: seconds, handshakes: Int(histogram.totalCount),
             handshakesPerSecond: Double(histogram.totalCount) / seconds,
             p50Ms: Double(histogram.valueAtPercentile(50)) / 1_000, p99Ms: Double(histogram.valueAtPercentile(99)) / 1_000,
             failures: recorder.failures.load(ordering: .relaxed),
-            processes: configuration.processes.keys.sorted().compactMap { name in
-                guard let start = before[name], let finish = after[name] else { return nil }
-                return ProcessFigures(
-                    name: name, pid: configuration.processes[name]!, cpuPercent: (finish.cpuSeconds - start.cpuSeconds) / seconds * 100,
-                    rssMiB: finish.rssMiB, peakRSSMiB: finish.peakRSSMiB)
-            })
+            processes: ProcessFigures.over(configuration.processes, before: before, after: after, seconds: seconds))
     }
 }
 

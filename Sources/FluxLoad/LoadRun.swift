@@ -115,12 +115,7 @@ public struct LoadRun: Sendable {
             report.clusterAgentsConnected = snapshot.totals.agentsConnected
             report.quarantinedNodes = snapshot.totals.quarantinedNodes
         }
-        report.processes = processes.keys.sorted().compactMap { name in
-            guard let before = samplesBefore[name], let after = samplesAfter[name] else { return nil }
-            return ProcessFigures(
-                name: name, pid: processes[name]!, cpuPercent: (after.cpuSeconds - before.cpuSeconds) / sampledSeconds * 100,
-                rssMiB: after.rssMiB, peakRSSMiB: after.peakRSSMiB)
-        }
+        report.processes = ProcessFigures.over(processes, before: samplesBefore, after: samplesAfter, seconds: sampledSeconds)
         if let commandsBefore, let commandsAfter, counts.finished > 0 {
             let delta = commandsAfter.merging(commandsBefore.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value > 0 }
             report.redisCommandsPerTask = Double(delta.values.reduce(0, +)) / Double(counts.finished)

@@ -29,6 +29,20 @@ struct ProcessSample: Sendable {
     }
 }
 
+extension ProcessFigures {
+    /// Each named process's CPU over `seconds` (from two samples) and its memory at the end.
+    static func over(
+        _ pids: [String: Int32], before: [String: ProcessSample], after: [String: ProcessSample], seconds: Double
+    ) -> [ProcessFigures] {
+        pids.keys.sorted().compactMap { name in
+            guard let start = before[name], let finish = after[name], let pid = pids[name] else { return nil }
+            return ProcessFigures(
+                name: name, pid: pid, cpuPercent: (finish.cpuSeconds - start.cpuSeconds) / seconds * 100,
+                rssMiB: finish.rssMiB, peakRSSMiB: finish.peakRSSMiB)
+        }
+    }
+}
+
 /// One process's figures over a run.
 public struct ProcessFigures: Codable, Sendable {
     public var name: String

@@ -53,6 +53,17 @@ struct AgentTLSTests {
         return Setup(directory: directory, ca: ca, other: other, cluster: cluster)
     }
 
+    /// Enrolls `node` of `tenant` with `fluxforge enroll` and the join token (its key and
+    /// certificate in `state-<node>` of the setup's directory); returns that directory.
+    static func enroll(_ setup: Setup, tenant: String, node: String, joinToken: String) async throws -> String {
+        let state = setup.directory.appendingPathComponent("state-\(node)").path
+        let enrolled = try await offThePool {
+            try EnrollmentTests.enroll(setup.cluster, tenant: tenant, node: node, token: joinToken, caHash: setup.ca.pin, stateDir: state)
+        }
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        return state
+    }
+
     /// Starts `fluxforge agent` over wss:// enrolling with `joinToken` (no agent token anywhere).
     static func startAgent(_ setup: Setup, tenant: String, token: String, node: String, joinToken: String?) async throws -> FluxProcess {
         var arguments = [
@@ -93,11 +104,7 @@ struct AgentTLSTests {
         defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
         let (token, agentToken) = try await setup.cluster.createTenant("acme")
         let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
-        let edge1 = setup.directory.appendingPathComponent("state-edge-1").path
-        let enrolled = try await offThePool {
-            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-1", token: join.token, caHash: setup.ca.pin, stateDir: edge1)
-        }
-        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let edge1 = try await Self.enroll(setup, tenant: "acme", node: "edge-1", joinToken: join.token)
         let port = setup.agentTLSPort
         @Sendable func hello(_ node: String, token: String = "") -> String {
             LyingAgentTests.json(HostileAgentTests.hello("acme", node: node, token: token))
@@ -134,11 +141,7 @@ struct AgentTLSTests {
         defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
         let (token, agentToken) = try await setup.cluster.createTenant("acme")
         let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 2))
-        let edge2 = setup.directory.appendingPathComponent("state-edge-2").path
-        let enrolled = try await offThePool {
-            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-2", token: join.token, caHash: setup.ca.pin, stateDir: edge2)
-        }
-        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let edge2 = try await Self.enroll(setup, tenant: "acme", node: "edge-2", joinToken: join.token)
         // Straight to the shards' agent ports (each checks identity before it looks at slots).
         let ports = try ["shard-a", "shard-b"].map { try #require(setup.cluster.shards[$0]).agentPort }
         let port = ports[0]
@@ -282,11 +285,7 @@ struct AgentTLSTests {
         defer { setup.cluster.stopAll(); try? FileManager.default.removeItem(at: setup.directory) }
         let (token, _) = try await setup.cluster.createTenant("acme")
         let join = try await EnrollmentTests.createJoinToken(setup.cluster, tenant: "acme", token: token, JoinTokenRequest(maxUses: 1))
-        let state = setup.directory.appendingPathComponent("state-edge-1").path
-        let enrolled = try await offThePool {
-            try EnrollmentTests.enroll(setup.cluster, tenant: "acme", node: "edge-1", token: join.token, caHash: setup.ca.pin, stateDir: state)
-        }
-        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let state = try await Self.enroll(setup, tenant: "acme", node: "edge-1", joinToken: join.token)
         // The shard that owns acme's slot answers its paths; the other says 421.
         var owner: ShardHarness?
         for shard in setup.cluster.shards.values where try await shard.request("GET", "/v1/tenants/acme/nodes", token: token).status == 200 {

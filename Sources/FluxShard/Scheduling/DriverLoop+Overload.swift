@@ -13,14 +13,8 @@ extension DriverLoop {
         guard nowMs - lastOverloadSignalMs >= Self.overloadSignalIntervalMs else { return }
         lastOverloadSignalMs = nowMs
         let shardLag = lag.p99(nowMs: nowMs)
-        if let shardLag { driver.metrics.shardLag.record(Self.seconds(shardLag)) }
+        if let shardLag { driver.metrics.shardLag.record(shardLag.seconds) }
         let signal = OverloadSignal(redisLatencyP99: driver.redisProbe.p99(nowMs: nowMs), redisReachable: true, shardLagP99: shardLag)
         apply(scheduler.handle(.overloadSignalled(signal), now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
     }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double { seconds(duration) * 1_000 }
 }

@@ -10,9 +10,9 @@ extension DriverLoop {
         var view = SchedulerModeView(
             mode: snapshot.mode.rawValue, override: snapshot.override?.rawValue, queueDepthHigh: snapshot.queueDepthHigh,
             redisLatencyHigh: snapshot.redisLatencyHigh, redisUnreachable: snapshot.redisUnreachable,
-            redisLatencyP99Ms: driver.redisProbe.p99(nowMs: nowMs).map(Self.milliseconds))
+            redisLatencyP99Ms: driver.redisProbe.p99(nowMs: nowMs).map { $0.seconds * 1_000 })
         view.shardOverloaded = snapshot.shardOverloaded
-        view.shardLagP99Ms = lag.p99(nowMs: nowMs).map(Self.milliseconds)
+        view.shardLagP99Ms = lag.p99(nowMs: nowMs).map { $0.seconds * 1_000 }
         return view
     }
 
