@@ -149,6 +149,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Test helpers shipped as a target: seeded RNG, Redis URL from the environment.
+        // A caller of the router's HTTP API: JSON calls, API errors, server-sent event streams.
+        // What the CLI (and tests that watch streams) speak to a cluster with.
+        .target(
+            name: "FluxClient",
+            dependencies: [
+                "FluxAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(name: "FluxTesting", dependencies: ["FluxCore", "FluxRedis", "FluxAPI"], swiftSettings: strictSettings),
 
         // Edge agent: one session to the router, a bounded executor of argv commands, an outbox of
@@ -205,6 +219,7 @@ let package = Package(
             name: "fluxforge",
             dependencies: [
                 "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent", "FluxLoad", "FluxIdentity", "FluxTLS",
+                "FluxClient", "FluxAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -234,6 +249,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "FluxClientTests", dependencies: ["FluxClient"], swiftSettings: strictSettings),
         .testTarget(
             name: "FluxAPITests",
             dependencies: ["FluxAPI"],
@@ -289,7 +305,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "FluxAPI", "FluxCore", "FluxRedis", "FluxRuntime", "FluxTesting",
+                "FluxAPI", "FluxCore", "FluxRedis", "FluxRuntime", "FluxTesting", "FluxClient",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],

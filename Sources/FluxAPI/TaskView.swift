@@ -98,3 +98,31 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
         self.attempt = attempt
     }
 }
+
+/// One state change of one of a tenant's tasks, as `GET /v1/tenants/{t}/events` streams it: a
+/// watcher of many tasks needs the task's id with each change, and the steps a change passed
+/// through in one scheduler turn (`via`, e.g. RUNNING on the way to SUCCEEDED).
+public struct TaskEvent: Codable, Sendable, Hashable {
+    /// The event's id (an entry of the slot's event stream): what `Last-Event-ID` resumes after.
+    public var id: String
+    public var taskId: String
+    public var atMs: Int64
+    public var from: String
+    public var to: String
+    public var via: [String]
+    public var reason: String
+    public var node: String?
+    public var attempt: Int
+
+    public init(id: String, taskId: String, atMs: Int64, from: String, to: String, via: [String], reason: String, node: String?, attempt: Int) {
+        self.id = id
+        self.taskId = taskId
+        self.atMs = atMs
+        self.from = from
+        self.to = to
+        self.via = via
+        self.reason = reason
+        self.node = node
+        self.attempt = attempt
+    }
+}

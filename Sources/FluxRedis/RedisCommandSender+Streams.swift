@@ -45,6 +45,25 @@ extension RedisCommandSender {
         return try RedisStreamReply.streams(try await send(command))
     }
 
+    /// `XREAD [COUNT n] [BLOCK ms] STREAMS key… id…`: entries after each given id, without a
+    /// consumer group (watchers that keep their own position). A `BLOCK` that times out returns
+    /// `[]`; with `block`, run it on a dedicated connection.
+    public func xread(
+        streams: [(key: String, id: String)], count: Int? = nil, block: Duration? = nil
+    ) async throws(RedisError) -> [RedisStreamEntry] {
+        var command = RedisCommand("XREAD")
+        if let count { command.append("COUNT"); command.append(count) }
+        if let block {
+            command.append("BLOCK")
+            command.append(Int(block.milliseconds))
+            command.blockingDuration = block
+        }
+        command.append("STREAMS")
+        for stream in streams { command.append(stream.key) }
+        for stream in streams { command.append(stream.id) }
+        return try RedisStreamReply.streams(try await send(command))
+    }
+
     /// `XACK key group id…`: returns how many entries were acknowledged.
     @discardableResult
     public func xack(_ key: String, group: String, ids: [String]) async throws(RedisError) -> Int64 {

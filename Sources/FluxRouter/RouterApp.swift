@@ -41,12 +41,14 @@ public struct RouterApp: Sendable {
 
         let router = Router()
         router.middlewares.add(ProblemMiddleware())
+        let eventStreams = EventStreamGate(limit: configuration.maxEventStreams)
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(
                 tasks: TaskStore(redis: redis, slotCount: configuration.slotCount), signer: signer,
                 refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) }),
-            metrics: metrics, configuration: configuration
+            metrics: metrics, configuration: configuration,
+            events: EventStreamRoutes(redis: redis, auth: auth, slotCount: configuration.slotCount, gate: eventStreams)
         ).register(on: router)
         ClusterRoutes(directory: directory, forwarder: forwarder, auth: auth, redis: redis, metrics: metrics, configuration: configuration)
             .register(on: router)
@@ -98,7 +100,9 @@ public struct RouterApp: Sendable {
 
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DirectoryService(directory: directory)), .init(service: api), .init(service: agents)]
-                + (revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? []),
+                + (revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? [])
+                // Last, so the first to hear SIGTERM: open event streams end before the API waits for them.
+                + [.init(service: EventStreamCloser(gate: eventStreams))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
@@ -135,5 +139,16 @@ struct DirectoryService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await directory.run() }
+    }
+}
+
+/// Ends the open event streams when graceful shutdown starts: the HTTP server waits for every
+/// request in progress, and a stream would otherwise never finish.
+struct EventStreamCloser: Service {
+    let gate: EventStreamGate
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        gate.close()
     }
 }

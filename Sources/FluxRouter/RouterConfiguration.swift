@@ -27,6 +27,9 @@ public struct RouterConfiguration: Sendable {
     public var httpMaxConnections = 10_000
     /// Agent connections held open at once; beyond it new ones wait in the listen backlog.
     public var agentMaxConnections = 50_000
+    /// Server-sent event streams served at once (each holds a Redis connection); more answer
+    /// `503 too_many_streams`.
+    public var maxEventStreams = 1_000
     /// Submissions are forwarded to the owning shard, as every other call, instead of written by
     /// the router itself (`--submit-through-shards`; the way before issue 16, kept to measure it).
     public var submitThroughShards = false

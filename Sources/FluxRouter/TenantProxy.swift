@@ -17,6 +17,8 @@ struct TenantProxy: Sendable {
     let submissions: SubmissionEndpoint
     let metrics: RouterMetrics
     let configuration: RouterConfiguration
+    /// Event streams are served here, from Redis, not forwarded: a watcher costs no shard work.
+    let events: EventStreamRoutes
     let refusals = RefusalCache()
 
     /// Smallest and largest pause between two tries while the owner table catches up.
@@ -29,6 +31,9 @@ struct TenantProxy: Sendable {
                 let segments = context.parameters.getCatchAll()
                 guard !segments.isEmpty, !segments.contains(where: { $0 == "." || $0 == ".." || $0.isEmpty }) else {
                     throw HTTPProblem(.notFound, code: "route_not_found", message: "no such endpoint")
+                }
+                if let stream = try await events.serve(request, tenant: try context.parameters.require("tenant"), segments: segments) {
+                    return stream
                 }
                 let call = ForwardPolicy.Call(method: request.method.rawValue, rest: segments.joined(separator: "/"))
                 return try await route(request, context, call: call)

@@ -34,6 +34,13 @@ public struct SlotKeys: Sendable, Hashable {
     /// The storage ledger: `<tenant>` → bytes of its unfinished tasks, `<tenant>@<day>` → bytes
     /// of its finished tasks whose records expire that Unix day (`DoorScript`).
     public var stored: String { prefix + "stored" }
+    /// Every state change of the slot's tasks, newest last, trimmed to about
+    /// `SlotKeys.eventsMaxLength` entries: what `GET /v1/tenants/{t}/events` streams
+    /// (fields `tenant`, `task`, `from`, `to`, `via`, `reason`, `node`, `attempt`, `at`).
+    public var events: String { prefix + "events" }
+    /// About how many entries a slot's `events` stream keeps (XADD `MAXLEN ~`): a watcher that
+    /// falls further behind than this resumes from the oldest entry still there.
+    public static let eventsMaxLength = 1_000
 
     /// The task record hash.
     public func task(_ id: String) -> String { prefix + "task:" + id }

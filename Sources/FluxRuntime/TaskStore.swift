@@ -131,7 +131,7 @@ public struct TaskStore: Sendable {
         let call = ScriptCall(
             keys: [
                 keys.idempotency, keys.idempotencyValues, keys.task(id), keys.ingest, keys.timeline(id), keys.tenantTasks(tenant),
-                keys.tenantConfig(tenant), keys.live, keys.stored,
+                keys.tenantConfig(tenant), keys.live, keys.stored, keys.events,
             ],
             arguments: arguments)
         return (call, bytes)

@@ -58,6 +58,13 @@ public struct TenantSweeper: Sendable {
             ])
             removed += members.count
         }
+        // The tenant's entries in the slot's event stream (at most `SlotKeys.eventsMaxLength`).
+        let events = try await redis.send(RedisCommand("XRANGE", keys.events, "-", "+")).array ?? []
+        let theirs = events.compactMap { entry -> String? in
+            guard let pair = entry.array, pair.count == 2, TaskStore.stringHash(pair[1])["tenant"] == tenant else { return nil }
+            return pair[0].string
+        }
+        for part in chunks(theirs) { _ = try await redis.send(RedisCommand("XDEL", arguments: [keys.events] + part)) }
         // Storage ledger days, then the last step: config, counters, set memberships.
         try await scan("HSCAN", keys.stored, match: tenant + "@*") { fields in
             _ = try await redis.send(RedisCommand("HDEL", arguments: [keys.stored] + fields))

@@ -172,10 +172,10 @@ public struct TransitionWriter: Sendable {
 
     private func call(slot: Int, _ requests: [TransitionRequest], lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {
         let keys = SlotKeys(slot: slot)
-        var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest, keys.live, keys.stored]
+        var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest, keys.live, keys.stored, keys.events]
         var arguments = [
             lease.value, leases.shardID, String(lease.epoch), String(nowMs), String(recordTTLMs), String(timelineTTLMs),
-            String(requests.count),
+            String(requests.count), String(SlotKeys.eventsMaxLength),
         ]
         for request in requests {
             scriptKeys += [keys.task(request.taskID), keys.timeline(request.taskID)]

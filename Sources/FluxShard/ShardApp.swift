@@ -69,7 +69,9 @@ public struct ShardApp: Sendable {
         let loops = ShardLoops(services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: loops), .init(service: api), .init(service: agents)] + ops
-                + (services.revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? []),
+                + (services.revocations.map { [.init(service: RevocationService(watcher: $0))] } ?? [])
+                // Last, so the first to hear SIGTERM: open event streams end before the API waits for them.
+                + [.init(service: EventStreamCloser(gate: services.eventStreams))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("shard starting", metadata: [
             "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
@@ -100,5 +102,16 @@ public struct ShardApp: Sendable {
             signer: TaskIDSigner(redis: redis), ca: ca,
             revocations: configuration.agentTLS == nil ? nil : RevocationWatcher(
                 revocations: CertificateRevocations(redis: redis), interval: .milliseconds(250), logger: logger))
+    }
+}
+
+/// Ends the open event streams when graceful shutdown starts: the HTTP server waits for every
+/// request in progress, and a stream would otherwise never finish.
+struct EventStreamCloser: Service {
+    let gate: EventStreamGate
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        gate.close()
     }
 }

@@ -27,6 +27,9 @@ struct ShardServices: Sendable {
     let ca: ClusterCA?
     /// Revoked certificates, for agents that connect to this shard's TLS listener directly.
     let revocations: RevocationWatcher?
+    /// The server-sent event streams this shard serves (at most 1,000 at once; the router's
+    /// `--max-event-streams` is the knob operators use, the shard's API is internal).
+    let eventStreams = EventStreamGate(limit: 1_000)
 
     var shardID: String { configuration.shardID }
 

@@ -42,6 +42,8 @@ struct RouterCommand: AsyncParsableCommand {
     var httpMaxConnections: Int = 10_000
     @Option(help: "Agent connections held open at once; more wait in the listen backlog until one closes.")
     var agentMaxConnections: Int = 50_000
+    @Option(help: "Event streams (server-sent events) served at once, each holding a Redis connection; more answer 503.")
+    var maxEventStreams: Int = 1_000
 
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
@@ -61,6 +63,7 @@ struct RouterCommand: AsyncParsableCommand {
         guard (100...3_600_000).contains(httpIdleTimeoutMs) else { throw ValidationError("--http-idle-timeout-ms must be within 100…3600000") }
         guard (2...1_000_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be within 2…1000000") }
         guard (2...1_000_000).contains(agentMaxConnections) else { throw ValidationError("--agent-max-connections must be within 2…1000000") }
+        guard (0...100_000).contains(maxEventStreams) else { throw ValidationError("--max-event-streams must be within 0…100000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (0...60_000).contains(retryBudgetMs) else { throw ValidationError("--retry-budget-ms must be within 0…60000") }
         guard (100...600_000).contains(forwardTimeoutMs) else { throw ValidationError("--forward-timeout-ms must be within 100…600000") }
@@ -89,6 +92,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.submitThroughShards = submitThroughShards
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
+        configuration.maxEventStreams = maxEventStreams
         configuration.agentMaxConnections = agentMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
         configuration.trustDomain = trustDomain

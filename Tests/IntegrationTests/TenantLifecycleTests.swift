@@ -76,6 +76,13 @@ struct TenantLifecycleTests {
             let members = try await connection.send(RedisCommand(command, arguments: arguments)).array?.compactMap(\.string) ?? []
             found += members.filter { $0 == tenant || $0.hasPrefix(tenant + ":") || $0.hasPrefix(tenant + "@") }.map { "\(key) \($0)" }
         }
+        for entry in try await connection.send(RedisCommand("XRANGE", keys.events, "-", "+")).array ?? [] {
+            guard let pair = entry.array, pair.count == 2, let fields = pair[1].array?.compactMap(\.string) else { continue }
+            let named = stride(from: 0, to: fields.count - 1, by: 2).contains { fields[$0] == "tenant" && fields[$0 + 1] == tenant }
+            if named {
+                found.append("\(keys.events) \(pair[0].string ?? "")")
+            }
+        }
         for key in [keys.tenants, ClusterKeys.deleting] where try await connection.send(RedisCommand("SISMEMBER", key, tenant)).int == 1 {
             found.append("\(key) \(tenant)")
         }

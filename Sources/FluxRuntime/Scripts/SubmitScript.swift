@@ -4,7 +4,7 @@
 /// (router failover); admission, which does need the epoch, happens when the owner consumes it.
 ///
 /// KEYS: 1 idem zset, 2 idem values hash, 3 task hash, 4 ingest stream, 5 timeline, 6 tenant tasks,
-///       7 tenant config hash, 8 slot live hash, 9 slot storage ledger
+///       7 tenant config hash, 8 slot live hash, 9 slot storage ledger, 10 slot events stream
 /// ARGV: 1 now ms, 2 idem member or "", 3 body sha256, 4 idem ttl ms, 5 task id, 6 tenant,
 ///       7 timeline ttl ms, 8 index (and record) retention ms, 9 "1" when the caller chose the
 ///       task id, 10 door cost ("1"; "0" when `DoorScript.batch` already admitted it), 11 the
@@ -56,6 +56,8 @@ enum SubmitScript {
     redis.call('XADD', KEYS[5], 'MAXLEN', 200, '*', 'at', ARGV[1], 'from', '', 'to', 'QUEUED',
       'reason', 'submitted', 'shard', '', 'epoch', '0', 'node', '', 'attempt', '0')
     redis.call('PEXPIRE', KEYS[5], ARGV[7])
+    redis.call('XADD', KEYS[10], 'MAXLEN', '~', \(SlotKeys.eventsMaxLength), '*', 'tenant', ARGV[6], 'task', ARGV[5],
+      'from', '', 'to', 'QUEUED', 'via', '', 'reason', 'submitted', 'node', '', 'attempt', '0', 'at', ARGV[1])
     -- One submission in 16 (ids ending in '0' or 'p', bytes 48 and 112) sweeps up to 100 index
     -- entries past retention: six times the rate they appear, at a sixteenth of the cost.
     if string.byte(ARGV[5], -1) % 16 == 0 then

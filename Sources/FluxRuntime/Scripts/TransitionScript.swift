@@ -26,9 +26,13 @@
 /// Counters are decremented without reading them first; the rare result below zero (a count
 /// that drifted, docs/security.md) is put back to zero.
 ///
-/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, 7 storage ledger, then per
-///       transition i (from 1): 7+2i-1 task hash, 7+2i timeline
+/// Each applied transition also appends one entry to the slot's event stream (`SlotKeys.events`,
+/// the steps it passed through in `via`), which tenants watch (`GET /v1/tenants/{t}/events`).
+///
+/// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, 7 storage ledger, 8 slot
+///       events, then per transition i (from 1): 8+2i-1 task hash, 8+2i timeline
 /// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
+///       8 events max length,
 ///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
 ///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
 ///       ingest entry id or "", terminal "1"/"0", want spec "1"/"0", n extra fields, n pairs,
@@ -49,9 +53,9 @@ enum TransitionScript {
     local function decrement(hash, field, n)
       if redis.call('HINCRBY', hash, field, -n) < 0 then redis.call('HSET', hash, field, 0) end
     end
-    local a = 8
+    local a = 9
     for i = 1, tonumber(ARGV[7]) do
-      local task, timeline = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
+      local task, timeline = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
       local id, expected, to, reason, node, attempt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
       local queue, score, ingest, terminal, wantSpec = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
       local extras = tonumber(ARGV[a + 11])
@@ -103,12 +107,16 @@ enum TransitionScript {
             end
           end
         end
-        local from = state
+        local from, passed = state, {}
         for v = via, via + 4 * steps - 1, 4 do
           redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', ARGV[v],
             'reason', ARGV[v + 1], 'shard', shard, 'epoch', epoch, 'node', ARGV[v + 2], 'attempt', ARGV[v + 3])
           from = ARGV[v]
+          passed[#passed + 1] = ARGV[v]
         end
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[8], '*', 'tenant', current[3] or '', 'task', id,
+          'from', state, 'to', to, 'via', table.concat(passed, ','), 'reason', reason, 'node', node,
+          'attempt', attempt, 'at', now)
         redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
         if terminal == '1' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end

@@ -12,6 +12,8 @@ enum ShardRouter {
         router.get("healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("readyz") { _, _ in try readiness(services) }
         TaskRoutes(services: services).register(on: router)
+        EventStreamRoutes(redis: services.redis, auth: services.auth, slotCount: services.configuration.slotCount, gate: services.eventStreams)
+            .register(on: router)
         DesiredRoutes(services: services).register(on: router)
         EnrollmentRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
