@@ -7,7 +7,11 @@ struct FluxForgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluxforge",
         abstract: "FluxForge: an admission-controlled control plane for fleets of edge agents.",
-        subcommands: [ShardCommand.self, RouterCommand.self, AgentCommand.self, EnrollCommand.self, CtlCommand.self, CACommand.self, SimulateCommand.self, BenchCommand.self]
+        subcommands: [
+            LoginCommand.self, TasksCommand.self, NodesCommand.self, DesiredCommand.self, TenantsCommand.self, ClusterAdminCommand.self,
+            ShardCommand.self, RouterCommand.self, AgentCommand.self, EnrollCommand.self, CtlCommand.self, CACommand.self, SimulateCommand.self,
+            BenchCommand.self,
+        ]
     )
 }
 
