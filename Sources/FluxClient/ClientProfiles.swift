@@ -39,6 +39,13 @@ public struct ClientTarget: Sendable, Equatable {
     public var tenant: String?
     public var token: String
     public var caFile: String?
+
+    public init(url: String, tenant: String?, token: String, caFile: String?) {
+        self.url = url
+        self.tenant = tenant
+        self.token = token
+        self.caFile = caFile
+    }
 }
 
 /// Values given on the command line; nil where a flag was not given.
