@@ -123,12 +123,13 @@ func checkedTaskID(_ id: String) throws -> String {
     return id
 }
 
-/// Milliseconds since the epoch → local wall time, for tables.
+/// Milliseconds since the epoch → local wall time for tables, with the date when not today.
 func clock(_ ms: Int64?) -> String {
     guard let ms, ms > 0 else { return "-" }
+    let date = Date(timeIntervalSince1970: Double(ms) / 1_000)
     let formatter = DateFormatter()
-    formatter.dateFormat = "HH:mm:ss.SSS"
-    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+    formatter.dateFormat = Calendar.current.isDateInToday(date) ? "HH:mm:ss.SSS" : "yyyy-MM-dd HH:mm:ss"
+    return formatter.string(from: date)
 }
 
 /// A duration in milliseconds as a person reads it: 850ms, 12.3s, 4m05s.

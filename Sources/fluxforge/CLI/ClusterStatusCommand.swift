@@ -31,7 +31,7 @@ struct ClusterStatusCommand: AsyncParsableCommand {
 
     static func render(_ status: ClusterStatus, painter: Painter) -> String {
         let byShard = Dictionary(status.snapshot.shards.map { ($0.shard, $0) }, uniquingKeysWith: { first, _ in first })
-        let shards = TextTable(headers: ["SHARD", "LIVE", "SLOTS", "MODE", "AGENTS", "WAITING", "IN FLIGHT", "HEARTBEAT"], rows: status.cluster.members.map { member in
+        let shards = TextTable(headers: ["SHARD", "LIVE", "SLOTS", "MODE", "AGENTS", "WAITING", "IN FLIGHT", "HEARTBEAT"], rows: status.cluster.members.sorted { ($0.live ? 0 : 1, $0.id) < ($1.live ? 0 : 1, $1.id) }.map { member in
             let shard = byShard[member.id]
             return [member.id, member.live ? "yes" : "no", String(member.slotsHeld), shard?.mode.mode ?? (status.snapshot.unreachable[member.id] != nil ? "unreachable" : "-"),
                     shard.map { String($0.agentsConnected) } ?? "-", shard.map { String($0.waitingTasks) } ?? "-",

@@ -60,7 +60,7 @@ enum TaskTables {
             "\(view.taskId)  \(painter.state(view.state))  (\(view.reason))", view.summary,
             "priority \(view.priority)" + (view.effectivePriority.map { " (effective \($0))" } ?? "") + ", attempt \(view.attempt), mode \(painter.state(view.mode)), source \(view.source)",
         ]
-        if !view.reasonMessage.isEmpty, view.reasonMessage != view.summary { lines.insert(view.reasonMessage, at: 2) }
+        if !view.reasonMessage.isEmpty, !view.summary.contains(view.reasonMessage) { lines.insert(view.reasonMessage, at: 2) }
         if let node = view.node { lines.append("node: \(node)") }
         if let next = view.nextTimerInMs { lines.append("next step in: \(age(next))") }
         if !view.blockers.isEmpty {

@@ -14,7 +14,7 @@ struct TasksCommand: AsyncParsableCommand {
 }
 
 struct TasksListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "The tenant's tasks, newest first.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "The tenant's tasks, oldest first (the API's order; --all for every page).")
 
     @OptionGroup var client: ClientOptions
     @Option(help: "Only tasks in this state (e.g. RUNNING, FAILED).")
