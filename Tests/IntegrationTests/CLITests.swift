@@ -52,6 +52,20 @@ import Testing
         let nodes = try await cli.run(["nodes", "ls"])
         #expect(nodes.stdout.contains("edge-1") && nodes.stdout.contains("connected"), "\(nodes)")
 
+        // Cancel a task held running; declare a desired state from a file and see it listed.
+        let gate = try ReleaseGate()
+        defer { gate.remove() }
+        let held = try await cli.run(["tasks", "submit", "--"] + gate.command(then: "true"))
+        let heldID = held.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await cluster.waitForState(tenant: "acme", token: token, id: heldID, ["RUNNING"])
+        let cancelled = try await cli.run(["tasks", "cancel", heldID])
+        #expect(cancelled.status == 0, "\(cancelled)")
+        _ = try await cluster.waitForState(tenant: "acme", token: token, id: heldID, ["CANCELLED"])
+        let spec = try cli.write("motd.json", #"{"check":["true"],"apply":["true"],"intervalSeconds":5}"#)
+        let applied = try await cli.run(["desired", "apply", "motd", "-f", spec])
+        #expect(applied.status == 0 && applied.stdout.contains("generation 1"), "\(applied)")
+        #expect(try await cli.run(["desired", "ls"]).stdout.contains("motd"))
+
         // Errors: a malformed id never reaches the API; an unknown one prints the API's refusal.
         let malformed = try await cli.run(["tasks", "get", "../etc"])
         #expect(malformed.status == 1 && malformed.stderr.contains("is not a task id"), "\(malformed)")
