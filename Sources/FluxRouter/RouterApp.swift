@@ -45,7 +45,7 @@ public struct RouterApp: Sendable {
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(
-                tasks: TaskStore(redis: redis, slotCount: configuration.slotCount), signer: signer,
+                tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention), signer: signer,
                 refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) }),
             metrics: metrics, configuration: configuration,
             events: EventStreamRoutes(redis: redis, auth: auth, slotCount: configuration.slotCount, gate: eventStreams)

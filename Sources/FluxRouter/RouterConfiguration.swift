@@ -25,6 +25,9 @@ public struct RouterConfiguration: Sendable {
     /// API connections held open at once; beyond it new ones wait in the listen backlog until
     /// one closes (a client cannot exhaust the process's sockets).
     public var httpMaxConnections = 10_000
+    /// How long a finished task's record (with its packed timeline) is kept (`--retention-hours`);
+    /// routers and shards should agree (docs/redis-schema.md).
+    public var retention: Duration = .seconds(24 * 3_600)
     /// Agent connections held open at once; beyond it new ones wait in the listen backlog.
     public var agentMaxConnections = 50_000
     /// Server-sent event streams served at once (each holds a Redis connection); more answer

@@ -11,8 +11,11 @@ public struct TaskStore: Sendable {
     public var idempotencyTTLMs: Int64 = 24 * 3_600_000
     /// How long a timeline stream lives after its last entry.
     public var timelineTTLMs: Int64 = 24 * 3_600_000
-    /// How long finished task records (and so their index entries) are kept.
-    public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
+    /// How long finished task records (and so their index entries) are kept: the retention.
+    public var recordTTLMs: Int64 = Self.defaultRetentionMs
+    /// The retention of finished tasks when none is configured (`--retention-hours`): 24 h, the
+    /// timeline's lifetime before tasks were compacted.
+    public static let defaultRetentionMs: Int64 = 24 * 3_600_000
 
     /// A tenant's submissions that may wait in its slot's ingest stream before the door refuses
     /// (`DoorRefusal.ingestBacklog`).
@@ -39,9 +42,10 @@ public struct TaskStore: Sendable {
         case suspended
     }
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: RedisClient, slotCount: Int, retention: Duration? = nil) {
         self.redis = redis
         self.slotCount = slotCount
+        if let retention { recordTTLMs = retention.milliseconds }
     }
 
     /// Outcome of a submission write.
@@ -191,20 +195,23 @@ public struct TaskStore: Sendable {
     public func lastTimelineEntry(tenant: String, id: String) async throws -> TimelineEntry? {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let replies = try await redis.pipeline([
-            RedisCommand("HGET", keys.task(id), "tenant"), RedisCommand("XREVRANGE", keys.timeline(id), "+", "-", "COUNT", "1"),
+            RedisCommand("HMGET", keys.task(id), "tenant", "timeline"), RedisCommand("XREVRANGE", keys.timeline(id), "+", "-", "COUNT", "1"),
         ])
-        guard replies.count == 2, replies[0].string == tenant else { return nil }
+        guard replies.count == 2, let fields = replies[0].array, fields.first?.string == tenant else { return nil }
+        if let packed = fields.last?.string { return PackedTimeline.unpack(packed).last }
         return (replies[1].array ?? []).compactMap(Self.timelineEntry).first
     }
 
     /// The timeline of a task in order, oldest first; empty when the task is not this tenant's
-    /// (tenants of one slot share its keys, so the owner is checked, not assumed).
+    /// (tenants of one slot share its keys, so the owner is checked, not assumed). A finished
+    /// task's comes from its record (`PackedTimeline`), an unfinished one's from its stream.
     public func timeline(tenant: String, id: String) async throws -> [TimelineEntry] {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: slotCount))
         let replies = try await redis.pipeline([
-            RedisCommand("HGET", keys.task(id), "tenant"), RedisCommand("XRANGE", keys.timeline(id), "-", "+"),
+            RedisCommand("HMGET", keys.task(id), "tenant", "timeline"), RedisCommand("XRANGE", keys.timeline(id), "-", "+"),
         ])
-        guard replies.count == 2, replies[0].string == tenant else { return [] }
+        guard replies.count == 2, let fields = replies[0].array, fields.first?.string == tenant else { return [] }
+        if let packed = fields.last?.string { return PackedTimeline.unpack(packed) }
         return (replies[1].array ?? []).compactMap(Self.timelineEntry)
     }
 

@@ -80,8 +80,13 @@ public enum TransitionOutcome: Sendable, Equatable {
 public struct TransitionWriter: Sendable {
     public let redis: RedisClient
     public let leases: SlotLeases
-    public var recordTTLMs: Int64 = 7 * 24 * 3_600_000
+    /// How long a finished task's record (with its packed timeline) is kept: the retention
+    /// (`--retention-hours`, default 24 h).
+    public var recordTTLMs: Int64 = TaskStore.defaultRetentionMs
     public var timelineTTLMs: Int64 = 24 * 3_600_000
+    /// A finished task's timeline stream lives this long after its timeline was packed into
+    /// the record, for watchers still reading it.
+    static let finishedStreamGraceMs: Int64 = 60_000
 
     static let script = RedisScript(TransitionScript.source)
 
@@ -175,7 +180,7 @@ public struct TransitionWriter: Sendable {
         var scriptKeys = [keys.lease, keys.ready, keys.delayed, keys.inflight, keys.ingest, keys.live, keys.stored, keys.events]
         var arguments = [
             lease.value, leases.shardID, String(lease.epoch), String(nowMs), String(recordTTLMs), String(timelineTTLMs),
-            String(requests.count), String(SlotKeys.eventsMaxLength),
+            String(requests.count), String(SlotKeys.eventsMaxLength), String(Self.finishedStreamGraceMs),
         ]
         for request in requests {
             scriptKeys += [keys.task(request.taskID), keys.timeline(request.taskID)]

@@ -95,7 +95,7 @@ public struct ShardApp: Sendable {
         let driver = SchedulerDriver(
             configuration: configuration, redis: redis, leases: leases, sessions: sessions, metrics: metrics, logger: logger)
         return ShardServices(
-            configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount),
+            configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
             membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),

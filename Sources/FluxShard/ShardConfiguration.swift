@@ -56,6 +56,9 @@ public struct ShardConfiguration: Sendable {
     public var httpIdleTimeout: Duration = .seconds(120)
     /// API connections held open at once; beyond it new ones wait in the listen backlog.
     public var httpMaxConnections = 10_000
+    /// How long a finished task's record (with its packed timeline) is kept (`--retention-hours`);
+    /// routers and shards should agree (docs/redis-schema.md).
+    public var retention: Duration = .seconds(24 * 3_600)
     /// Agent connections held open at once (each is a socket and a session); beyond it new ones
     /// wait in the listen backlog. Above the 10,000 agents one shard is measured with.
     public var agentMaxConnections = 50_000

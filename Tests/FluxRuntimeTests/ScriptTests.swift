@@ -235,6 +235,55 @@ extension ScriptTests {
     /// Issue 16: two changes of one task decided in the same turn are one script entry (one
     /// check, one HSET, one set move) with a timeline entry for each, in order; the counters
     /// and sets end as if they had been written one by one.
+    @Test func aFinishedTaskIsCompactedIntoItsRecordAndChargedForIt() async throws {
+        try await withRedis { redis in
+            let store = TaskStore(redis: redis, slotCount: slotCount, retention: .seconds(3_600))
+            guard case .created(let id) = try await store.submit(tenant: "acme", submission: TaskSubmission(command: ["true"]), idempotencyKey: nil, nowMs: 1)
+            else { Issue.record("not created"); return }
+            let (slot, keys, leases, entries) = try await holdSlotAndReadIngest(redis, tenant: "acme")
+            var writer = TransitionWriter(redis: redis, leases: leases)
+            writer.recordTTLMs = 3_600_000
+            _ = try await writer.apply([
+                TransitionRequest(slot: slot, taskID: id, expected: ["QUEUED"], to: "ADMITTED", reason: "admitted", queue: .ready(score: 5), ingestEntry: entries[0]),
+            ], nowMs: 5)
+            // Unfinished: the stream holds the timeline, the record no packed copy.
+            #expect(try await redis.send(RedisCommand("HEXISTS", keys.task(id), "timeline")).int == 0)
+            let before = try await redis.send(RedisCommand("HGET", keys.stored, "acme")).string.flatMap(Int.init) ?? 0
+            _ = try await writer.apply([
+                TransitionRequest(slot: slot, taskID: id, expected: ["ADMITTED"], to: "FAILED", reason: "non_zero_exit", node: "n1", attempt: 1,
+                                  queue: .none, terminal: true, fields: [("exit_code", "3")]),
+            ], nowMs: 9)
+            let streamed = try await store.timeline(tenant: "acme", id: id)
+            // Finished: every entry packed into the record, the stream kept only a minute more,
+            // the record for the retention.
+            let packed = try #require(try await redis.send(RedisCommand("HGET", keys.task(id), "timeline")).string)
+            #expect(PackedTimeline.unpack(packed) == streamed && streamed.map(\.to) == ["QUEUED", "ADMITTED", "FAILED"])
+            let streamTTL = try await redis.send(RedisCommand("PTTL", keys.timeline(id))).int ?? 0
+            #expect((1...60_000).contains(streamTTL), "stream TTL \(streamTTL)")
+            let recordTTL = try await redis.send(RedisCommand("PTTL", keys.task(id))).int ?? 0
+            #expect((3_000_000...3_600_000).contains(recordTTL), "record TTL \(recordTTL)")
+            // The packed timeline is charged with the record (and its final field's value), to
+            // the day the record expires.
+            let day = (9 + 3_600_000) / 86_400_000
+            let charged = try await redis.send(RedisCommand("HGET", keys.stored, "acme@\(day)")).string.flatMap(Int.init) ?? 0
+            #expect(charged == before + "3".utf8.count + packed.utf8.count, "charged \(charged), before \(before)")
+            // Once the stream has gone, reads come from the record alone.
+            _ = try await redis.send(RedisCommand("DEL", keys.timeline(id)))
+            #expect(try await store.timeline(tenant: "acme", id: id) == streamed)
+            #expect(try await store.lastTimelineEntry(tenant: "acme", id: id) == streamed.last)
+            #expect(try await store.timeline(tenant: "other", id: id).isEmpty, "another tenant reads nothing")
+        }
+    }
+
+    @Test func packedTimelinesReadBackAndMalformedLinesAreSkipped() {
+        let text = "1-0|1||QUEUED|submitted||0||0\n2-0|2|QUEUED|ADMITTED|admitted|shard-a|3||0\nbroken\n3-1|3|ADMITTED|FAILED|x|shard-a|3|n1|1"
+        let entries = PackedTimeline.unpack(text)
+        #expect(entries.map(\.to) == ["QUEUED", "ADMITTED", "FAILED"])
+        #expect(entries[2] == TimelineEntry(id: "3-1", atMs: 3, from: "ADMITTED", to: "FAILED", reason: "x", shard: "shard-a", epoch: 3, node: "n1", attempt: 1))
+        #expect(entries[0].node == nil && entries[0].from == "")
+        #expect(PackedTimeline.isAfter("10-0", "9-5") && PackedTimeline.isAfter("9-6", "9-5") && !PackedTimeline.isAfter("9-5", "9-5"))
+    }
+
     @Test func changesOfOneTaskInOneTurnAreOneEntryWithEveryStepInTheTimeline() async throws {
         try await withRedis { redis in
             let store = TaskStore(redis: redis, slotCount: slotCount)

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import FluxAPI
 import FluxClient
+import FluxRedis
+import FluxRuntime
 import FluxTesting
 import Foundation
 import Testing
@@ -52,6 +54,18 @@ import Testing
         // A finished task from the start: the whole timeline, then the end.
         let whole = try await Self.collect(client.events(path))
         #expect(whole.filter { $0.event == "transition" }.count == timeline.count)
+        // Once its stream has expired (a minute after the end), the record's packed timeline
+        // answers the same, resumable alike.
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: "acme", slotCount: 256))
+        let connection = try await RedisConnection.connect(configuration: cluster.redis)
+        defer { Task { await connection.close() } }
+        #expect(try await connection.send(RedisCommand("DEL", keys.timeline(id))).int == 1)
+        let packed = try await Self.collect(client.events(path))
+        #expect(packed.filter { $0.event == "transition" }.compactMap(\.lastEventID) == timeline.map(\.id))
+        #expect(packed.last?.data == #"{"state":"SUCCEEDED"}"#)
+        let packedResumed = try await Self.collect(client.events(path, lastEventID: runningID))
+        #expect(packedResumed.filter { $0.event == "transition" }.compactMap(\.lastEventID) == resumed.filter { $0.event == "transition" }.compactMap(\.lastEventID))
+        #expect(try await cluster.timeline(tenant: "acme", token: token, id: id) == timeline)
 
         // Another tenant's token, another tenant's path, a malformed resume point.
         let intruder = APIClient(baseURL: cluster.baseURL, token: otherToken, http: http)

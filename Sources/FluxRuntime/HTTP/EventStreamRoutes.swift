@@ -94,13 +94,17 @@ public struct EventStreamRoutes: Sendable {
                     }
                 }
                 if !entries.isEmpty { quietSince = .now; continue }
-                // Nothing new: the task may have ended before `Last-Event-ID`, or expired.
-                let state = try await redis.send(RedisCommand("HGET", keys.task(id), "state")).string
-                guard let state else {
+                // Nothing new in the stream: the task may have ended (its timeline is then packed
+                // into the record, and the stream goes a minute later), or expired.
+                let record = try await redis.send(RedisCommand("HMGET", keys.task(id), "state", "timeline")).array ?? []
+                guard let state = record.first?.string else {
                     try await sink.send(event: "end", id: nil, json: ["state": "EXPIRED"])
                     return
                 }
                 if TaskState(rawValue: state)?.isTerminal == true {
+                    for entry in PackedTimeline.unpack(record.last?.string ?? "") where PackedTimeline.isAfter(entry.id, cursor) {
+                        try await sink.send(event: "transition", id: entry.id, json: entry)
+                    }
                     try await sink.send(event: "end", id: nil, json: ["state": state])
                     return
                 }

@@ -26,13 +26,19 @@
 /// Counters are decremented without reading them first; the rare result below zero (a count
 /// that drifted, docs/security.md) is put back to zero.
 ///
+/// A task that ends is compacted (issue 16): its whole timeline is packed into the record's
+/// `timeline` field (`PackedTimeline`, one line per entry, charged to the storage ledger with
+/// the record), and the stream itself expires a minute later — long enough for live watchers
+/// (`GET …/events`) to read the last entries from it, after which the record alone remains
+/// for the retention.
+///
 /// Each applied transition also appends one entry to the slot's event stream (`SlotKeys.events`,
 /// the steps it passed through in `via`), which tenants watch (`GET /v1/tenants/{t}/events`).
 ///
 /// KEYS: 1 lease, 2 ready, 3 delayed, 4 inflight, 5 ingest, 6 live, 7 storage ledger, 8 slot
 ///       events, then per transition i (from 1): 8+2i-1 task hash, 8+2i timeline
 /// ARGV: 1 lease value, 2 shard, 3 epoch, 4 now ms, 5 record ttl ms, 6 timeline ttl ms, 7 count,
-///       8 events max length,
+///       8 events max length, 9 ms a finished task's timeline stream outlives its packing,
 ///       then per transition: id, expected states "A,B" or "", new state, reason, node, attempt,
 ///       queue ("ready"|"delayed"|"inflight"|"none"|"keep": leave the sets as they are), score,
 ///       ingest entry id or "", terminal "1"/"0", want spec "1"/"0", n extra fields, n pairs,
@@ -53,7 +59,18 @@ enum TransitionScript {
     local function decrement(hash, field, n)
       if redis.call('HINCRBY', hash, field, -n) < 0 then redis.call('HSET', hash, field, 0) end
     end
-    local a = 9
+    -- "id|at|from|to|reason|shard|epoch|node|attempt" per entry, one per line (PackedTimeline).
+    local function pack(timeline)
+      local lines = {}
+      for _, entry in ipairs(redis.call('XRANGE', timeline, '-', '+')) do
+        local f, raw = {}, entry[2]
+        for k = 1, #raw, 2 do f[raw[k]] = raw[k + 1] end
+        lines[#lines + 1] = table.concat({entry[1], f['at'] or '', f['from'] or '', f['to'] or '', f['reason'] or '',
+          f['shard'] or '', f['epoch'] or '', f['node'] or '', f['attempt'] or ''}, '|')
+      end
+      return table.concat(lines, '\\n')
+    end
+    local a = 10
     for i = 1, tonumber(ARGV[7]) do
       local task, timeline = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
       local id, expected, to, reason, node, attempt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
@@ -92,21 +109,6 @@ enum TransitionScript {
         redis.call('HSET', task, unpack(fields))
         -- An admission outcome: the tenant has one entry fewer waiting in the ingest stream.
         if ingest ~= '' and current[3] then decrement(KEYS[6], current[3] .. ':ingest', 1) end
-        if finals[to] and not finals[state] and current[3] then
-          local tenant = current[3]
-          decrement(KEYS[6], tenant, 1)
-          local bytes = tonumber(current[4] or '0')
-          if bytes > 0 then
-            decrement(KEYS[7], tenant, bytes)
-            for j = first + 1, first + 2 * extras - 1, 2 do bytes = bytes + #ARGV[j] end
-            local day = math.floor((tonumber(now) + tonumber(ARGV[5])) / 86400000)
-            if redis.call('HINCRBY', KEYS[7], tenant .. '@' .. day, bytes) == bytes then
-              -- The first record of a new day: the day before the earliest the door still
-              -- counts is over (its records are gone).
-              redis.call('HDEL', KEYS[7], tenant .. '@' .. (day - math.ceil(tonumber(ARGV[5]) / 86400000) - 2))
-            end
-          end
-        end
         local from, passed = state, {}
         for v = via, via + 4 * steps - 1, 4 do
           redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', ARGV[v],
@@ -119,7 +121,32 @@ enum TransitionScript {
           'attempt', attempt, 'at', now)
         redis.call('XADD', timeline, 'MAXLEN', 200, '*', 'at', now, 'from', from, 'to', to,
           'reason', reason, 'shard', shard, 'epoch', epoch, 'node', node, 'attempt', attempt)
-        if terminal == '1' or queue == 'delayed' then redis.call('PEXPIRE', timeline, ARGV[6]) end
+        local packed = ''
+        if terminal == '1' then
+          packed = pack(timeline)
+          redis.call('HSET', task, 'timeline', packed)
+        end
+        if finals[to] and not finals[state] and current[3] then
+          local tenant = current[3]
+          decrement(KEYS[6], tenant, 1)
+          local bytes = tonumber(current[4] or '0')
+          if bytes > 0 then
+            decrement(KEYS[7], tenant, bytes)
+            for j = first + 1, first + 2 * extras - 1, 2 do bytes = bytes + #ARGV[j] end
+            bytes = bytes + #packed
+            local day = math.floor((tonumber(now) + tonumber(ARGV[5])) / 86400000)
+            if redis.call('HINCRBY', KEYS[7], tenant .. '@' .. day, bytes) == bytes then
+              -- The first record of a new day: the day before the earliest the door still
+              -- counts is over (its records are gone).
+              redis.call('HDEL', KEYS[7], tenant .. '@' .. (day - math.ceil(tonumber(ARGV[5]) / 86400000) - 2))
+            end
+          end
+        end
+        if terminal == '1' then
+          redis.call('PEXPIRE', timeline, ARGV[9])
+        elseif queue == 'delayed' then
+          redis.call('PEXPIRE', timeline, ARGV[6])
+        end
         if terminal == '1' then redis.call('PEXPIRE', task, ARGV[5]) end
         if wantSpec == '1' then
           local spec = redis.call('HMGET', task, 'command', 'env', 'created_ms')

@@ -15,7 +15,8 @@ extension DriverLoop {
             || !work.messages.isEmpty || !work.changeWaiters.isEmpty || !work.acks.isEmpty
         else { return }
         do {
-            let writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
+            var writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
+            writer.recordTTLMs = driver.configuration.retention.milliseconds
             let started = ContinuousClock.now
             let outcomes = try await writer.apply(work.requests, nowMs: nowMs)
             if !work.requests.isEmpty { driver.metrics.redisLatency(ContinuousClock.now - started, operation: "transitions") }
