@@ -34,6 +34,10 @@ public struct LoadConfiguration: Sendable {
     public var agentCertificates: AgentCertificates?
     /// Other processes to report CPU and RSS for, by name (router, shard-1, …).
     public var processes: [String: Int32] = [:]
+    /// How long to wait after the last task finished before Redis's memory is read: a finished
+    /// task's timeline stream outlives its packing by a minute, so Redis bytes per task over
+    /// the retention are only seen after that (0: read at once).
+    public var memorySettle: Duration = .zero
 
     public init(api: String, agentURL: String, adminToken: String) {
         self.api = api

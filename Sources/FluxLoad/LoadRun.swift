@@ -89,6 +89,7 @@ public struct LoadRun: Sendable {
         var memoryAfter: Int?
         if let redis {
             commandsAfter = try await Self.commandStats(redis)
+            if configuration.memorySettle > .zero { try await Task.sleep(for: configuration.memorySettle) }
             memoryAfter = try await Self.usedMemory(redis)
         }
         await redis?.close()

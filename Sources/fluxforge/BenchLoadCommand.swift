@@ -50,6 +50,9 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
+    @Option(help: "Seconds to wait after the run before reading Redis's memory (finished tasks' streams go 60 s after they end).")
+    var memorySettleSeconds = 0
+
     func validate() throws {
         guard (1...100_000).contains(agents), (1...1_000).contains(tenants), tenants <= agents else {
             throw ValidationError("need 1 ≤ --tenants ≤ --agents ≤ 100000")
@@ -59,6 +62,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
             throw ValidationError("bad --batch (1…1000), --seconds (1…3600) or --concurrency (1…4096)")
         }
         if let rate, !(1...10_000_000).contains(rate) { throw ValidationError("--rate must be within 1…10000000") }
+        guard (0...600).contains(memorySettleSeconds) else { throw ValidationError("--memory-settle-seconds must be within 0…600") }
     }
 
     func run() async throws {
@@ -73,6 +77,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         configuration.duration = .seconds(seconds)
         configuration.agentCertificates = try agentCA.map { try AgentCertificates(caDirectory: $0, trustDomain: trustDomain) }
         configuration.processes = processes.byName
+        configuration.memorySettle = .seconds(memorySettleSeconds)
         var logger = Logger(label: "fluxforge.bench.load")
         logger.logLevel = .notice
         let report = try await LoadRun(configuration: configuration, logger: logger).run()
