@@ -65,7 +65,9 @@ final class OwnerDirectory: Sendable {
         do {
             let leases = try await SlotLeases.readAll(redis: redis, slotCount: slotCount)
             let members = try await membership.members().map {
-                (shard: OwnerTable.Shard(id: $0.id, api: $0.api, agent: $0.agent, readOnly: $0.mode == "READ_ONLY"), heartbeatMs: $0.heartbeatMs)
+                (shard: OwnerTable.Shard(
+                    id: $0.id, api: $0.api, agent: $0.agent, readOnly: $0.mode == "READ_ONLY", refusing: Set($0.refusing),
+                    refusingForMs: $0.refusingForMs), heartbeatMs: $0.heartbeatMs)
             }
             table = OwnerTable(
                 slotCount: slotCount, leases: leases, members: members, nowMs: WallClock.nowMs(),

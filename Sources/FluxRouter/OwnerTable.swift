@@ -18,6 +18,9 @@ public struct OwnerTable: Sendable, Equatable {
         public var agent: String
         /// Its scheduler was READ_ONLY at its last heartbeat: submissions for its slots are refused.
         public var readOnly = false
+        /// Tenants the shard's door refuses now for its backlog (429 `backlog`), and for how long.
+        public var refusing: Set<String> = []
+        public var refusingForMs: Int64 = 0
     }
 
     /// An owner of one slot: the shard and the epoch of its lease.

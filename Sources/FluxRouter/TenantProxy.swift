@@ -65,9 +65,19 @@ struct TenantProxy: Sendable {
         // A submission crosses one server: the router authenticates, validates and runs the
         // submit script itself, and the slot's ingest stream hands it to the owner (issue 16).
         if isSubmission, !configuration.submitThroughShards {
-            if directory.table.owner(ofSlot: slot)?.shard.readOnly == true {
+            let owner = directory.table.owner(ofSlot: slot)?.shard
+            if owner?.readOnly == true {
                 try await authenticate(request, tenant: tenant)
                 throw HTTPProblem.unavailable("read_only", "the scheduler serving tenant \(tenant) is READ_ONLY; submissions are refused until it recovers")
+            }
+            // Backpressure at the door: the owner's waiting tasks take too long to drain and
+            // this tenant holds at least its share of them.
+            if let owner, owner.refusing.contains(tenant) {
+                try await authenticate(request, tenant: tenant)
+                metrics.submissionRefused(tenant: tenant, code: "backlog")
+                throw HTTPProblem.tooManyRequests(
+                    "backlog", "the shard serving tenant \(tenant) has more waiting work than it drains in its bound and the tenant holds at least its share of it; nothing was written",
+                    retryAfterMs: owner.refusingForMs)
             }
             return try await writeDirectly(call, tenant: tenant, head: request.head, headers: headers, body: body, chosenID: chosenID)
         }

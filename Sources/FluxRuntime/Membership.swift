@@ -17,8 +17,18 @@ public struct Membership: Sendable {
         /// The shard's scheduler mode at its last heartbeat (`NORMAL`, `DEGRADED`, `READ_ONLY`):
         /// routers, which write submissions themselves, refuse them for a READ_ONLY owner.
         public var mode: String
+        /// Backpressure at the door (issue 16): tenants whose submissions the shard refuses
+        /// now (429 `backlog`), and for how long at least; routers that write submissions
+        /// themselves refuse them alike.
+        public var refusing: [String] = []
+        public var refusingForMs: Int64 = 0
 
-        public init(id: String, api: String, agent: String, startedMs: Int64, version: String, heartbeatMs: Int64 = 0, mode: String = "NORMAL") {
+        public init(
+            id: String, api: String, agent: String, startedMs: Int64, version: String, heartbeatMs: Int64 = 0, mode: String = "NORMAL",
+            refusing: [String] = [], refusingForMs: Int64 = 0
+        ) {
+            self.refusing = refusing
+            self.refusingForMs = refusingForMs
             self.id = id
             self.api = api
             self.agent = agent
@@ -58,7 +68,8 @@ public struct Membership: Sendable {
             RedisCommand("ZADD", ClusterKeys.members, String(nowMs), member.id),
             RedisCommand(
                 "HSET", key, "api", member.api, "agent", member.agent, "started", String(member.startedMs), "version", member.version,
-                "mode", member.mode),
+                "mode", member.mode, "refusing", member.refusing.prefix(Self.maxRefusingListed).joined(separator: ","),
+                "refusing_ms", String(member.refusingForMs)),
             RedisCommand("PEXPIRE", key, String(memberTTLMs * 3)),
         ])
         if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
@@ -72,6 +83,10 @@ public struct Membership: Sendable {
     }
 
     /// Every member with its description, live or not, by id.
+    /// At most this many refused tenants go into a member record (the most over their share
+    /// are not told apart; a longer list only costs every router's refresh).
+    public static let maxRefusingListed = 200
+
     public func members() async throws -> [Member] {
         let flat = try await redis.send(RedisCommand("ZRANGE", ClusterKeys.members, "0", "-1", "WITHSCORES")).array ?? []
         let entries: [(id: String, heartbeat: Int64)] = Swift.stride(from: 0, to: flat.count - 1, by: 2).compactMap { index in
@@ -84,7 +99,8 @@ public struct Membership: Sendable {
             return Member(
                 id: entry.id, api: hash["api"] ?? "", agent: hash["agent"] ?? "",
                 startedMs: hash["started"].flatMap(Int64.init) ?? 0, version: hash["version"] ?? "", heartbeatMs: entry.heartbeat,
-                mode: hash["mode"] ?? "NORMAL")
+                mode: hash["mode"] ?? "NORMAL", refusing: (hash["refusing"] ?? "").split(separator: ",").map(String.init),
+                refusingForMs: hash["refusing_ms"].flatMap(Int64.init) ?? 0)
         }
     }
 

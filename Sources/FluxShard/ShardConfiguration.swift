@@ -44,6 +44,10 @@ public struct ShardConfiguration: Sendable {
     /// The shard's own lag p99 (how long posted work waits for the scheduler's turn) above
     /// which it goes DEGRADED `overload_shard` (back below half of it).
     public var degradeAboveShardLag: Duration = .milliseconds(500)
+    /// Backpressure at the door: once the waiting tasks would take longer than this to drain at
+    /// the recent dispatch rate, submissions of tenants at or over their share of them are
+    /// refused (429 `backlog`), here and at routers (`--max-backlog-ms`; zero: never).
+    public var maxBacklog: Duration = .seconds(30)
     /// Observed failure rates of nodes and failure domains fade by ×0.8 per this interval when no
     /// new outcomes arrive, which is how a quarantined node or throttled domain recovers (core
     /// default 10 s; docs/scheduler-design.md).

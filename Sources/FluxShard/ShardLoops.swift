@@ -113,6 +113,9 @@ struct ShardLoops: Service {
                     await restoreModeOverride()
                 }
                 member.mode = services.driver.modeName
+                let verdict = services.driver.backpressure
+                member.refusing = verdict.refusing
+                member.refusingForMs = verdict.refusing.isEmpty ? 0 : max(1_000, verdict.backlogMs - configuration.maxBacklog.milliseconds)
                 try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
             } catch {
                 logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])

@@ -46,6 +46,13 @@ struct ShardServices: Sendable {
     }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 
+    /// Backpressure at the door: 429 `backlog` for a tenant the driver refuses now.
+    func refuseIfBacklogged(_ tenant: String) throws {
+        guard let refusal = driver.backlogRefusal(of: tenant) else { return }
+        metrics.submissionRefused(tenant: tenant, code: "backlog")
+        throw refusal
+    }
+
     /// Wall-clock time in Unix milliseconds: the only clock the shard feeds the core.
     func nowMs() -> Int64 { WallClock.nowMs() }
 

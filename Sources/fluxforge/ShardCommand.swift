@@ -45,6 +45,8 @@ struct ShardCommand: AsyncParsableCommand {
 
     @Option(help: "The shard's own lag p99 (ms its work waits for the scheduler's turn) above which it goes DEGRADED (overload_shard); it recovers below half.")
     var shardLagDegradeMs: Int = 500
+    @Option(help: "Refuse submissions (429 backlog) of tenants at or over their share of the waiting tasks once these would take longer than this many ms to drain; 0 never.")
+    var maxBacklogMs: Int = 30_000
 
     @Option(help: "Interval (ms) over which idle failure rates of nodes and domains fade by x0.8; shorter recovers sooner.")
     var failureFadeMs: Int = 10_000
@@ -95,6 +97,7 @@ struct ShardCommand: AsyncParsableCommand {
         guard (100...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be within 100…60000") }
         guard (1...60_000).contains(redisLatencyDegradeMs) else { throw ValidationError("--redis-latency-degrade-ms must be within 1…60000") }
         guard (1...600_000).contains(shardLagDegradeMs) else { throw ValidationError("--shard-lag-degrade-ms must be within 1…600000") }
+        guard (0...3_600_000).contains(maxBacklogMs) else { throw ValidationError("--max-backlog-ms must be within 0…3600000") }
         guard (100...600_000).contains(failureFadeMs) else { throw ValidationError("--failure-fade-ms must be within 100…600000") }
         if let advertiseHost, advertiseHost.isEmpty || advertiseHost.utf8.count > 253
             || !advertiseHost.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
@@ -128,6 +131,7 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         configuration.degradeAboveRedisLatency = .milliseconds(redisLatencyDegradeMs)
         configuration.degradeAboveShardLag = .milliseconds(shardLagDegradeMs)
+        configuration.maxBacklog = .milliseconds(maxBacklogMs)
         configuration.failureFadeInterval = .milliseconds(failureFadeMs)
         configuration.agentHelloTimeout = .milliseconds(agentHelloTimeoutMs)
         configuration.agentFramesPerSecond = agentFramesPerSecond

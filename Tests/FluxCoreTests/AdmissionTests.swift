@@ -90,6 +90,22 @@ import Testing
         #expect(scheduler.handle(.taskSubmitted(spec("h1", tenant: "heavy", priority: 10)), now: at(1)).moves == ["q1:SHED", "h1:ADMITTED"])
     }
 
+    /// Backpressure at the door refuses whom the backlog is made of: tenants at or over their
+    /// weighted share of the waiting tasks, never one within it.
+    @Test func theBacklogBelongsToTheTenantsAtOrOverTheirShare() {
+        var scheduler = makeScheduler(
+            tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration(), "heavy": TenantConfiguration(weight: 3)], nodes: [])
+        #expect(scheduler.tenantsAtOrOverWaitingShare.isEmpty)
+        for index in 0..<8 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood", priority: 5)), now: at(0)) }
+        #expect(scheduler.tenantsAtOrOverWaitingShare.map(\.rawValue) == ["flood"], "alone in the queue, it holds all of it")
+        _ = scheduler.handle(.taskSubmitted(spec("q0", tenant: "quiet", priority: 5)), now: at(1))
+        #expect(scheduler.tenantsAtOrOverWaitingShare.map(\.rawValue) == ["flood"], "1 of 9 is under half")
+        // Weight 3 of 5: a share of 0.6 × 14 = 8.4; five tasks are within it, flood's 8 of a
+        // 0.2 share are not, quiet's 1 is not at 2.8 either.
+        for index in 0..<5 { _ = scheduler.handle(.taskSubmitted(spec("h\(index)", tenant: "heavy", priority: 5)), now: at(2)) }
+        #expect(scheduler.tenantsAtOrOverWaitingShare.map(\.rawValue) == ["flood"])
+    }
+
     /// Shedding compares effective classes: an aged P10 (now P8) outranks a fresh P9.
     @Test func sheddingUsesEffectiveClassAfterAging() {
         var configuration = SchedulerConfiguration()

@@ -140,6 +140,21 @@ extension Scheduler {
         return true
     }
 
+    /// Tenants holding at least their weighted share of the waiting tasks (shares among the
+    /// tenants with waiting tasks): whom a backlog is made of, so whom backpressure at the door
+    /// refuses first. A tenant alone in the queue holds all of it. Walks the active tenants.
+    public var tenantsAtOrOverWaitingShare: [TenantID] {
+        let total = Double(queues.total)
+        guard total > 0 else { return [] }
+        var weights = 0
+        for active in activeTenants where tenants[Int(active)].waiting > 0 { weights += tenants[Int(active)].configuration.weight }
+        guard weights > 0 else { return [] }
+        return activeTenants.filter { active in
+            let state = tenants[Int(active)]
+            return state.waiting > 0 && Double(state.waiting) >= Double(state.configuration.weight) / Double(weights) * total
+        }.map { tenants[Int($0)].id }
+    }
+
     /// The tenant holding the most waiting tasks beyond its weighted share (shares among the
     /// tenants with waiting tasks and `newcomer`'s); ties go to the lower handle.
     func tenantFurthestOverShare(including newcomer: UInt32) -> UInt32? {

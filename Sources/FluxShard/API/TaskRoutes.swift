@@ -24,12 +24,14 @@ struct TaskRoutes: Sendable {
     private func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authorize(request, context)
         try services.requireWritable()
+        try services.refuseIfBacklogged(tenant)
         return try await services.submissions.submit(request, tenant: tenant, nowMs: services.nowMs())
     }
 
     private func submitBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authorize(request, context)
         try services.requireWritable()
+        try services.refuseIfBacklogged(tenant)
         return try await services.submissions.submitBatch(request, tenant: tenant, nowMs: services.nowMs())
     }
 

@@ -80,6 +80,7 @@ extension DriverLoop {
             // rebuild finds it and runs admission again.
             request.queue = .delayed(dueMs: nowMs)
         case .dispatched(let t, let node, let attempt, let timeoutAt):
+            backpressure.dispatched(atMs: nowMs)
             request.queue = .inflight(deadlineMs: timeoutAt.milliseconds)
             request.node = node.rawValue
             request.attempt = attempt

@@ -32,6 +32,9 @@ struct DriverLoop {
     /// drives DEGRADED `overload_shard`. Redis's latency is the driver's `redisProbe`.
     var lag = LatencyWindow()
     var lastOverloadSignalMs: Int64 = 0
+    /// Backpressure at the door: the recent dispatch rate, looked at every 250 ms.
+    var backpressure: Backpressure
+    var lastBackpressureMs: Int64 = 0
     /// Failure outcomes decided since start, by reason code (debug snapshot).
     var failureCounters: [String: Int] = [:]
     /// Nodes whose health changed since it was last written to Redis.
@@ -46,6 +49,7 @@ struct DriverLoop {
     init(driver: SchedulerDriver) {
         self.driver = driver
         self.scheduler = Scheduler(configuration: driver.configuration.scheduler)
+        self.backpressure = Backpressure(maxBacklogMs: driver.configuration.maxBacklog.milliseconds)
     }
 
     /// Work collected during one turn and carried out after the Redis write.
@@ -80,6 +84,20 @@ struct DriverLoop {
         apply(scheduler.handle(.tick, now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         await flush(nowMs: nowMs)
         publishMode()
+        publishBackpressure(nowMs: nowMs)
+    }
+
+    /// Publishes the backlog and whom the door refuses (`Backpressure`), at most every 250 ms;
+    /// the tenants over their share are only counted when the backlog is over the bound.
+    mutating func publishBackpressure(nowMs: Int64) {
+        guard nowMs - lastBackpressureMs >= 250 else { return }
+        lastBackpressureMs = nowMs
+        let waiting = scheduler.waitingTasks
+        var verdict = backpressure.verdict(waiting: waiting, overShare: [], nowMs: nowMs)
+        if backpressure.maxBacklogMs > 0, verdict.backlogMs > backpressure.maxBacklogMs {
+            verdict = backpressure.verdict(waiting: waiting, overShare: scheduler.tenantsAtOrOverWaitingShare.map(\.rawValue), nowMs: nowMs)
+        }
+        if verdict != driver.backpressure { driver.publish(backpressure: verdict) }
     }
 
     /// Makes the core's mode visible to routes (`requireWritable`, readiness) and the metric.

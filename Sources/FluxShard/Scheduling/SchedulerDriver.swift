@@ -37,6 +37,8 @@ final class SchedulerDriver: Sendable {
         var redisDown = false
         /// Slots rebuilt into the core and open for ingest.
         var activeSlots: Set<Int> = []
+        /// Backpressure at the door, as of the loop's last look.
+        var backpressure = Backpressure.Verdict(backlogMs: 0, refusing: [])
     }
 
     init(
@@ -62,6 +64,19 @@ final class SchedulerDriver: Sendable {
     var modeName: String { published.withLock { $0.redisDown ? "READ_ONLY" : $0.mode } }
 
     func publish(mode: String) { published.withLock { $0.mode = mode } }
+    func publish(backpressure: Backpressure.Verdict) { published.withLock { $0.backpressure = backpressure } }
+    /// What backpressure at the door says now (submissions, the member record).
+    var backpressure: Backpressure.Verdict { published.withLock { $0.backpressure } }
+
+    /// The refusal for a submission of `tenant` while backpressure at the door refuses it.
+    func backlogRefusal(of tenant: String) -> HTTPProblem? {
+        let verdict = backpressure
+        guard verdict.refusing.contains(tenant) else { return nil }
+        let waitMs = max(1_000, verdict.backlogMs - configuration.maxBacklog.milliseconds)
+        return HTTPProblem.tooManyRequests(
+            "backlog", "this shard's waiting tasks take \(verdict.backlogMs) ms to drain and tenant \(tenant) holds at least its share of them; nothing was written",
+            retryAfterMs: waitMs)
+    }
     func publish(redisDown: Bool) { published.withLock { $0.redisDown = redisDown } }
     var redisIsDown: Bool { published.withLock { $0.redisDown } }
 

@@ -1,0 +1,55 @@
+/// Backpressure at the door (issue 16, direction 8): how long the shard's waiting tasks would
+/// take to drain at the rate they have lately been dispatched, and which tenants to refuse new
+/// submissions from once that passes `maxBacklogMs` — only tenants holding at least their
+/// weighted share of the waiting tasks, so a flood is refused at submit (429 `backlog`) instead
+/// of accepted and shed later, and a tenant within its share is never refused for it.
+///
+/// Pure: the driver loop feeds it dispatches and the core's figures with the time; the verdict
+/// is published in the member record, where routers read it (docs/api/router.md).
+struct Backpressure: Sendable {
+    /// Backlog beyond which tenants over their share are refused (`--max-backlog-ms`; 0: never).
+    let maxBacklogMs: Int64
+    /// The drain rate is measured over this many one-second buckets.
+    static let windowSeconds = 5
+    private var buckets: [(second: Int64, count: Int)] = []
+
+    init(maxBacklogMs: Int64) {
+        self.maxBacklogMs = maxBacklogMs
+    }
+
+    /// What the door should do now.
+    struct Verdict: Sendable, Equatable {
+        /// Waiting tasks ÷ dispatches per second, in ms (0 when nothing waits).
+        var backlogMs: Int64
+        /// Tenants refused until the backlog is back under the bound.
+        var refusing: [String]
+    }
+
+    mutating func dispatched(_ count: Int = 1, atMs nowMs: Int64) {
+        let second = nowMs / 1_000
+        if let last = buckets.last, last.second == second {
+            buckets[buckets.count - 1].count += count
+        } else {
+            buckets.append((second, count))
+        }
+        buckets.removeAll { $0.second <= second - Int64(Self.windowSeconds) }
+    }
+
+    /// Dispatches per second over the window (the current second counts in part).
+    func drainPerSecond(nowMs: Int64) -> Double {
+        let second = nowMs / 1_000
+        let recent = buckets.filter { $0.second > second - Int64(Self.windowSeconds) }.reduce(0) { $0 + $1.count }
+        let elapsed = Double(Self.windowSeconds - 1) + Double(nowMs % 1_000) / 1_000
+        return Double(recent) / max(elapsed, 1)
+    }
+
+    /// `waiting` tasks drain at the measured rate (at least one a second, so a shard that
+    /// dispatches nothing — no agents — still counts its backlog as growing, not as unknown).
+    func verdict(waiting: Int, overShare: [String], nowMs: Int64) -> Verdict {
+        guard waiting > 0 else { return Verdict(backlogMs: 0, refusing: []) }
+        let rate = max(drainPerSecond(nowMs: nowMs), 1)
+        let backlogMs = Int64((Double(waiting) / rate * 1_000).rounded())
+        let refusing = maxBacklogMs > 0 && backlogMs > maxBacklogMs ? overShare.sorted() : []
+        return Verdict(backlogMs: backlogMs, refusing: refusing)
+    }
+}
