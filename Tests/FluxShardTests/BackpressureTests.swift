@@ -15,14 +15,22 @@ import Testing
         #expect(door.verdict(waiting: 0, overShare: ["flood"], nowMs: 4_999) == .init(backlogMs: 0, refusing: []))
     }
 
-    @Test func aShardThatDispatchesNothingCountsItsBacklogAsGrowing() {
+    @Test func aShardThatDispatchesNothingRefusesNobody() {
         let door = Backpressure(maxBacklogMs: 2_000)
-        // No dispatch in the window (no agents): at least one a second is assumed.
-        #expect(door.verdict(waiting: 3, overShare: ["a"], nowMs: 60_000) == .init(backlogMs: 3_000, refusing: ["a"]))
+        // No dispatch in the window (no agent, none free): idle or blocked, not overloaded.
+        #expect(door.verdict(waiting: 3_000, overShare: ["a"], nowMs: 60_000) == .init(backlogMs: 0, refusing: []))
         // Dispatches older than the window do not count.
         var old = Backpressure(maxBacklogMs: 2_000)
         old.dispatched(1_000, atMs: 1_000)
         #expect(old.drainPerSecond(nowMs: 10_000) == 0)
+        // One that just started is measured over the time since its first dispatch.
+        var fresh = Backpressure(maxBacklogMs: 2_000)
+        fresh.dispatched(20, atMs: 30_000)
+        #expect(fresh.drainPerSecond(nowMs: 30_500) == 20 && fresh.drainPerSecond(nowMs: 32_000) == 10)
+        // The wait a refused tenant is told: the excess, within 1…5 s.
+        #expect(door.retryAfterMs(.init(backlogMs: 2_500, refusing: ["a"])) == 1_000)
+        #expect(door.retryAfterMs(.init(backlogMs: 5_000, refusing: ["a"])) == 3_000)
+        #expect(door.retryAfterMs(.init(backlogMs: 500_000, refusing: ["a"])) == 5_000)
         // A bound of 0 turns backpressure off.
         #expect(Backpressure(maxBacklogMs: 0).verdict(waiting: 1_000, overShare: ["a"], nowMs: 0).refusing.isEmpty)
     }

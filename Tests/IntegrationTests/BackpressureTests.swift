@@ -17,12 +17,13 @@ import Testing
         try await cluster.startAgent(tenant: "flood", token: floodToken, agentToken: floodAgent, node: "slow", capacity: 1)
         try await cluster.startAgent(tenant: "quiet", token: quietToken, agentToken: quietAgent, node: "fast")
         let slow = TaskSubmission(command: ["sleep", "0.25"], retry: RetrySpec(maxAttempts: 1))
-        var accepted: [String] = []
-        for _ in 0..<24 { accepted.append(try await cluster.submit(tenant: "flood", token: floodToken, slow)) }
-
+        // A batch of 40 in one call: about 10 s of backlog at once, well over the 1 s bound.
+        let first = try await cluster.request("POST", "/v1/tenants/flood/tasks:batch", token: floodToken, json: TaskBatch(tasks: Array(repeating: slow, count: 40)))
+        #expect(first.status == 202, "\(first.text)")
+        var accepted = try JSONDecoder().decode(TaskBatchAccepted.self, from: first.body).tasks.map(\.id)
         // Within a heartbeat or two the router refuses the flood, with a Retry-After.
         var refusal: TestHTTPResponse?
-        try await cluster.eventually(timeout: .seconds(10), "the flood refused for its backlog") {
+        try await cluster.eventually(timeout: .seconds(20), "the flood refused for its backlog") {
             let response = try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: slow)
             if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { accepted.append(id) }
             refusal = response

@@ -35,21 +35,31 @@ struct Backpressure: Sendable {
         buckets.removeAll { $0.second <= second - Int64(Self.windowSeconds) }
     }
 
-    /// Dispatches per second over the window (the current second counts in part).
+    /// Dispatches per second over the window, or over the time since the first dispatch in it
+    /// when that is shorter (at least a second), so a shard that just started dispatching is not
+    /// taken for a slow one.
     func drainPerSecond(nowMs: Int64) -> Double {
         let second = nowMs / 1_000
-        let recent = buckets.filter { $0.second > second - Int64(Self.windowSeconds) }.reduce(0) { $0 + $1.count }
-        let elapsed = Double(Self.windowSeconds - 1) + Double(nowMs % 1_000) / 1_000
-        return Double(recent) / max(elapsed, 1)
+        let recent = buckets.filter { $0.second > second - Int64(Self.windowSeconds) }
+        guard let first = recent.first else { return 0 }
+        let elapsed = Double(nowMs - first.second * 1_000) / 1_000
+        return Double(recent.reduce(0) { $0 + $1.count }) / max(elapsed, 1)
     }
 
-    /// `waiting` tasks drain at the measured rate (at least one a second, so a shard that
-    /// dispatches nothing — no agents — still counts its backlog as growing, not as unknown).
+    /// `waiting` tasks drain at the measured rate. A shard that dispatched nothing lately (no
+    /// agent, none free) is not overloaded but idle or blocked: its work waits, bounded by
+    /// `maxQueued`, and nobody is refused for it.
     func verdict(waiting: Int, overShare: [String], nowMs: Int64) -> Verdict {
-        guard waiting > 0 else { return Verdict(backlogMs: 0, refusing: []) }
-        let rate = max(drainPerSecond(nowMs: nowMs), 1)
+        let rate = drainPerSecond(nowMs: nowMs)
+        guard waiting > 0, rate > 0 else { return Verdict(backlogMs: 0, refusing: []) }
         let backlogMs = Int64((Double(waiting) / rate * 1_000).rounded())
         let refusing = maxBacklogMs > 0 && backlogMs > maxBacklogMs ? overShare.sorted() : []
         return Verdict(backlogMs: backlogMs, refusing: refusing)
+    }
+
+    /// How long a refused tenant is told to wait: the backlog beyond the bound, between 1 and
+    /// 5 s (it is looked at again every 250 ms; a longer wait would only idle the client).
+    func retryAfterMs(_ verdict: Verdict) -> Int64 {
+        min(5_000, max(1_000, verdict.backlogMs - maxBacklogMs))
     }
 }

@@ -72,7 +72,7 @@ final class SchedulerDriver: Sendable {
     func backlogRefusal(of tenant: String) -> HTTPProblem? {
         let verdict = backpressure
         guard verdict.refusing.contains(tenant) else { return nil }
-        let waitMs = max(1_000, verdict.backlogMs - configuration.maxBacklog.milliseconds)
+        let waitMs = Backpressure(maxBacklogMs: configuration.maxBacklog.milliseconds).retryAfterMs(verdict)
         return HTTPProblem.tooManyRequests(
             "backlog", "this shard's waiting tasks take \(verdict.backlogMs) ms to drain and tenant \(tenant) holds at least its share of them; nothing was written",
             retryAfterMs: waitMs)
