@@ -6,10 +6,12 @@ final class RouterMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let agentSessions: Gauge
     private let ownedSlots: Gauge
+    private let unownedSlots: Gauge
 
     init() {
         agentSessions = registry.makeGauge(name: "flux_router_agent_sessions", labels: [])
         ownedSlots = registry.makeGauge(name: "flux_router_owned_slots", labels: [])
+        unownedSlots = registry.makeGauge(name: "flux_router_unowned_slots", labels: [])
     }
 
     /// A shard's answer passed back to the client, by status class (`2xx`, `4xx`, …).
@@ -55,5 +57,10 @@ final class RouterMetrics: Sendable {
     func agentIdentityMismatch() { registry.makeCounter(name: "flux_agent_identity_mismatch_total").increment() }
     /// A session refused at hello, or closed while it lasted, because its certificate was revoked.
     func agentCertificateRevoked() { registry.makeCounter(name: "flux_agent_sessions_revoked_total").increment() }
-    func table(_ table: OwnerTable) { ownedSlots.set(Double(table.ownedSlotCount)) }
+    /// Slots with and without a live owner in the router's table; the cluster's slot count is
+    /// not fixed at 256, so alerts read the unowned ones instead of comparing against it.
+    func table(_ table: OwnerTable) {
+        ownedSlots.set(Double(table.ownedSlotCount))
+        unownedSlots.set(Double(table.slotCount - table.ownedSlotCount))
+    }
 }

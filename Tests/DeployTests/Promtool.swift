@@ -1,0 +1,25 @@
+import FluxTesting
+import Foundation
+
+/// `promtool` (Debian's `prometheus` package) run as a subprocess in deploy/prometheus.
+enum Promtool {
+    static let directory = Repository.deploy.appendingPathComponent("prometheus")
+
+    /// Runs `promtool <arguments>`; its exit status and its output (stdout and stderr).
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let executable = try PrometheusServerProcess.executable("promtool")
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+}
