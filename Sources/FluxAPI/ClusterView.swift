@@ -6,12 +6,17 @@ public struct ClusterView: Codable, Sendable, Hashable {
     public var leases: [Lease]
     /// Slots nobody holds right now (their submissions still queue in the ingest stream).
     public var unownedSlots: [Int]
+    /// Held slots whose lease is not (yet) with the owner the slot map over the live members
+    /// names: a handoff or a takeover in progress. None moving and none unowned is a settled
+    /// cluster.
+    public var movingSlots: [Int]
 
-    public init(slotCount: Int, members: [Member], leases: [Lease], unownedSlots: [Int]) {
+    public init(slotCount: Int, members: [Member], leases: [Lease], unownedSlots: [Int], movingSlots: [Int] = []) {
         self.slotCount = slotCount
         self.members = members
         self.leases = leases
         self.unownedSlots = unownedSlots
+        self.movingSlots = movingSlots
     }
 
     /// One shard as it described itself, with its liveness and the slots it holds.

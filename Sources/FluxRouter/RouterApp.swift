@@ -54,6 +54,7 @@ public struct RouterApp: Sendable {
             .register(on: router)
         TenantAdminRoutes(admin: TenantAdmin(tenants: tenants, actor: "router"), auth: auth, nowMs: { WallClock.nowMs() })
             .register(on: router)
+        DashboardRoutes().register(on: router)
         // Idle keep-alive connections of clients are closed after this long.
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))
         let apiConfiguration = ApplicationConfiguration(

@@ -1,4 +1,5 @@
 public import FluxAPI
+import FluxCore
 public import FluxRedis
 
 /// Builds the cluster view from Redis alone (membership and slot leases), so the admin API,
@@ -20,6 +21,9 @@ public enum ClusterReport {
                 slotsHeld: held[member.id] ?? 0)
         }
         let owned = Set(leases.map(\.slot))
-        return ClusterView(slotCount: slotCount, members: views, leases: leases, unownedSlots: (0..<slotCount).filter { !owned.contains($0) })
+        let map = SlotMap(members: views.filter(\.live).map(\.id), slotCount: slotCount)
+        return ClusterView(
+            slotCount: slotCount, members: views, leases: leases, unownedSlots: (0..<slotCount).filter { !owned.contains($0) },
+            movingSlots: leases.filter { map.owner(ofSlot: $0.slot) != $0.holder }.map(\.slot))
     }
 }

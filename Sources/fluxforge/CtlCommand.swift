@@ -84,11 +84,7 @@ struct ClusterCommand: AsyncParsableCommand {
         for holder in strangers.sorted() {
             print("\(holder): holds \(view.leases.filter { $0.holder == holder }.count) leases but is not a member")
         }
-        // Slots whose lease is not (yet) with the owner the map over live members names: a
-        // handoff or a takeover in progress. 0 moving and 0 unowned is a settled cluster.
-        let map = SlotMap(members: view.members.filter(\.live).map(\.id), slotCount: view.slotCount)
-        let moving = view.leases.filter { map.owner(ofSlot: $0.slot) != $0.holder }.count
-        print("\(view.slotCount) slots: \(view.leases.count) leased, \(view.unownedSlots.count) unowned, \(moving) moving")
+        print("\(view.slotCount) slots: \(view.leases.count) leased, \(view.unownedSlots.count) unowned, \(view.movingSlots.count) moving")
     }
 }
 

@@ -10,12 +10,15 @@ import Testing
 @Suite("OpenAPI contract")
 struct OpenAPIContractTests {
     /// `METHOD /path` for every operation in the spec (a line-based read of our own YAML layout:
-    /// paths at two spaces of indent, methods at four).
+    /// paths at two spaces of indent, methods at four), but those marked `x-router-only: true`
+    /// (the dashboard's files, which only the router serves).
     static func specOperations() throws -> Set<String> {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("docs/api/openapi.yaml"), encoding: .utf8)
         var operations: Set<String> = []
+        var routerOnly: Set<String> = []
         var path: String?
+        var operation: String?
         var inPaths = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("paths:") { inPaths = true; continue }
@@ -23,14 +26,18 @@ struct OpenAPIContractTests {
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":") {
                 path = String(line.dropFirst(2).dropLast())
+                operation = nil
             } else if let path, line.hasPrefix("    "), !line.hasPrefix("     ") {
                 let method = line.trimmingCharacters(in: .whitespaces).dropLast()
                 if ["get", "put", "post", "delete", "patch"].contains(String(method)) {
-                    operations.insert("\(method.uppercased()) \(path)")
+                    operation = "\(method.uppercased()) \(path)"
+                    operations.insert(operation!)
                 }
+            } else if let operation, line.trimmingCharacters(in: .whitespaces) == "x-router-only: true" {
+                routerOnly.insert(operation)
             }
         }
-        return operations
+        return operations.subtracting(routerOnly)
     }
 
     static func serverOperations() throws -> Set<String> {

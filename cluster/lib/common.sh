@@ -13,7 +13,8 @@ die() { printf '\033[31m[fluxforge] error:\033[0m %s\n' "$*" >&2; exit 1; }
 #   curl                       the demo and health checks in cluster/up
 #   openssl                    the tests check certificates `fluxforge ca` issues with it
 #   prometheus                 promtool checks deploy/prometheus; the tests scrape a cluster with the server
-FF_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev curl openssl prometheus)
+#   chromium                   DashboardTests loads the router's /ui in it, headless, over DevTools
+FF_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev curl openssl prometheus chromium)
 
 # Installs whatever of FF_APT_PACKAGES is missing; runs apt-get update at most once.
 ensure_packages() {
