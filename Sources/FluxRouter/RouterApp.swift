@@ -35,13 +35,13 @@ public struct RouterApp: Sendable {
         let forwarder = ShardForwarder(client: client, timeout: configuration.forwardTimeout, hasClientCertificate: shardTLS != nil)
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let auth = Authenticator(tenants: tenants, adminToken: configuration.adminToken)
-        let metrics = RouterMetrics()
+        let eventStreams = EventStreamGate(limit: configuration.maxEventStreams)
+        let metrics = RouterMetrics(eventStreamGate: eventStreams)
         let signer = TaskIDSigner(redis: redis)
         await signer.prepare()
 
         let router = Router()
         router.middlewares.add(ProblemMiddleware())
-        let eventStreams = EventStreamGate(limit: configuration.maxEventStreams)
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(

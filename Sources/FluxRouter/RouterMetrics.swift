@@ -1,3 +1,4 @@
+import FluxRuntime
 import Prometheus
 
 /// The router's own Prometheus metrics (docs/metrics.md): what it forwarded, how often it had to
@@ -7,8 +8,13 @@ final class RouterMetrics: Sendable {
     private let agentSessions: Gauge
     private let ownedSlots: Gauge
     private let unownedSlots: Gauge
+    private let eventStreams: Gauge
+    /// The event streams this router serves (read when metrics are rendered).
+    let eventStreamGate: EventStreamGate
 
-    init() {
+    init(eventStreamGate: EventStreamGate) {
+        self.eventStreamGate = eventStreamGate
+        eventStreams = registry.makeGauge(name: "flux_router_event_streams", labels: [])
         agentSessions = registry.makeGauge(name: "flux_router_agent_sessions", labels: [])
         ownedSlots = registry.makeGauge(name: "flux_router_owned_slots", labels: [])
         unownedSlots = registry.makeGauge(name: "flux_router_unowned_slots", labels: [])
@@ -62,5 +68,6 @@ final class RouterMetrics: Sendable {
     func table(_ table: OwnerTable) {
         ownedSlots.set(Double(table.ownedSlotCount))
         unownedSlots.set(Double(table.slotCount - table.ownedSlotCount))
+        eventStreams.set(Double(eventStreamGate.count))
     }
 }

@@ -175,6 +175,10 @@ struct DashboardTests {
             reading.taskID == id && reading.taskLive.hasPrefix("live: ")
         }
         #expect(!following.timeline.contains { $0.cells[3] == "SUCCEEDED" }, "\(following)")
+        // By its event stream, not by polling: the router serves one while the task runs.
+        #expect(following.taskLive == "live: following the task's event stream", "\(following.taskLive)")
+        let metrics = try PrometheusText(try await cluster.request("GET", "/metrics").text)
+        #expect((metrics.value("flux_router_event_streams") ?? 0) >= 1, "no open event stream at the router")
         let finished = try await tab.waitFor("the task finished", Reading.self, read) { $0.taskLive == "finished: SUCCEEDED" }
         let states = try await cluster.timeline(tenant: "acme", token: token, id: id).map(\.to)
         #expect(finished.timeline.map { $0.cells[3] } == states && states.last == "SUCCEEDED", "\(finished.timeline.map(\.cells))")
