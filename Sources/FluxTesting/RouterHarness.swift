@@ -66,7 +66,8 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
             guard let ready = try? await self.request("GET", "/readyz"), ready.status == 200,
                   let current = try? await self.clusterViewOrNil() else { return false }
             view = current
-            return current.unownedSlots.isEmpty && Set(current.leases.map(\.holder)) == members
+            // Settled: every slot held by the live member the slot map names (no handoff left).
+            return current.unownedSlots.isEmpty && current.movingSlots.isEmpty && Set(current.leases.map(\.holder)) == members
                 && Set(current.members.filter(\.live).map(\.id)) == members
         }
         return view!

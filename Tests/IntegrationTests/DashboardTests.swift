@@ -77,7 +77,7 @@ struct DashboardTests {
         let (token, agentToken) = try await cluster.createTenant("acme")
         try await Self.quarantineALiar(cluster, token: token, agentToken: agentToken)
         try await cluster.startAgent(tenant: "acme", token: token, agentToken: agentToken, node: "edge-1")
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo shown in the dashboard"], node: "edge-1"))
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "echo shown in the dashboard"], priority: 2, node: "edge-1"))
         let done = try await cluster.waitForState(tenant: "acme", token: token, id: id, ["SUCCEEDED", "FAILED"])
         try #require(done.state == "SUCCEEDED", "\(done)")
         let states = try await cluster.timeline(tenant: "acme", token: token, id: id).map(\.to)
@@ -110,7 +110,7 @@ struct DashboardTests {
             tenant: "acme", token: token, agentToken: agentToken, node: "liar", capacity: 1, extraArguments: ["--chaos-self-score", "1.0"])
         let retry = RetrySpec(maxAttempts: 20, backoff: "linear", baseDelayMs: 100, maxDelayMs: 100)
         for _ in 0..<4 {
-            _ = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "test \"$FLUX_NODE\" != liar"], retry: retry))
+            _ = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "test \"$FLUX_NODE\" != liar"], priority: 2, retry: retry))
         }
         try await cluster.eventually(timeout: .seconds(30), "liar quarantined") {
             let response = try await cluster.request("GET", "/v1/tenants/acme/nodes", token: token)
@@ -168,7 +168,7 @@ struct DashboardTests {
     /// A task opened from a link while it runs: the view follows it live (the task's event
     /// stream, or polling where the router has none) until it shows the whole timeline.
     static func checkLiveTask(_ devTools: DevTools, url: String, cluster: RouterHarness, token: String) async throws {
-        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 3; echo late"], node: "edge-1"))
+        let id = try await cluster.submit(tenant: "acme", token: token, TaskSubmission(command: ["sh", "-c", "sleep 3; echo late"], priority: 2, node: "edge-1"))
         let tab = try await devTools.newPage()
         try await tab.navigate("\(url)#token=\(token)&tenant=acme&task=\(id)")
         let following = try await tab.waitFor("the running task followed", Reading.self, read) { reading in
