@@ -221,6 +221,8 @@ let package = Package(
                 "FluxCore", "FluxSim", "FluxRedis", "FluxRuntime", "FluxShard", "FluxRouter", "FluxAgent", "FluxLoad", "FluxIdentity", "FluxTLS",
                 "FluxClient", "FluxAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import FluxAPI
 import FluxClient
 import Foundation
+import NIOHTTP1
 
 /// `fluxforge tasks …`: a tenant's tasks through the router's API (docs/cli.md).
 struct TasksCommand: AsyncParsableCommand {
@@ -50,74 +51,68 @@ struct TasksListCommand: AsyncParsableCommand {
     }
 }
 
-struct TasksGetCommand: AsyncParsableCommand {
+/// The commands that act on one task by id: call `…/tasks/{id}` plus a suffix and print the
+/// answer; each says only what differs.
+protocol OneTaskCommand: AsyncParsableCommand {
+    associatedtype Answer: Codable
+    var client: ClientOptions { get }
+    var id: String { get }
+    static var method: HTTPMethod { get }
+    static var suffix: String { get }
+    static func table(_ answer: Answer, painter: Painter) -> String
+}
+
+extension OneTaskCommand {
+    static var method: HTTPMethod { .GET }
+
+    func run() async throws {
+        try await client.withSession { session in
+            let answer = try await session.api.decode(Answer.self, Self.method, try session.tenantPath("/tasks/\(try checkedTaskID(id))\(Self.suffix)"))
+            try session.show(answer) { Self.table($0, painter: session.painter) }
+        }
+    }
+}
+
+struct TasksGetCommand: OneTaskCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "One task: state, node, attempt, result.")
-
     @OptionGroup var client: ClientOptions
     @Argument(help: "Task id.") var id: String
-
-    func run() async throws {
-        try await client.withSession { session in
-            let task = try await session.api.decode(TaskView.self, .GET, try session.tenantPath("/tasks/\(try checkedTaskID(id))"))
-            try session.show(task) { TaskTables.detail($0, painter: session.painter) }
-        }
-    }
+    static let suffix = ""
+    static func table(_ task: TaskView, painter: Painter) -> String { TaskTables.detail(task, painter: painter) }
 }
 
-struct TasksTimelineCommand: AsyncParsableCommand {
+struct TasksTimelineCommand: OneTaskCommand {
     static let configuration = CommandConfiguration(commandName: "timeline", abstract: "Every state change of a task, oldest first.")
-
     @OptionGroup var client: ClientOptions
     @Argument(help: "Task id.") var id: String
-
-    func run() async throws {
-        try await client.withSession { session in
-            let page = try await session.api.decode(TimelinePage.self, .GET, try session.tenantPath("/tasks/\(try checkedTaskID(id))/timeline"))
-            try session.show(page) { TaskTables.timeline($0.entries, painter: session.painter) }
-        }
-    }
+    static let suffix = "/timeline"
+    static func table(_ page: TimelinePage, painter: Painter) -> String { TaskTables.timeline(page.entries, painter: painter) }
 }
 
-struct TasksExplainCommand: AsyncParsableCommand {
+struct TasksExplainCommand: OneTaskCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Why a task is where it is.")
-
     @OptionGroup var client: ClientOptions
     @Argument(help: "Task id.") var id: String
-
-    func run() async throws {
-        try await client.withSession { session in
-            let view = try await session.api.decode(TaskExplanationView.self, .GET, try session.tenantPath("/tasks/\(try checkedTaskID(id))/explain"))
-            try session.show(view) { TaskTables.explanation($0, painter: session.painter) }
-        }
-    }
+    static let suffix = "/explain"
+    static func table(_ view: TaskExplanationView, painter: Painter) -> String { TaskTables.explanation(view, painter: painter) }
 }
 
-struct TasksCancelCommand: AsyncParsableCommand {
+struct TasksCancelCommand: OneTaskCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a task that has not finished.")
-
     @OptionGroup var client: ClientOptions
     @Argument(help: "Task id.") var id: String
-
-    func run() async throws {
-        try await client.withSession { session in
-            let task = try await session.api.decode(TaskView.self, .POST, try session.tenantPath("/tasks/\(try checkedTaskID(id))/cancel"))
-            try session.show(task) { "\($0.id)  \(session.painter.state($0.state))" }
-        }
-    }
+    static let method = HTTPMethod.POST
+    static let suffix = "/cancel"
+    static func table(_ task: TaskView, painter: Painter) -> String { "\(task.id)  \(painter.state(task.state))" }
 }
 
-struct TasksResumeCommand: AsyncParsableCommand {
+struct TasksResumeCommand: OneTaskCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a SUSPENDED (poison) task.")
-
     @OptionGroup var client: ClientOptions
     @Argument(help: "Task id.") var id: String
-
-    func run() async throws {
-        try await client.withSession { session in
-            let task = try await session.api.decode(TaskView.self, .POST, try session.tenantPath("/tasks/\(try checkedTaskID(id))/resume"))
-            try session.show(task) { "\($0.id)  \(session.painter.state($0.state))" }
-        }
-    }
+    static let method = HTTPMethod.POST
+    static let suffix = "/resume"
+    static func table(_ task: TaskView, painter: Painter) -> String { "\(task.id)  \(painter.state(task.state))" }
 }
 
 struct TasksWatchCommand: AsyncParsableCommand {
