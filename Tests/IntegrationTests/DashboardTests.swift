@@ -157,7 +157,9 @@ struct DashboardTests {
             document.getElementById('search-form').requestSubmit();
             """)
         let shown = try await tab.waitFor("the task's timeline", Reading.self, read) { reading in
+            // The view has settled: the timeline to its end, the status and the explanation.
             reading.taskShown && reading.taskID == id && reading.timeline.last?.cells.dropFirst(3).first == "SUCCEEDED"
+                && reading.taskLive == "finished: SUCCEEDED" && !reading.explain.isEmpty
         }
         #expect(shown.timeline.map { $0.cells[3] } == states, "\(shown.timeline.map(\.cells))")
         #expect(shown.taskLive == "finished: SUCCEEDED" && !shown.explain.isEmpty, "\(shown)")
