@@ -8,7 +8,8 @@ struct FluxForgeCommand: AsyncParsableCommand {
         commandName: "fluxforge",
         abstract: "FluxForge: an admission-controlled control plane for fleets of edge agents.",
         subcommands: [
-            LoginCommand.self, TasksCommand.self, NodesCommand.self, DesiredCommand.self, TenantsCommand.self, ClusterAdminCommand.self,
+            LoginCommand.self, TasksCommand.self, NodesCommand.self, DesiredCommand.self, JoinTokensCommand.self, CertificatesCommand.self,
+            TenantsCommand.self, ClusterAdminCommand.self,
             ShardCommand.self, RouterCommand.self, AgentCommand.self, EnrollCommand.self, CtlCommand.self, CACommand.self, SimulateCommand.self,
             BenchCommand.self,
         ]

@@ -131,6 +131,43 @@ import Testing
         #expect(noTenant.status == 1 && noTenant.stderr.contains("no tenant"), "\(noTenant)")
     }
 
+    @Test func joinTokensAndCertificatesAreManagedFromTheCLI() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-cli-ca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ca = try EnrollmentTests.makeCA(in: directory)
+        let cluster = try await EnrollmentTests.cluster(ca: ca.path)
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("acme")
+        let cli = try CLI()
+        defer { cli.remove() }
+        cli.environment["FLUXFORGE_URL"] = cluster.baseURL
+        cli.environment["FLUXFORGE_TENANT"] = "acme"
+        cli.environment["FLUXFORGE_TOKEN"] = token
+
+        // A token for two nodes named edge-*, shown once with the CA pin an agent checks.
+        let created = try await cli.run(["join-tokens", "create", "--max-uses", "2", "--node-pattern", "edge-*", "-o", "json"])
+        let join = try JSONDecoder().decode(JoinTokenCreated.self, from: Data(created.stdout.utf8))
+        #expect(created.status == 0 && join.maxUses == 2 && join.caHash == ca.pin, "\(created)")
+        let listed = try await cli.run(["join-tokens", "ls"])
+        #expect(listed.stdout.contains(join.id) && !listed.stdout.contains(join.token), "\(listed)")
+        // An agent enrolls with it; its certificate is then revoked by node from the CLI.
+        let enrolled = try EnrollmentTests.enroll(
+            cluster, tenant: "acme", node: "edge-1", token: join.token, caHash: join.caHash, stateDir: directory.appendingPathComponent("edge-1").path)
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let revoked = try await cli.run(["certificates", "revoke", "--node", "edge-1", "-o", "json"])
+        let serial = (try? JSONDecoder().decode([String: String].self, from: revoked.body))?["serial"]
+        #expect(revoked.status == 0 && serial != nil, "\(revoked)")
+        let again = try await cli.run(["join-tokens", "revoke", join.id])
+        #expect(again.status == 0, "\(again)")
+        #expect(try await EnrollmentTests.usesLeft(cluster, tenant: "acme", token: token, id: join.id) == nil, "revoked tokens are not listed")
+        // By serial is the admin's; a tenant token is refused with the API's code.
+        let forbidden = try await cli.run(["certificates", "revoke", "--serial", serial ?? "00"])
+        #expect(forbidden.status == 1 && forbidden.stderr.hasPrefix("error: forbidden"), "\(forbidden)")
+        let byAdmin = try await cli.run(["certificates", "revoke", "--serial", serial ?? "00", "--token-file", try cli.write("admin.token", cluster.adminToken)])
+        #expect(byAdmin.status == 0, "\(byAdmin)")
+    }
+
     // MARK: - Helpers
 
     static func count(_ cluster: RouterHarness, _ token: String) async throws -> Int {
@@ -175,6 +212,7 @@ final class CLI: @unchecked Sendable {
         var stdout: String
         var stderr: String
         var description: String { "exit \(status)\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)" }
+        var body: Data { Data(stdout.utf8) }
     }
 
     /// One invocation, at most 60 s; output goes to files, so a large answer never blocks a pipe.
