@@ -19,16 +19,7 @@ struct FlagCrossCheckTests {
 
     /// The output of `fluxforge <subcommand> --help` (ArgumentParser prints it and exits 0).
     static func help(_ subcommand: String) throws -> String {
-        let process = Process()
-        process.executableURL = try FluxProcess.binary()
-        process.arguments = [subcommand, "--help"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try combinedOutput(of: try FluxProcess.binary(), [subcommand, "--help"]).output
     }
 
     /// The `--long` options a help text lists.

@@ -8,18 +8,6 @@ enum Promtool {
     /// Runs `promtool <arguments>`; its exit status and its output (stdout and stderr).
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let executable = try PrometheusServerProcess.executable("promtool")
-        return try await offThePool {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        return try await offThePool { try combinedOutput(of: executable, arguments, in: directory) }
     }
 }
