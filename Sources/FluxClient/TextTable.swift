@@ -1,3 +1,5 @@
+import Foundation
+
 /// Columns aligned for a terminal, like `kubectl get`: a header row, then one row per item,
 /// each column as wide as its widest cell. Colour is added by a `Painter` after alignment, so
 /// escape codes never throw the columns off.
@@ -37,6 +39,11 @@ public struct Painter: Sendable {
 
     public init(enabled: Bool) {
         self.enabled = enabled
+    }
+
+    /// Colours when `descriptor` is a terminal and `NO_COLOR` is not set.
+    public static func forTerminal(_ descriptor: Int32) -> Painter {
+        Painter(enabled: isatty(descriptor) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
     }
 
     /// Green for success, red for failure, yellow for waiting or degraded, as a person scans.

@@ -217,8 +217,12 @@ public struct TaskStore: Sendable {
 
     static func timelineEntry(_ reply: RedisReply) -> TimelineEntry? {
         guard let pair = reply.array, pair.count == 2, let id = pair[0].string else { return nil }
-        let fields = stringHash(pair[1])
-        return TimelineEntry(
+        return timelineEntry(id: id, fields: stringHash(pair[1]))
+    }
+
+    /// A timeline entry from its stream fields, as the submit and transition scripts write them.
+    static func timelineEntry(id: String, fields: [String: String]) -> TimelineEntry {
+        TimelineEntry(
             id: id, atMs: TaskRecord.int64(fields["at"]), from: fields["from"] ?? "", to: fields["to"] ?? "",
             reason: fields["reason"] ?? "", shard: fields["shard"] ?? "", epoch: TaskRecord.int64(fields["epoch"]),
             node: fields["node"].flatMap { $0.isEmpty ? nil : $0 }, attempt: TaskRecord.int(fields["attempt"]))

@@ -115,7 +115,7 @@ struct ShardLoops: Service {
                 member.mode = services.driver.modeName
                 let verdict = services.driver.backpressure
                 member.refusing = verdict.refusing
-                member.refusingForMs = verdict.refusing.isEmpty ? 0 : Backpressure(maxBacklogMs: configuration.maxBacklog.milliseconds).retryAfterMs(verdict)
+                member.refusingForMs = verdict.retryAfterMs
                 try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
             } catch {
                 logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])

@@ -28,9 +28,11 @@ import Testing
         fresh.dispatched(20, atMs: 30_000)
         #expect(fresh.drainPerSecond(nowMs: 30_500) == 20 && fresh.drainPerSecond(nowMs: 32_000) == 10)
         // The wait a refused tenant is told: the excess, within 1…5 s.
-        #expect(door.retryAfterMs(.init(backlogMs: 2_500, refusing: ["a"])) == 1_000)
-        #expect(door.retryAfterMs(.init(backlogMs: 5_000, refusing: ["a"])) == 3_000)
-        #expect(door.retryAfterMs(.init(backlogMs: 500_000, refusing: ["a"])) == 5_000)
+        var steady = Backpressure(maxBacklogMs: 2_000)
+        for second in 0..<5 { steady.dispatched(10, atMs: Int64(second) * 1_000) }
+        #expect(steady.verdict(waiting: 25, overShare: ["a"], nowMs: 5_000).retryAfterMs == 1_000)
+        #expect(steady.verdict(waiting: 50, overShare: ["a"], nowMs: 5_000).retryAfterMs == 3_000)
+        #expect(steady.verdict(waiting: 5_000, overShare: ["a"], nowMs: 5_000).retryAfterMs == 5_000)
         // A bound of 0 turns backpressure off.
         #expect(Backpressure(maxBacklogMs: 0).verdict(waiting: 1_000, overShare: ["a"], nowMs: 0).refusing.isEmpty)
     }

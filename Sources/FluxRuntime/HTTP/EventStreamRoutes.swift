@@ -85,7 +85,7 @@ public struct EventStreamRoutes: Sendable {
                     entries = try await redis.xread(streams: [(keys.timeline(id), cursor)], count: 100)
                 }
                 for entry in entries {
-                    let timeline = TimelineEntry(streamEntry: entry)
+                    let timeline = TaskStore.timelineEntry(id: entry.id, fields: entry.stringFields)
                     try await sink.send(event: "transition", id: entry.id, json: timeline)
                     cursor = entry.id
                     if TaskState(rawValue: timeline.to)?.isTerminal == true {
@@ -289,17 +289,6 @@ struct EventFilter {
     }
 }
 
-extension TimelineEntry {
-    /// A timeline stream entry (fields as the submit and transition scripts write them).
-    init(streamEntry entry: RedisStreamEntry) {
-        let node = entry.string("node") ?? ""
-        self.init(
-            id: entry.id, atMs: Int64(entry.string("at") ?? "") ?? 0, from: entry.string("from") ?? "", to: entry.string("to") ?? "",
-            reason: entry.string("reason") ?? "", shard: entry.string("shard") ?? "", epoch: Int64(entry.string("epoch") ?? "") ?? 0,
-            node: node.isEmpty ? nil : node, attempt: Int(entry.string("attempt") ?? "") ?? 0)
-    }
-}
-
 extension TaskEvent {
     /// An entry of a slot's event stream (`SlotKeys.events`).
     init(streamEntry entry: RedisStreamEntry) {
@@ -310,6 +299,13 @@ extension TaskEvent {
             from: entry.string("from") ?? "", to: entry.string("to") ?? "",
             via: via.isEmpty ? [] : via.split(separator: ",").map(String.init), reason: entry.string("reason") ?? "",
             node: node.isEmpty ? nil : node, attempt: Int(entry.string("attempt") ?? "") ?? 0)
+    }
+}
+
+extension RedisStreamEntry {
+    /// The entry's fields decoded as UTF-8 (FluxForge's streams hold only text).
+    var stringFields: [String: String] {
+        Dictionary(fields.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

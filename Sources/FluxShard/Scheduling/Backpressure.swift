@@ -23,6 +23,8 @@ struct Backpressure: Sendable {
         var backlogMs: Int64
         /// Tenants refused until the backlog is back under the bound.
         var refusing: [String]
+        /// How long a refused tenant is told to wait (`Retry-After`); 0 when nobody is refused.
+        var retryAfterMs: Int64 = 0
     }
 
     mutating func dispatched(_ count: Int = 1, atMs nowMs: Int64) {
@@ -53,13 +55,9 @@ struct Backpressure: Sendable {
         let rate = drainPerSecond(nowMs: nowMs)
         guard waiting > 0, rate > 0 else { return Verdict(backlogMs: 0, refusing: []) }
         let backlogMs = Int64((Double(waiting) / rate * 1_000).rounded())
-        let refusing = maxBacklogMs > 0 && backlogMs > maxBacklogMs ? overShare.sorted() : []
-        return Verdict(backlogMs: backlogMs, refusing: refusing)
-    }
-
-    /// How long a refused tenant is told to wait: the backlog beyond the bound, between 1 and
-    /// 5 s (it is looked at again every 250 ms; a longer wait would only idle the client).
-    func retryAfterMs(_ verdict: Verdict) -> Int64 {
-        min(5_000, max(1_000, verdict.backlogMs - maxBacklogMs))
+        guard maxBacklogMs > 0, backlogMs > maxBacklogMs, !overShare.isEmpty else { return Verdict(backlogMs: backlogMs, refusing: []) }
+        // The backlog beyond the bound, between 1 and 5 s: it is looked at again every 250 ms,
+        // and a longer wait would only idle the client.
+        return Verdict(backlogMs: backlogMs, refusing: overShare.sorted(), retryAfterMs: min(5_000, max(1_000, backlogMs - maxBacklogMs)))
     }
 }

@@ -72,10 +72,9 @@ final class SchedulerDriver: Sendable {
     func backlogRefusal(of tenant: String) -> HTTPProblem? {
         let verdict = backpressure
         guard verdict.refusing.contains(tenant) else { return nil }
-        let waitMs = Backpressure(maxBacklogMs: configuration.maxBacklog.milliseconds).retryAfterMs(verdict)
         return HTTPProblem.tooManyRequests(
             "backlog", "this shard's waiting tasks take \(verdict.backlogMs) ms to drain and tenant \(tenant) holds at least its share of them; nothing was written",
-            retryAfterMs: waitMs)
+            retryAfterMs: verdict.retryAfterMs)
     }
     func publish(redisDown: Bool) { published.withLock { $0.redisDown = redisDown } }
     var redisIsDown: Bool { published.withLock { $0.redisDown } }

@@ -67,7 +67,7 @@ struct CLISession: Sendable {
         http = try APIClient.makeHTTPClient(caFile: target.caFile)
         api = APIClient(baseURL: target.url, token: target.token, http: http)
         self.output = output
-        painter = Painter(enabled: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+        painter = Painter.forTerminal(STDOUT_FILENO)
     }
 
     /// The tenant tenant commands call, or a usage error naming how to give one.

@@ -47,7 +47,7 @@ struct TaskWatcher {
     }
 
     private var painter: Painter {
-        toStandardError ? Painter(enabled: isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil) : session.painter
+        toStandardError ? Painter.forTerminal(STDERR_FILENO) : session.painter
     }
 
     private func emit(_ line: String) {
