@@ -67,7 +67,8 @@ final class OwnerDirectory: Sendable {
             let members = try await membership.members().map {
                 (shard: OwnerTable.Shard(
                     id: $0.id, api: $0.api, agent: $0.agent, readOnly: $0.mode == "READ_ONLY", refusing: Set($0.refusing),
-                    refusingForMs: $0.refusingForMs), heartbeatMs: $0.heartbeatMs)
+                    refusingForMs: $0.refusingForMs, degradedRefusing: Set($0.degradedRefusing), degradedMaxClass: $0.degradedMaxClass),
+                 heartbeatMs: $0.heartbeatMs)
             }
             table = OwnerTable(
                 slotCount: slotCount, leases: leases, members: members, nowMs: WallClock.nowMs(),

@@ -21,6 +21,9 @@ public struct OwnerTable: Sendable, Equatable {
         /// Tenants the shard's door refuses now for its backlog (429 `backlog`), and for how long.
         public var refusing: Set<String> = []
         public var refusingForMs: Int64 = 0
+        /// Tenants the shard, DEGRADED, refuses classes above `degradedMaxClass` from (429 `degraded`).
+        public var degradedRefusing: Set<String> = []
+        public var degradedMaxClass = 3
     }
 
     /// An owner of one slot: the shard and the epoch of its lease.
@@ -64,4 +67,13 @@ public struct OwnerTable: Sendable, Equatable {
 
     /// Slots with a live owner.
     public var ownedSlotCount: Int { owners.count { $0 != nil } }
+}
+
+extension OwnerTable.Shard {
+    /// DEGRADED's refusal of a submission whose least urgent class is given, as the shard's own
+    /// door would answer it (docs/api/router.md#backpressure-at-the-door).
+    func degradedRefusal(of tenant: String, leastUrgentClass: Int) -> HTTPProblem? {
+        guard leastUrgentClass > degradedMaxClass, degradedRefusing.contains(tenant) else { return nil }
+        return SubmissionEndpoint.degradedRefusal(tenant: tenant, maxClass: degradedMaxClass)
+    }
 }

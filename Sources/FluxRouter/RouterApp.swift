@@ -46,7 +46,11 @@ public struct RouterApp: Sendable {
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(
                 tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention), signer: signer,
-                refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) }),
+                refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) },
+                door: { [slotCount = configuration.slotCount] tenant, leastUrgentClass in
+                    directory.table.owner(ofSlot: Slotting.slot(forTenant: tenant, slotCount: slotCount))?.shard
+                        .degradedRefusal(of: tenant, leastUrgentClass: leastUrgentClass)
+                }),
             metrics: metrics, configuration: configuration,
             events: EventStreamRoutes(redis: redis, auth: auth, slotCount: configuration.slotCount, gate: eventStreams)
         ).register(on: router)

@@ -22,6 +22,10 @@ public struct Membership: Sendable {
         /// themselves refuse them alike.
         public var refusing: [String] = []
         public var refusingForMs: Int64 = 0
+        /// While the shard is DEGRADED: tenants whose submissions of classes above
+        /// `degradedMaxClass` it refuses (429 `degraded`); routers refuse them alike.
+        public var degradedRefusing: [String] = []
+        public var degradedMaxClass = 3
 
         public init(
             id: String, api: String, agent: String, startedMs: Int64, version: String, heartbeatMs: Int64 = 0, mode: String = "NORMAL",
@@ -69,7 +73,9 @@ public struct Membership: Sendable {
             RedisCommand(
                 "HSET", key, "api", member.api, "agent", member.agent, "started", String(member.startedMs), "version", member.version,
                 "mode", member.mode, "refusing", member.refusing.prefix(Self.maxRefusingListed).joined(separator: ","),
-                "refusing_ms", String(member.refusingForMs)),
+                "refusing_ms", String(member.refusingForMs),
+                "degraded_refusing", member.degradedRefusing.prefix(Self.maxRefusingListed).joined(separator: ","),
+                "degraded_max_class", String(member.degradedMaxClass)),
             RedisCommand("PEXPIRE", key, String(memberTTLMs * 3)),
         ])
         if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
@@ -96,11 +102,14 @@ public struct Membership: Sendable {
         let hashes = try await redis.pipeline(entries.map { RedisCommand("HGETALL", ClusterKeys.member($0.id)) })
         return zip(entries, hashes).map { entry, reply in
             let hash = TaskStore.stringHash(reply)
-            return Member(
+            var member = Member(
                 id: entry.id, api: hash["api"] ?? "", agent: hash["agent"] ?? "",
                 startedMs: hash["started"].flatMap(Int64.init) ?? 0, version: hash["version"] ?? "", heartbeatMs: entry.heartbeat,
                 mode: hash["mode"] ?? "NORMAL", refusing: (hash["refusing"] ?? "").split(separator: ",").map(String.init),
                 refusingForMs: hash["refusing_ms"].flatMap(Int64.init) ?? 0)
+            member.degradedRefusing = (hash["degraded_refusing"] ?? "").split(separator: ",").map(String.init)
+            member.degradedMaxClass = hash["degraded_max_class"].flatMap(Int.init) ?? 3
+            return member
         }
     }
 

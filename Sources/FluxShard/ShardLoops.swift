@@ -112,15 +112,35 @@ struct ShardLoops: Service {
                     registered = true
                     await restoreModeOverride()
                 }
-                member.mode = services.driver.modeName
-                let verdict = services.driver.backpressure
-                member.refusing = verdict.refusing
-                member.refusingForMs = verdict.retryAfterMs
+                member = described(member)
                 try await services.membership.heartbeat(member, nowMs: WallClock.nowMs())
             } catch {
                 logger.warning("membership heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: configuration.memberHeartbeatInterval)
+            await sleepUntilHeartbeatDue(publishing: member)
+        }
+    }
+
+    /// The member record with the driver's mode and what its door refuses now.
+    private func described(_ member: Membership.Member) -> Membership.Member {
+        var member = member
+        member.mode = services.driver.modeName
+        let verdict = services.driver.backpressure
+        member.refusing = verdict.refusing
+        member.refusingForMs = verdict.retryAfterMs
+        member.degradedRefusing = verdict.degradedRefusing
+        member.degradedMaxClass = verdict.degradedMaxClass
+        return member
+    }
+
+    /// Sleeps one heartbeat interval, but wakes early (looking every 100 ms) when the mode or
+    /// the door's refusals change: routers write submissions themselves and close the door from
+    /// this record, and under a flood a second of stale record is thousands of tasks accepted.
+    private func sleepUntilHeartbeatDue(publishing member: Membership.Member) async {
+        let due = ContinuousClock.now + services.configuration.memberHeartbeatInterval
+        while !Task.isCancelled, ContinuousClock.now < due {
+            try? await Task.sleep(for: min(.milliseconds(100), due - ContinuousClock.now))
+            if described(member) != member { return }
         }
     }
 

@@ -42,7 +42,8 @@ struct ShardServices: Sendable {
         let metrics = metrics
         return SubmissionEndpoint(
             tasks: tasks, signer: signer, redisFailed: { driver.redisFailed($0) },
-            refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) })
+            refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) },
+            door: { tenant, leastUrgentClass in driver.degradedRefusal(of: tenant, leastUrgentClass: leastUrgentClass) })
     }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 

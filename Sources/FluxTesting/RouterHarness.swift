@@ -23,9 +23,13 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     private let lock = NSLock()
 
     /// Starts `shardIDs` and a router, and waits until the shards hold every slot between them
-    /// and the router routes to them.
-    public init(shardIDs: [String], leaseTTLMs: Int = 3_000, routerArguments: [String] = [], shardArguments: [String] = []) async throws {
-        redis = try await TestDatabase.isolated()
+    /// and the router routes to them. `redis`: a server of the test's own (one it slows down or
+    /// kills); by default a fresh database of the shared test server.
+    public init(
+        shardIDs: [String], leaseTTLMs: Int = 3_000, routerArguments: [String] = [], shardArguments: [String] = [],
+        redis: RedisConfiguration? = nil
+    ) async throws {
+        if let redis { self.redis = redis } else { self.redis = try await TestDatabase.isolated() }
         self.leaseTTLMs = leaseTTLMs
         self.shardArguments = shardArguments
         apiPort = try RedisServerProcess.freeLoopbackPort()
@@ -34,7 +38,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for id in shardIDs { _ = try await addShard(id, waitUntilSettled: false) }
         router = try FluxProcess(name: "router", arguments: [
-            "router", "--redis", TestDatabase.url(of: redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
+            "router", "--redis", TestDatabase.url(of: self.redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
             "--admin-token", adminToken, "--refresh-ms", "200",
         ] + (routerArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"]) + routerArguments, directory: directory)
         _ = try await settled(members: Set(shardIDs))

@@ -26,6 +26,27 @@ import Testing
             .modeChanged(from: .degraded, to: .normal, reason: .overloadCleared)])
     }
 
+    /// DEGRADED for a slow Redis (or a busy shard) closes the door but keeps its word on work
+    /// already accepted: the flood's P5 is admitted, not rejected, while the flood is the tenant
+    /// the door refuses; DEGRADED for a queue near its bound still sheds at admission (above).
+    /// Issue 16's batch flood rejected its accepted tasks `mode_degraded` while still accepting
+    /// thousands a second.
+    @Test func aSlowRedisClosesTheDoorToTheFloodButAdmitsWhatWasAccepted() {
+        var scheduler = makeScheduler(tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration()], nodes: [])
+        for index in 0..<20 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood")), now: at(0)) }
+        _ = scheduler.handle(.taskSubmitted(spec("q0", tenant: "quiet")), now: at(0))
+        _ = scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(150))), now: at(1))
+        #expect(scheduler.mode == .degraded)
+        #expect(scheduler.tenantsAtOrOverOutstandingShare.map(\.rawValue) == ["flood"], "the door refuses whom the work is of")
+        #expect(scheduler.handle(.taskSubmitted(spec("f-late", tenant: "flood", priority: 7)), now: at(1)).moves == ["f-late:ADMITTED"])
+        // Shard lag alike; an operator's DEGRADED still sheds at admission.
+        _ = scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(1), shardLagP99: .milliseconds(900))), now: at(2))
+        #expect(scheduler.modeSnapshot.shardOverloaded && scheduler.mode == .degraded)
+        #expect(scheduler.handle(.taskSubmitted(spec("f-later", tenant: "flood", priority: 7)), now: at(2)).moves == ["f-later:ADMITTED"])
+        _ = scheduler.handle(.modeOverride(.degraded), now: at(3))
+        #expect(scheduler.handle(.taskSubmitted(spec("f-override", tenant: "flood", priority: 7)), now: at(3)).transitions.map(\.reason) == [.modeDegraded])
+    }
+
     /// A busy shard is not a slow Redis (issue 16): its own lag degrades it with its own reason,
     /// with hysteresis at half the threshold, whatever Redis's latency.
     @Test func theShardsOwnLagDegradesForItsOwnReason() {

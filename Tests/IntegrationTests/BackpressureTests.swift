@@ -1,4 +1,5 @@
 import FluxAPI
+import FluxRedis
 import FluxTesting
 import Foundation
 import Testing
@@ -52,5 +53,71 @@ import Testing
             return response.status == 202
         }
         for id in accepted { _ = try await cluster.waitForState(tenant: "flood", token: floodToken, id: id, ["SUCCEEDED"], timeout: .seconds(30)) }
+    }
+
+    /// DEGRADED for a slow Redis closes the door to the tenant its work is of — P4–P10 answered
+    /// 429 `degraded` by the router and the shard alike, P0–P3 and a quiet tenant still accepted —
+    /// and every task it accepted is admitted. Before, the door stayed open while the accepted
+    /// tasks were rejected `mode_degraded` (issue 16's batch flood: 5,565 tasks/s accepted,
+    /// 1,302/s completed). Redis is made slow for real: a script busy for about 300 ms, run back
+    /// to back on a connection of its own, on a server of this test's own.
+    @Test func aSlowRedisClosesTheDoorAndEveryAcceptedTaskIsAdmitted() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        // The harness's shards degrade only past 2 s of Redis latency (tests share two cores);
+        // this one at 150 ms, half of what the busy script makes.
+        let cluster = try await RouterHarness(
+            shardIDs: ["shard-a"], shardArguments: ["--redis-latency-degrade-ms", "150"], redis: server.configuration)
+        defer { cluster.stopAll() }
+        let (floodToken, _) = try await cluster.createTenant("flood")
+        let (quietToken, _) = try await cluster.createTenant("quiet")
+        // No agents: what is accepted waits, ADMITTED, and all of it is the flood's.
+        let low = TaskSubmission(command: ["true"], priority: 6)
+        var accepted: [String] = []
+        for _ in 0..<5 { accepted.append(try await cluster.submit(tenant: "flood", token: floodToken, low)) }
+
+        let redis = server.configuration
+        let slowing = Task {
+            let connection = try await RedisConnection.connect(configuration: redis)
+            while !Task.isCancelled {
+                _ = try? await connection.send(RedisCommand("EVAL", "local i = 0 while i < 20000000 do i = i + 1 end return i", "0"))
+            }
+            await connection.close()
+        }
+        defer { slowing.cancel() }
+        var refusal: TestHTTPResponse?
+        try await cluster.eventually(timeout: .seconds(40), "the flood refused while the shard is DEGRADED") {
+            let response = try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low)
+            if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { accepted.append(id) }
+            refusal = response
+            return response.status == 429
+        }
+        #expect(refusal?.errorCode == "degraded", "\(refusal?.text ?? "")")
+        #expect((refusal?.headers["retry-after"]).flatMap(Int.init).map { $0 >= 1 } == true, "\(refusal?.headers ?? [:])")
+        let shard = try #require(cluster.shards["shard-a"])
+        let snapshot = try await shard.request("GET", "/scheduler/debug/snapshot", token: cluster.adminToken).text
+        #expect(snapshot.contains(#""mode":"DEGRADED""#) && snapshot.contains(#""redisLatencyHigh":true"#), "\(snapshot.prefix(400))")
+
+        // The shard's own door answers alike, for single tasks and batches holding a P4–P10.
+        let direct = try await shard.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low)
+        #expect(direct.status == 429 && direct.errorCode == "degraded", "\(direct.text)")
+        let mixed = TaskBatch(tasks: [TaskSubmission(command: ["true"], priority: 1), low])
+        let batch = try await cluster.request("POST", "/v1/tenants/flood/tasks:batch", token: floodToken, json: mixed)
+        #expect(batch.status == 429 && batch.errorCode == "degraded", "\(batch.text)")
+        // Urgent classes and a tenant within its share are still accepted.
+        accepted.append(try await cluster.submit(tenant: "flood", token: floodToken, TaskSubmission(command: ["true"], priority: 2)))
+        let quiet = try await cluster.submit(tenant: "quiet", token: quietToken, low)
+
+        slowing.cancel()
+        for id in accepted {
+            let task = try await cluster.waitForState(tenant: "flood", token: floodToken, id: id, ["ADMITTED", "REJECTED"], timeout: .seconds(20))
+            #expect(task.state == "ADMITTED", "accepted task \(id) was \(task.state) \(task.reason ?? "")")
+        }
+        let quietTask = try await cluster.waitForState(tenant: "quiet", token: quietToken, id: quiet, ["ADMITTED", "REJECTED"], timeout: .seconds(20))
+        #expect(quietTask.state == "ADMITTED", "\(quietTask.reason ?? "")")
+        // Redis fast again: back to NORMAL and the door opens.
+        try await cluster.eventually(timeout: .seconds(30), "the flood accepted again") {
+            try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low).status == 202
+        }
     }
 }

@@ -49,7 +49,7 @@ extension Scheduler {
     private func rejection(for handle: UInt32) -> DecisionReason? {
         switch modes.current {
         case .readOnly: return .readOnly
-        case .degraded where store[handle].priority > configuration.degradedMaxPriority.rawValue
+        case .degraded where modes.rejectsAcceptedWork && store[handle].priority > configuration.degradedMaxPriority.rawValue
             && !isWithinFairShareOfOutstanding(store[handle].tenant):
             return .modeDegraded
         default: break
@@ -80,6 +80,23 @@ extension Scheduler {
         let own = tenants[Int(tenant)]
         let share = Double(own.configuration.weight) / Double(weights)
         return Double(own.queued + own.inFlight) < share * Double(total)
+    }
+
+    /// Tenants holding at least their weighted share of the outstanding work (the test of
+    /// `isWithinFairShareOfOutstanding`, failed): whom DEGRADED refuses P4–P10 from at the door.
+    /// A tenant with nothing outstanding is within its share and never listed. Walks the tenants.
+    public var tenantsAtOrOverOutstandingShare: [TenantID] {
+        var total = 0
+        var weights = 0
+        for state in tenants where state.isConfigured && state.queued + state.inFlight > 0 {
+            total += state.queued + state.inFlight
+            weights += state.configuration.weight
+        }
+        guard total > 0, weights > 0 else { return [] }
+        return tenants.filter { state in
+            state.isConfigured && state.queued + state.inFlight > 0
+                && Double(state.queued + state.inFlight) >= Double(state.configuration.weight) / Double(weights) * Double(total)
+        }.map(\.id)
     }
 
     /// True when the tenant holds less than its weighted share of the waiting tasks (shares

@@ -2,7 +2,8 @@
 public enum SchedulerMode: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Everything admitted subject to limits.
     case normal = "NORMAL"
-    /// Overload: only P0...`degradedMaxPriority` admitted.
+    /// Overload: P4–P10 of the tenants at or over their share are refused at the door; when the
+    /// waiting queue is near its bound (or an operator chose it) they are also shed at admission.
     case degraded = "DEGRADED"
     /// Redis unreachable or operator's choice: submissions rejected, reads still served.
     case readOnly = "READ_ONLY"
@@ -87,6 +88,14 @@ struct ModeController: Hashable, Sendable {
             : (latencyHigh ? .overloadRedisLatency : (shardBusy ? .overloadShard : .overloadCleared))
         return settle(reason: reason)
     }
+
+    /// True while DEGRADED also rejects P4–P10 that were already accepted (at admission): the
+    /// waiting set is near `maxWaitingTasks`, its memory bound, or an operator asked for
+    /// DEGRADED. A slow Redis or a busy shard only closes the door (the driver refuses new
+    /// submissions, `Backpressure`): rejecting work already written does not slow a flood down —
+    /// the batch flood of issue 16 went on being accepted at 5,565 tasks/s while its accepted
+    /// tasks were rejected — and it breaks the promise of the 202 the client was given.
+    var rejectsAcceptedWork: Bool { current == .degraded && (override == .degraded || depthHigh) }
 
     /// Applies the precedence rule; returns the new mode if it changed.
     private mutating func settle(reason: DecisionReason) -> ModeChange? {

@@ -16,15 +16,43 @@ public struct SubmissionEndpoint: Sendable {
     private let redisFailed: @Sendable (RedisError) -> Void
     /// Told about every submission refused at the door, by tenant and code (metrics).
     private let refused: @Sendable (_ tenant: String, _ code: String) -> Void
+    /// The owner's door for a validated submission, given its least urgent class (the highest
+    /// `priority` of a batch): the refusal, or nil to write it. DEGRADED refuses P4–P10 of the
+    /// tenants its overload is made of (`degradedRefusal`).
+    private let door: DoorCheck
+
+    /// What the slot owner's door says to a tenant's submission whose least urgent class is given.
+    public typealias DoorCheck = @Sendable (_ tenant: String, _ leastUrgentClass: Int) -> HTTPProblem?
 
     public init(
         tasks: TaskStore, signer: TaskIDSigner, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in },
-        refused: @escaping @Sendable (_ tenant: String, _ code: String) -> Void = { _, _ in }
+        refused: @escaping @Sendable (_ tenant: String, _ code: String) -> Void = { _, _ in },
+        door: @escaping DoorCheck = { _, _ in nil }
     ) {
         self.tasks = tasks
         self.signer = signer
         self.refused = refused
         self.redisFailed = redisFailed
+        self.door = door
+    }
+
+    /// `429 degraded`: the slot's owner is DEGRADED and the tenant holds at least its share of
+    /// the outstanding work, so its classes above `maxClass` are refused until the shard
+    /// recovers. The same answer from the shard's door and from a router writing for it.
+    public static func degradedRefusal(tenant: String, maxClass: Int) -> HTTPProblem {
+        // Retry after a second: the mode is looked at every 500 ms and recovers with
+        // hysteresis, so sooner would only be refused again.
+        HTTPProblem.tooManyRequests(
+            "degraded",
+            "the shard serving tenant \(tenant) is DEGRADED by overload and the tenant holds at least its share of its work: "
+                + "classes P\(maxClass + 1)–P10 are refused until it recovers, P0–P\(maxClass) are accepted; nothing was written",
+            retryAfterMs: 1_000)
+    }
+
+    private func throwIfDoorRefuses(tenant: String, leastUrgentClass: Int) throws {
+        guard let refusal = door(tenant, leastUrgentClass) else { return }
+        refused(tenant, refusal.problem.code)
+        throw refusal
     }
 
     /// One submission. 202 with the id when written (or already written under the same
@@ -38,6 +66,7 @@ public struct SubmissionEndpoint: Sendable {
         if taskID == nil { taskID = try await redisCall { try await SubmissionHeaders.taskID(request, tenant: tenant, signer: signer) } }
         let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
         do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
+        try throwIfDoorRefuses(tenant: tenant, leastUrgentClass: submission.priority)
         let outcome = try await redisCall(tenant: tenant) {
             try await tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, taskID: taskID, nowMs: nowMs)
         }
@@ -73,6 +102,7 @@ public struct SubmissionEndpoint: Sendable {
         if batchID == nil { batchID = try await redisCall { try await SubmissionHeaders.batchID(request, tenant: tenant, signer: signer) } }
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
         do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
+        try throwIfDoorRefuses(tenant: tenant, leastUrgentClass: batch.tasks.map(\.priority).max() ?? 0)
         let outcomes = try await redisCall(tenant: tenant) {
             try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs, batchID: batchID, idempotencyKey: key)
         }

@@ -25,6 +25,11 @@ struct Backpressure: Sendable {
         var refusing: [String]
         /// How long a refused tenant is told to wait (`Retry-After`); 0 when nobody is refused.
         var retryAfterMs: Int64 = 0
+        /// While the shard is DEGRADED: tenants at or over their share of the outstanding work,
+        /// whose submissions of classes above `degradedMaxClass` are refused (429 `degraded`).
+        var degradedRefusing: [String] = []
+        /// The least urgent class DEGRADED still accepts from everyone (P3).
+        var degradedMaxClass = 3
     }
 
     mutating func dispatched(_ count: Int = 1, atMs nowMs: Int64) {

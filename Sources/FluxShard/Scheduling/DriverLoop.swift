@@ -87,8 +87,9 @@ struct DriverLoop {
         publishBackpressure(nowMs: nowMs)
     }
 
-    /// Publishes the backlog and whom the door refuses (`Backpressure`), at most every 250 ms;
-    /// the tenants over their share are only counted when the backlog is over the bound.
+    /// Publishes the backlog and whom the door refuses (`Backpressure`, and DEGRADED's refusals),
+    /// at most every 250 ms; the tenants over their share are only counted when the backlog is
+    /// over the bound or the shard is DEGRADED.
     mutating func publishBackpressure(nowMs: Int64) {
         guard nowMs - lastBackpressureMs >= 250 else { return }
         lastBackpressureMs = nowMs
@@ -96,6 +97,12 @@ struct DriverLoop {
         var verdict = backpressure.verdict(waiting: waiting, overShare: [], nowMs: nowMs)
         if backpressure.maxBacklogMs > 0, verdict.backlogMs > backpressure.maxBacklogMs {
             verdict = backpressure.verdict(waiting: waiting, overShare: scheduler.tenantsAtOrOverWaitingShare.map(\.rawValue), nowMs: nowMs)
+        }
+        // DEGRADED closes the door to the tenants its overload is made of, for P4–P10: a flood
+        // is refused at submit instead of accepted and shed (docs/scheduler-design.md#9-modes).
+        if scheduler.mode == .degraded {
+            verdict.degradedRefusing = scheduler.tenantsAtOrOverOutstandingShare.map(\.rawValue).sorted()
+            verdict.degradedMaxClass = Int(scheduler.configuration.degradedMaxPriority.rawValue)
         }
         if verdict != driver.backpressure { driver.publish(backpressure: verdict) }
     }

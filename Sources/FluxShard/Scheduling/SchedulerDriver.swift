@@ -76,6 +76,13 @@ final class SchedulerDriver: Sendable {
             "backlog", "this shard's waiting tasks take \(verdict.backlogMs) ms to drain and tenant \(tenant) holds at least its share of them; nothing was written",
             retryAfterMs: verdict.retryAfterMs)
     }
+    /// The refusal for a validated submission of `tenant` while DEGRADED refuses its classes
+    /// above P3 and the submission holds one (the least urgent class is given).
+    func degradedRefusal(of tenant: String, leastUrgentClass: Int) -> HTTPProblem? {
+        let verdict = backpressure
+        guard leastUrgentClass > verdict.degradedMaxClass, verdict.degradedRefusing.contains(tenant) else { return nil }
+        return SubmissionEndpoint.degradedRefusal(tenant: tenant, maxClass: verdict.degradedMaxClass)
+    }
     func publish(redisDown: Bool) { published.withLock { $0.redisDown = redisDown } }
     var redisIsDown: Bool { published.withLock { $0.redisDown } }
 
