@@ -8,7 +8,12 @@ import Prometheus
 
 /// The shard's parts, wired once at start and shared by the HTTP routes, the agent sessions
 /// and the background loops. Nothing here is global: tests build as many shards as they like.
-struct ShardServices: Sendable {
+///
+/// A class, not a struct: every agent session and every request holds it across suspension
+/// points, and a struct of this size (the configuration alone has 40-odd fields) was copied into
+/// each async frame that did — about 10 KB of task memory per agent session (issue 16,
+/// direction 6; docs/performance.md).
+final class ShardServices: Sendable {
     let configuration: ShardConfiguration
     let redis: RedisClient
     let tasks: TaskStore
@@ -30,6 +35,28 @@ struct ShardServices: Sendable {
     /// The server-sent event streams this shard serves (at most 1,000 at once; the router's
     /// `--max-event-streams` is the knob operators use, the shard's API is internal).
     let eventStreams = EventStreamGate(limit: 1_000)
+
+    init(
+        configuration: ShardConfiguration, redis: RedisClient, tasks: TaskStore, tenants: TenantStore, auth: Authenticator,
+        leases: SlotLeases, sessions: AgentSessions, driver: SchedulerDriver, metrics: ShardMetrics,
+        metricsRegistry: PrometheusCollectorRegistry, membership: Membership, signer: TaskIDSigner, ca: ClusterCA?,
+        revocations: RevocationWatcher?
+    ) {
+        self.configuration = configuration
+        self.redis = redis
+        self.tasks = tasks
+        self.tenants = tenants
+        self.auth = auth
+        self.leases = leases
+        self.sessions = sessions
+        self.driver = driver
+        self.metrics = metrics
+        self.metricsRegistry = metricsRegistry
+        self.membership = membership
+        self.signer = signer
+        self.ca = ca
+        self.revocations = revocations
+    }
 
     var shardID: String { configuration.shardID }
 
