@@ -41,13 +41,14 @@ struct RedisClusterClientTests {
                 #expect(try await dedicated.send(RedisCommand("GET", key)) == .bulk(Array("value of \(key)".utf8)))
                 await dedicated.close()
             }
+            #expect(try await redirections(in: cluster) == 0, "every command went straight to its master")
             let error = await redisError { _ = try await client.send(RedisCommand("INCR", keys.values.first ?? "")) }
             #expect(error?.serverErrorPrefix == "ERR", "an ordinary error reply is thrown, not retried")
         }
     }
 
     @Test func pipelineOfThreeHundredCommandsKeepsTheCallersOrder() async throws {
-        try await withCluster { _, client in
+        try await withCluster { cluster, client in
             let topology = try await client.topology()
             var commands: [RedisCommand] = []
             var expected: [RedisReply] = []
@@ -62,6 +63,7 @@ struct RedisClusterClientTests {
             let replies = try await client.pipeline(commands)
             #expect(replies.count == 300)
             for index in replies.indices { #expect(replies[index] == expected[index], "element \(index)") }
+            #expect(try await redirections(in: cluster) == 0, "each part went straight to its master")
             let withError = try await client.pipeline([RedisCommand("GET", "pipe:1"), RedisCommand("INCR", "pipe:1")])
             #expect(withError[0] == .bulk(Array("v1".utf8)))
             #expect(withError[1].string?.hasPrefix("ERR") == true, "error replies stay in place")
@@ -107,6 +109,7 @@ struct RedisClusterClientTests {
                 RedisCommand("GET", first), RedisCommand("GET", second), RedisCommand("SET", first, "again"), RedisCommand("GET", first),
             ])
             #expect(replies == [.bulk(Array("at \(first)".utf8)), .bulk(Array("at \(second)".utf8)), .simpleString("OK"), .bulk(Array("again".utf8))])
+            #expect(try await redirections(in: cluster) > 0, "the client's stale table did send commands to the old master")
             let refreshed = try await client.topology()
             #expect(refreshed.master(forSlot: firstSlot) == masters[1])
             // Only a refresh knows this one: no command on `third` was sent since it moved.
@@ -212,4 +215,16 @@ private func keysOnEveryMaster(
         if let master = topology.master(forSlot: RedisHashSlot.slot(forKey: key)), keys[master] == nil { keys[master] = key }
     }
     return keys
+}
+
+/// `MOVED` and `ASK` replies the running nodes have sent so far (`INFO errorstats`).
+private func redirections(in cluster: RedisClusterProcess) async throws -> Int {
+    var total = 0
+    for port in cluster.runningPorts {
+        let info = try await cluster.command(RedisCommand("INFO", "errorstats"), port: port).string ?? ""
+        for line in info.split(separator: "\r\n") where line.hasPrefix("errorstat_MOVED:") || line.hasPrefix("errorstat_ASK:") {
+            total += line.split(separator: "=").last.flatMap { Int($0) } ?? 0
+        }
+    }
+    return total
 }
