@@ -76,7 +76,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func drainOutbox() {
         let requests = outbox.takeRequests()
         guard let context else {
-            for request in requests { request.waiter.fail(closeReason ?? .connectionLost("the connection is gone")) }
+            let error = closeReason ?? .connectionLost("the connection is gone")
+            for request in requests { request.waiter.fail(RedisOutbox.unwritten(error, request)) }
             return
         }
         let now = NIODeadline.now()

@@ -8,7 +8,8 @@ import Synchronization
 /// share one connection by pipelining. A lost connection is replaced on the next call; failed
 /// connects back off exponentially (capped), during which callers fail fast with the last error
 /// instead of waiting. Commands are never retried: a caller whose command was in flight when the
-/// connection dropped gets `connectionLost` and decides for itself.
+/// connection dropped gets `connectionLost` and decides for itself (`RedisError.wasNeverSent`
+/// tells it when the command certainly did not run).
 public final class RedisClient: RedisCommandSender, Sendable {
     /// The settings the pool connects with.
     public let configuration: RedisConfiguration
@@ -39,12 +40,22 @@ public final class RedisClient: RedisCommandSender, Sendable {
 
     /// Sends on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.send`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
-        try await connection().send(command)
+        try await leasedConnection().send(command)
     }
 
     /// Sends the batch on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.pipeline`.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
-        try await connection().pipeline(commands)
+        try await leasedConnection().pipeline(commands)
+    }
+
+    /// `connection()` for a command about to be sent: a failure to get one means the command
+    /// was never written, and the error says so (`wasNeverSent`).
+    private func leasedConnection() async throws(RedisError) -> RedisConnection {
+        do {
+            return try await connection()
+        } catch {
+            throw error.markedNeverSent()
+        }
     }
 
     /// A new connection outside the pool, owned (and closed) by the caller: for blocking

@@ -51,11 +51,22 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public let code: Code
     /// Human-readable detail; for `server` errors, the server's error text verbatim.
     public let message: String
+    /// True when FluxRedis knows the command (or whole batch) never left this process: the
+    /// connect failed, or the connection was already gone when the request was queued, so no
+    /// byte of it was written and the server cannot have run it. A retry then cannot run it
+    /// twice. False means unknown: it may have run (a written command whose connection dropped).
+    public let wasNeverSent: Bool
 
     /// Builds an error; mostly used inside FluxRedis, public so wrappers and tests can fake one.
-    public init(code: Code, message: String) {
+    public init(code: Code, message: String, wasNeverSent: Bool = false) {
         self.code = code
         self.message = message
+        self.wasNeverSent = wasNeverSent
+    }
+
+    /// This error, marked as about a command that was never written (see `wasNeverSent`).
+    func markedNeverSent() -> RedisError {
+        RedisError(code: code, message: message, wasNeverSent: true)
     }
 
     /// `RedisError.<code>: <message>`, for logs.

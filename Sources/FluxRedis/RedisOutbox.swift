@@ -38,8 +38,14 @@ final class RedisOutbox: Sendable {
         switch action {
         case .none: break
         case .drain(let handler): handler.eventLoop.execute { handler.value.drainOutbox() }
-        case .fail(let error): request.waiter.fail(error)
+        case .fail(let error): request.waiter.fail(Self.unwritten(error, request))
         }
+    }
+
+    /// `error` marked never sent when `request` is its caller's whole request. Only then: a part
+    /// of a larger batch may fail here after earlier parts were written.
+    static func unwritten(_ error: RedisError, _ request: RedisRequest) -> RedisError {
+        request.replyCount == request.waiter.expected ? error.markedNeverSent() : error
     }
 
     /// Takes everything queued; called by the handler on its event loop.
@@ -60,7 +66,7 @@ final class RedisOutbox: Sendable {
             defer { state.requests = [] }
             return state.requests
         }
-        for request in orphans { request.waiter.fail(error) }
+        for request in orphans { request.waiter.fail(Self.unwritten(error, request)) }
     }
 
     /// True once the connection is closed or lost; the pool then replaces it.

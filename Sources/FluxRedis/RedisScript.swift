@@ -1,9 +1,10 @@
 import Synchronization
 
 /// A Lua script run with `EVALSHA`. Its SHA1 comes from `SCRIPT LOAD` the first time it runs
-/// and is cached here, so later calls send only the hash. If the server forgot the script
-/// (`SCRIPT FLUSH`, a restart, a failover) the `NOSCRIPT` reply triggers one reload and retry,
-/// so callers never see it. Create scripts once (e.g. as `static let`) and share them.
+/// and is cached here, so later calls send only the hash (the SHA1 of the source, the same on
+/// every node). If the node forgot the script or never had it (`SCRIPT FLUSH`, a restart, a
+/// failover, another cluster node) the `NOSCRIPT` reply triggers one `EVAL` with the source on
+/// that same node, so callers never see it. Create scripts once (e.g. as `static let`) and share them.
 public final class RedisScript: Sendable, CustomStringConvertible {
     /// The Lua source, sent with `SCRIPT LOAD`.
     public let source: String
@@ -36,6 +37,11 @@ public final class RedisScript: Sendable, CustomStringConvertible {
     /// gets no automatic `NOSCRIPT` retry: that reply comes back as an `.error` element.
     public func command(keys: [String] = [], arguments: [any RedisArgument] = []) -> RedisCommand {
         if let sha { return evalsha(sha, keys: keys, arguments: arguments) }
+        return eval(keys: keys, arguments: arguments)
+    }
+
+    /// `EVAL` with the source: runs the script and caches it on the node that runs it.
+    func eval(keys: [String], arguments: [any RedisArgument]) -> RedisCommand {
         var command = RedisCommand("EVAL", source, keys.count)
         for key in keys { command.append(key) }
         for argument in arguments { command.append(argument) }
@@ -51,8 +57,11 @@ public final class RedisScript: Sendable, CustomStringConvertible {
 }
 
 extension RedisCommandSender {
-    /// Runs `script` with `EVALSHA`, loading it first if needed and reloading and retrying once
-    /// if the server answers `NOSCRIPT`. Errors raised by the script throw as `server` errors.
+    /// Runs `script` with `EVALSHA`, loading it first if needed. If the node that runs it answers
+    /// `NOSCRIPT` (a `SCRIPT FLUSH`, a restart, a failover, or, on a cluster, a node the script was
+    /// never loaded on), it is sent once more as `EVAL` with its source: routed like the
+    /// `EVALSHA` (by its first key), so the very node that lacked the script runs and caches it.
+    /// Errors raised by the script throw as `server` errors.
     public func evaluate(
         _ script: RedisScript,
         keys: [String] = [],
@@ -63,8 +72,7 @@ extension RedisCommandSender {
         do {
             return try await send(script.evalsha(sha, keys: keys, arguments: arguments))
         } catch where error.serverErrorPrefix == "NOSCRIPT" {
-            let reloaded = try await script.load(on: self)
-            return try await send(script.evalsha(reloaded, keys: keys, arguments: arguments))
+            return try await send(script.eval(keys: keys, arguments: arguments))
         }
     }
 }

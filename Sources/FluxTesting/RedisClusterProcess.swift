@@ -1,0 +1,163 @@
+import Foundation
+public import FluxRedis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Redis Cluster for tests: `masters` masters with `replicasPerMaster` replicas each
+/// (3 + 3 by default), every node a `redis-server --cluster-enabled yes` on 127.0.0.1 with its
+/// own client and cluster-bus ports and its files in a fresh temporary directory, joined with
+/// `redis-cli --cluster create`. A short node timeout makes failovers take seconds, not the
+/// default 15 s. Tests may kill masters and move slots (`RedisClusterProcess+Slots.swift`);
+/// `stop()` (or, at the latest, release) kills every node and removes the directory.
+///
+/// Every wait is bounded: a cluster that does not form or heal throws, naming what it saw.
+public final class RedisClusterProcess: @unchecked Sendable {
+    /// Client ports of every node; the first `masters` were created as masters.
+    public let ports: [Int]
+    /// The cluster's node timeout: how long until an unreachable master is failed over.
+    public let nodeTimeout: Duration
+    let directory: URL
+    private let lock = NSLock()
+    private var processes: [Int: Process] = [:]
+
+    /// Starts the nodes, creates the cluster and waits (at most `startTimeout`) until every node
+    /// reports `cluster_state:ok` with all slots served and every replica is in sync.
+    public init(
+        masters: Int = 3, replicasPerMaster: Int = 1, nodeTimeout: Duration = .milliseconds(1_000),
+        startTimeout: Duration = .seconds(30)
+    ) async throws {
+        precondition(masters >= 3, "redis-cli --cluster create needs at least 3 masters")
+        self.nodeTimeout = nodeTimeout
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-redis-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        ports = try (0..<(masters * (1 + replicasPerMaster))).map { _ in try RedisServerProcess.freeLoopbackPort() }
+        do {
+            for port in ports { try startNode(port: port) }
+            let clock = ContinuousClock()
+            let deadline = clock.now + startTimeout
+            for port in ports { try await waitUntilAnswering(port: port, deadline: deadline) }
+            try await createCluster(replicasPerMaster: replicasPerMaster, deadline: deadline)
+            try await waitUntilHealthy(timeout: deadline - clock.now, replicasInSync: replicasPerMaster)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    /// Configurations of every node, to seed a `RedisClusterClient`; short timeouts for tests.
+    public var seedConfigurations: [RedisConfiguration] { ports.map(configuration(port:)) }
+
+    /// A configuration for one node, with test-sized timeouts and reconnect backoff.
+    public func configuration(port: Int) -> RedisConfiguration {
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(2)
+        configuration.reconnectBackoffMaximum = .milliseconds(200)
+        return configuration
+    }
+
+    /// Ports of the nodes whose process runs.
+    public var runningPorts: [Int] {
+        lock.withLock { ports.filter { processes[$0]?.isRunning == true } }
+    }
+
+    /// Kills every node with SIGKILL and removes the directory. Safe to call more than once.
+    public func stop() {
+        let all = lock.withLock { () -> [Process] in
+            defer { processes = [:] }
+            return Array(processes.values)
+        }
+        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for process in all { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// SIGKILLs the node on `port` (no goodbye to clients or the cluster) and waits for it to exit.
+    public func kill(port: Int) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: port) }) else { return }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    private func startNode(port: Int) throws {
+        let busPort = try RedisServerProcess.freeLoopbackPort()
+        let process = Process()
+        process.executableURL = try RedisServerProcess.findExecutable("redis-server")
+        process.arguments = [
+            "--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1",
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
+            "--cluster-node-timeout", String(nodeTimeout.components.seconds * 1000 + nodeTimeout.components.attoseconds / 1_000_000_000_000_000),
+            "--dir", directory.path, "--logfile", "redis-\(port).log",
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+            // Replicas sync at once instead of after the default 5 s wait for more replicas.
+            "--repl-diskless-sync-delay", "0",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { processes[port] = process }
+    }
+
+    /// Polls with PING until the node on `port` answers.
+    private func waitUntilAnswering(port: Int, deadline: ContinuousClock.Instant) async throws {
+        var lastError = "none"
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try await command(RedisCommand("PING"), port: port)
+                return
+            } catch {
+                lastError = "\(error)"
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        throw HarnessError("cluster node 127.0.0.1:\(port) did not answer PING: \(lastError)\n\(log(port: port))")
+    }
+
+    /// `redis-cli --cluster create … --cluster-replicas N --cluster-yes`, killed if it overruns.
+    private func createCluster(replicasPerMaster: Int, deadline: ContinuousClock.Instant) async throws {
+        let output = directory.appendingPathComponent("cluster-create.log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = try RedisServerProcess.findExecutable("redis-cli")
+        process.arguments = ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" }
+            + ["--cluster-replicas", String(replicasPerMaster), "--cluster-yes"]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw HarnessError("redis-cli --cluster create did not finish in time:\n\(text)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HarnessError("redis-cli --cluster create exited with \(process.terminationStatus):\n\(text)")
+        }
+    }
+
+    /// Sends one command to the node on `port` on a connection of its own, closed after.
+    public func command(_ command: RedisCommand, port: Int) async throws -> RedisReply {
+        let connection = try await RedisConnection.connect(configuration: configuration(port: port))
+        do {
+            let reply = try await connection.send(command)
+            await connection.close()
+            return reply
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// The tail of a node's log, for failure messages.
+    public func log(port: Int, lines: Int = 20) -> String {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("redis-\(port).log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
