@@ -11,7 +11,7 @@ struct ClusterRoutes: Sendable {
     let directory: OwnerDirectory
     let forwarder: ShardForwarder
     let auth: Authenticator
-    let redis: RedisClient
+    let redis: any RedisBackend
     let metrics: RouterMetrics
     let configuration: RouterConfiguration
 

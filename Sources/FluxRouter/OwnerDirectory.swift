@@ -16,13 +16,13 @@ final class OwnerDirectory: Sendable {
         var inFlight: Task<OwnerTable, Never>?
     }
 
-    private let redis: RedisClient
+    private let redis: any RedisBackend
     private let membership: Membership
     private let configuration: RouterConfiguration
     private let logger: Logger
     private let state: Mutex<State>
 
-    init(redis: RedisClient, configuration: RouterConfiguration, logger: Logger) {
+    init(redis: any RedisBackend, configuration: RouterConfiguration, logger: Logger) {
         self.redis = redis
         self.configuration = configuration
         self.membership = Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds)

@@ -5,10 +5,10 @@ public import FluxRedis
 /// would have expired anyway; the version counter lets a router poll cheaply and reload the
 /// set only when it changed.
 public struct CertificateRevocations: Sendable {
-    let redis: RedisClient
+    let redis: any RedisBackend
     static let revokeScript = RedisScript(RevocationScripts.revoke)
 
-    public init(redis: RedisClient) { self.redis = redis }
+    public init(redis: any RedisBackend) { self.redis = redis }
 
     /// Revokes `serial` (hex) until `notAfterMs`; returns the new version.
     @discardableResult

@@ -5,7 +5,7 @@ public import FluxRedis
 /// Builds the cluster view from Redis alone (membership and slot leases), so the admin API,
 /// `fluxforge ctl cluster` and, later, the router all describe the cluster the same way.
 public enum ClusterReport {
-    public static func build(redis: RedisClient, membership: Membership, slotCount: Int, nowMs: Int64) async throws -> ClusterView {
+    public static func build(redis: any RedisBackend, membership: Membership, slotCount: Int, nowMs: Int64) async throws -> ClusterView {
         let members = try await membership.members()
         let slots = try await SlotInspector(redis: redis, slotCount: slotCount).inspect()
         let leases: [ClusterView.Lease] = slots.compactMap { slot in

@@ -9,7 +9,7 @@ import Foundation
 /// and a handoff or crash moves it with the slot. API writes (put, pause, reconcile, delete) are
 /// unfenced like submissions; the reconciler's writes are fenced by the slot lease (`writeStep`).
 public struct DesiredStore: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let slotCount: Int
     /// How long an (item, node) timeline lives after its last entry (like task timelines).
     public var timelineTTLMs: Int64 = 24 * 3_600_000
@@ -19,7 +19,7 @@ public struct DesiredStore: Sendable {
     static let deleteScript = RedisScript(DesiredScripts.delete)
     static let requestCheckScript = RedisScript(DesiredScripts.requestCheck)
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: any RedisBackend, slotCount: Int) {
         self.redis = redis
         self.slotCount = slotCount
     }

@@ -7,9 +7,9 @@ public import FluxRedis
 /// the group's last delivered entry (which stays, harmlessly). Entries not yet delivered are
 /// above both and are never touched, so no accepted submission can be trimmed away.
 public struct IngestTrimmer: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
 
-    public init(redis: RedisClient) {
+    public init(redis: any RedisBackend) {
         self.redis = redis
     }
 
@@ -76,7 +76,7 @@ public enum IngestClaim {
     /// Claims every pending entry of the slot's stream for `consumer`; returns how many.
     /// The new owner holds the lease, so the old consumer is fenced: no idle time is required.
     @discardableResult
-    public static func claimAll(redis: RedisClient, slot: Int, consumer: String) async throws -> Int {
+    public static func claimAll(redis: any RedisBackend, slot: Int, consumer: String) async throws -> Int {
         let key = SlotKeys(slot: slot).ingest
         var start = "0-0"
         var claimed = 0

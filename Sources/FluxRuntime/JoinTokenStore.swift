@@ -7,7 +7,7 @@ import Foundation
 /// slot, expiring with the token; a use is spent by one script, so uses never go below zero
 /// whatever races (docs/security.md, docs/redis-schema.md).
 public struct JoinTokenStore: Sendable {
-    let redis: RedisClient
+    let redis: any RedisBackend
     let slotCount: Int
 
     /// Live join tokens per tenant: enough for any rollout, and a cap on what a tenant can store.
@@ -15,7 +15,7 @@ public struct JoinTokenStore: Sendable {
     static let redeemScript = RedisScript(JoinTokenScripts.redeem)
     static let prefix = "ffj_"
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: any RedisBackend, slotCount: Int) {
         self.redis = redis
         self.slotCount = slotCount
     }

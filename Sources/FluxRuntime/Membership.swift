@@ -43,11 +43,11 @@ public struct Membership: Sendable {
         }
     }
 
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     /// A member silent for longer than this is dead.
     public let memberTTLMs: Int64
 
-    public init(redis: RedisClient, memberTTLMs: Int64) {
+    public init(redis: any RedisBackend, memberTTLMs: Int64) {
         self.redis = redis
         self.memberTTLMs = memberTTLMs
     }

@@ -31,10 +31,10 @@ public struct SlotInspector: Sendable {
         }
     }
 
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let slotCount: Int
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: any RedisBackend, slotCount: Int) {
         self.redis = redis
         self.slotCount = slotCount
     }

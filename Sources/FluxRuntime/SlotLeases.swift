@@ -16,14 +16,14 @@ public final class SlotLeases: Sendable {
 
     public let shardID: String
     public let ttlMs: Int64
-    private let redis: RedisClient
+    private let redis: any RedisBackend
     private let held = Mutex<[Int: Lease]>([:])
 
     static let acquireScript = RedisScript(LeaseScripts.acquire)
     static let renewScript = RedisScript(LeaseScripts.renew)
     static let releaseScript = RedisScript(LeaseScripts.release)
 
-    public init(shardID: String, ttlMs: Int64, redis: RedisClient) {
+    public init(shardID: String, ttlMs: Int64, redis: any RedisBackend) {
         self.shardID = shardID
         self.ttlMs = ttlMs
         self.redis = redis
@@ -85,7 +85,7 @@ public final class SlotLeases: Sendable {
 
     /// Every slot's lease value, read in one pipeline (slots without a lease are absent): what
     /// the router routes by and `bench handoff` watches.
-    public static func readAll(redis: RedisClient, slotCount: Int) async throws -> [Int: String] {
+    public static func readAll(redis: any RedisBackend, slotCount: Int) async throws -> [Int: String] {
         let replies = try await redis.pipeline((0..<slotCount).map { RedisCommand("GET", SlotKeys(slot: $0).lease) })
         var values: [Int: String] = [:]
         for (slot, reply) in replies.enumerated() { if let value = reply.string { values[slot] = value } }

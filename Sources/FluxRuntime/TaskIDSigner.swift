@@ -13,10 +13,10 @@ import Synchronization
 /// The key lives in Redis (`ff:cluster` field `task_id_key`, created once by whoever needs it
 /// first): routers and shards reach Redis, tenants never do. Read once per process, then cached.
 public final class TaskIDSigner: Sendable {
-    private let redis: RedisClient
+    private let redis: any RedisBackend
     private let cached = Mutex<SymmetricKey?>(nil)
 
-    public init(redis: RedisClient) {
+    public init(redis: any RedisBackend) {
         self.redis = redis
     }
 

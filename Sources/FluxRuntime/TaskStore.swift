@@ -5,7 +5,7 @@ import Foundation
 /// Reads and writes task records in Redis: submission (the unfenced ingest write) and the API's
 /// reads. State changes after submission go through `TransitionWriter`, which is fenced.
 public struct TaskStore: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let slotCount: Int
     /// How long an idempotency key is remembered (24 h; docs/redis-schema.md).
     public var idempotencyTTLMs: Int64 = 24 * 3_600_000
@@ -42,7 +42,7 @@ public struct TaskStore: Sendable {
         case suspended
     }
 
-    public init(redis: RedisClient, slotCount: Int, retention: Duration? = nil) {
+    public init(redis: any RedisBackend, slotCount: Int, retention: Duration? = nil) {
         self.redis = redis
         self.slotCount = slotCount
         if let retention { recordTTLMs = retention.milliseconds }

@@ -25,7 +25,7 @@ public struct TenantAdmin: Sendable {
         self.actor = actor
     }
 
-    var redis: RedisClient { tenants.redis }
+    var redis: any RedisBackend { tenants.redis }
 
     /// Every tenant of every slot, sorted by name (two pipelined round trips).
     public func list() async throws -> [TenantSummary] {
@@ -80,11 +80,16 @@ public struct TenantAdmin: Sendable {
         let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: tenants.slotCount))
         let reply = try await redis.evaluate(
             Self.beginDeletionScript,
-            keys: [keys.tenantConfig(tenant), keys.live, keys.desiredIndex, keys.tenantDesired(tenant), ClusterKeys.deleting],
+            keys: [keys.tenantConfig(tenant), keys.live, keys.desiredIndex, keys.tenantDesired(tenant)],
             arguments: [tenant, String(nowMs)])
         let parts = reply.array?.compactMap(\.string) ?? []
         switch parts.first {
         case "ok":
+            // Outside the script: `ff:deleting` is not in the tenant's slot (one script, one hash
+            // slot, as Redis Cluster requires). A crash between the two leaves the config marked
+            // and the call unanswered; repeating it passes the script again (already deleting)
+            // and adds the tenant here.
+            _ = try await redis.send(RedisCommand("SADD", ClusterKeys.deleting, tenant))
             try await audit("tenant_deletion_started", tenant: tenant, detail: "", nowMs: nowMs)
             return .started
         case "busy": return .busy(unfinished: parts.count > 1 ? Int(parts[1]) ?? 0 : 0)

@@ -4,10 +4,10 @@ public import FluxRedis
 /// Tenant settings and credentials in `ff:{sN}:t:<tenant>:config`. Tokens are returned once at
 /// creation and only their SHA-256 is stored, so reading Redis never reveals a credential.
 public struct TenantStore: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let slotCount: Int
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: any RedisBackend, slotCount: Int) {
         self.redis = redis
         self.slotCount = slotCount
     }

@@ -8,12 +8,12 @@ public import FluxRedis
 /// idempotent: a sweep cut short by a crash is simply run again by the next owner, since the
 /// tenant stays in `ff:deleting` until the last step.
 public struct TenantSweeper: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let slotCount: Int
     /// Keys removed per round trip.
     static let chunk = 500
 
-    public init(redis: RedisClient, slotCount: Int) {
+    public init(redis: any RedisBackend, slotCount: Int) {
         self.redis = redis
         self.slotCount = slotCount
     }

@@ -78,7 +78,7 @@ public enum TransitionOutcome: Sendable, Equatable {
 /// Writes transitions through the fenced transition script: one call per slot, all of them in
 /// one round trip.
 public struct TransitionWriter: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let leases: SlotLeases
     /// How long a finished task's record (with its packed timeline) is kept: the retention
     /// (`--retention-hours`, default 24 h).
@@ -90,7 +90,7 @@ public struct TransitionWriter: Sendable {
 
     static let script = RedisScript(TransitionScript.source)
 
-    public init(redis: RedisClient, leases: SlotLeases) {
+    public init(redis: any RedisBackend, leases: SlotLeases) {
         self.redis = redis
         self.leases = leases
     }

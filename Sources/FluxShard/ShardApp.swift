@@ -29,7 +29,9 @@ public struct ShardApp: Sendable {
         let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
         let ca = try configuration.caDirectory.map { try ClusterCA(directory: $0) }
-        let services = Self.services(configuration: configuration, redis: redis, ca: ca, logger: logger)
+        // The latency probe's own client: its PINGs never queue behind the shard's pipelines.
+        let probeRedis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let services = Self.services(configuration: configuration, redis: redis, probeRedis: probeRedis, ca: ca, logger: logger)
         // Idle keep-alive connections are closed (a client cannot hold sockets for free);
         // longer than the router's pool keeps them, so the router always closes first.
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))
@@ -83,7 +85,9 @@ public struct ShardApp: Sendable {
     }
 
     /// Wires the shard's parts; nothing here does I/O until the loops and servers start.
-    static func services(configuration: ShardConfiguration, redis: RedisClient, ca: ClusterCA? = nil, logger: Logger) -> ShardServices {
+    static func services(
+        configuration: ShardConfiguration, redis: any RedisBackend, probeRedis: any RedisBackend, ca: ClusterCA? = nil, logger: Logger
+    ) -> ShardServices {
         let tenants = TenantStore(redis: redis, slotCount: configuration.slotCount)
         let leases = SlotLeases(shardID: configuration.shardID, ttlMs: configuration.leaseTTL.milliseconds, redis: redis)
         let sessions = AgentSessions()
@@ -93,7 +97,8 @@ public struct ShardApp: Sendable {
         factory.durationHistogramBuckets = ShardMetrics.durationBuckets
         let metrics = ShardMetrics(factory: factory)
         let driver = SchedulerDriver(
-            configuration: configuration, redis: redis, leases: leases, sessions: sessions, metrics: metrics, logger: logger)
+            configuration: configuration, redis: redis, probeRedis: probeRedis, leases: leases, sessions: sessions, metrics: metrics,
+            logger: logger)
         return ShardServices(
             configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),

@@ -15,7 +15,7 @@ import Prometheus
 /// direction 6; docs/performance.md).
 final class ShardServices: Sendable {
     let configuration: ShardConfiguration
-    let redis: RedisClient
+    let redis: any RedisBackend
     let tasks: TaskStore
     let tenants: TenantStore
     let auth: Authenticator
@@ -37,7 +37,7 @@ final class ShardServices: Sendable {
     let eventStreams = EventStreamGate(limit: 1_000)
 
     init(
-        configuration: ShardConfiguration, redis: RedisClient, tasks: TaskStore, tenants: TenantStore, auth: Authenticator,
+        configuration: ShardConfiguration, redis: any RedisBackend, tasks: TaskStore, tenants: TenantStore, auth: Authenticator,
         leases: SlotLeases, sessions: AgentSessions, driver: SchedulerDriver, metrics: ShardMetrics,
         metricsRegistry: PrometheusCollectorRegistry, membership: Membership, signer: TaskIDSigner, ca: ClusterCA?,
         revocations: RevocationWatcher?

@@ -43,7 +43,7 @@ struct OpenAPIContractTests {
     static func serverOperations() throws -> Set<String> {
         let configuration = ShardConfiguration(shardID: "contract", redisURL: "redis://127.0.0.1:1/0", adminToken: "x")
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
-        let services = ShardApp.services(configuration: configuration, redis: redis, logger: Logger(label: "test"))
+        let services = ShardApp.services(configuration: configuration, redis: redis, probeRedis: redis, logger: Logger(label: "test"))
         return Set(ShardRouter.api(services).routes.map { route in
             let path = route.path.description.hasPrefix("/") ? route.path.description : "/" + route.path.description
             return "\(route.method.rawValue) \(path)"

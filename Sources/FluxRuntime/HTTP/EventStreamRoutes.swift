@@ -20,7 +20,7 @@ import Synchronization
 /// `503 too_many_streams`. A quiet stream gets a comment line every `keepAlive`, which also finds
 /// clients that went away.
 public struct EventStreamRoutes: Sendable {
-    public let redis: RedisClient
+    public let redis: any RedisBackend
     public let auth: Authenticator
     public let slotCount: Int
     public let gate: EventStreamGate
@@ -30,7 +30,7 @@ public struct EventStreamRoutes: Sendable {
     /// A comment line is written when nothing else was for this long.
     let keepAlive: Duration = .seconds(15)
 
-    public init(redis: RedisClient, auth: Authenticator, slotCount: Int, gate: EventStreamGate) {
+    public init(redis: any RedisBackend, auth: Authenticator, slotCount: Int, gate: EventStreamGate) {
         self.redis = redis
         self.auth = auth
         self.slotCount = slotCount
@@ -108,7 +108,7 @@ public struct EventStreamRoutes: Sendable {
                     try await sink.send(event: "end", id: nil, json: ["state": state])
                     return
                 }
-                if dedicated == nil { dedicated = try await redis.makeDedicatedConnection() }
+                if dedicated == nil { dedicated = try await redis.makeDedicatedConnection(forKey: keys.timeline(id)) }
                 if ContinuousClock.now - quietSince >= keepAlive {
                     try await sink.comment("keep-alive")
                     quietSince = .now
@@ -134,7 +134,7 @@ public struct EventStreamRoutes: Sendable {
         let after = start ?? "0"
         let permit = try gate.enter()
         return Self.stream(permit) { sink in
-            let connection = try await redis.makeDedicatedConnection()
+            let connection = try await redis.makeDedicatedConnection(forKey: keys.events)
             defer { Task { await connection.close() } }
             var cursor = after
             var quietSince = ContinuousClock.now

@@ -39,9 +39,10 @@ enum TenantScripts {
     /// (API or agent), the door refuses its submissions (suspended), its desired states are no
     /// longer reconciled, and the slot's owner is told (`ff:deleting`) to close its agents'
     /// sessions and remove its keys (`TenantSweeper`).
-    /// KEYS: 1 config hash, 2 slot live hash, 3 slot desired index, 4 tenant desired names,
-    /// 5 `ff:deleting`; ARGV: 1 tenant, 2 now ms.
-    /// Returns {"ok", ""} | {"missing", ""} | {"busy", unfinished count}
+    /// KEYS: 1 config hash, 2 slot live hash, 3 slot desired index, 4 tenant desired names
+    /// (all of the tenant's slot, so it runs on a Redis Cluster too); ARGV: 1 tenant, 2 now ms.
+    /// Returns {"ok", ""} | {"missing", ""} | {"busy", unfinished count}. The caller then adds
+    /// the tenant to `ff:deleting` (another hash slot).
     static let beginDeletion = """
     if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', ''} end
     local unfinished = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -53,7 +54,6 @@ enum TenantScripts {
     for _, name in ipairs(redis.call('SMEMBERS', KEYS[4])) do
       redis.call('SREM', KEYS[3], ARGV[1] .. '/' .. name)
     end
-    redis.call('SADD', KEYS[5], ARGV[1])
     return {'ok', ''}
     """
 }

@@ -8,13 +8,13 @@ import Synchronization
 /// queue. Its p99 drives DEGRADED for `overload_redis_latency`; how long the driver's own work
 /// waits (`SchedulerDriver`'s lag) drives `overload_shard`. A failed PING reports Redis down.
 final class RedisLatencyProbe: Sendable {
-    private let redis: RedisClient
+    private let redis: any RedisBackend
     private let window = Mutex(LatencyWindow())
     let interval: Duration
 
-    /// `configuration` is the shard's Redis: the probe opens its own connection to it.
-    init(configuration: RedisConfiguration, logger: Logger, interval: Duration = .milliseconds(100)) {
-        redis = RedisClient(configuration: configuration, logger: logger)
+    /// `redis` is a client of the probe's own to the shard's Redis (its own connection).
+    init(redis: any RedisBackend, interval: Duration = .milliseconds(100)) {
+        self.redis = redis
         self.interval = interval
     }
 

@@ -94,7 +94,9 @@ struct IngestConsumer: Sendable {
 
     private func connectionOrNew(_ connection: inout RedisConnection?) async throws -> RedisConnection {
         if let connection { return connection }
-        let made = try await services.redis.makeDedicatedConnection()
+        // One XREADGROUP reads every owned slot's stream: one server only, for now (on a Redis
+        // Cluster each slot's stream is in its own hash slot; docs/redis-schema.md#redis-cluster).
+        let made = try await services.redis.makeDedicatedConnection(forKey: SlotKeys(slot: 0).ingest)
         connection = made
         return made
     }

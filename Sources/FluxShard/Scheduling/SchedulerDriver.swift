@@ -17,7 +17,7 @@ import Glibc
 /// is rebuilt from Redis, which is the truth, so memory and Redis can never drift apart for long.
 final class SchedulerDriver: Sendable {
     let configuration: ShardConfiguration
-    let redis: RedisClient
+    let redis: any RedisBackend
     let leases: SlotLeases
     let sessions: AgentSessions
     let metrics: ShardMetrics
@@ -42,8 +42,8 @@ final class SchedulerDriver: Sendable {
     }
 
     init(
-        configuration: ShardConfiguration, redis: RedisClient, leases: SlotLeases, sessions: AgentSessions,
-        metrics: ShardMetrics, logger: Logger
+        configuration: ShardConfiguration, redis: any RedisBackend, probeRedis: any RedisBackend, leases: SlotLeases,
+        sessions: AgentSessions, metrics: ShardMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.redis = redis
@@ -51,7 +51,7 @@ final class SchedulerDriver: Sendable {
         self.sessions = sessions
         self.metrics = metrics
         self.logger = logger
-        redisProbe = RedisLatencyProbe(configuration: redis.configuration, logger: logger)
+        redisProbe = RedisLatencyProbe(redis: probeRedis)
         (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 

@@ -1,0 +1,24 @@
+/// What FluxForge's stores need from Redis, whether it is one server (`RedisClient`) or a Redis
+/// Cluster (`RedisClusterClient`): commands and pipelines (routed by their keys on a cluster)
+/// and connections of their own for blocking reads, on the node that serves the key read.
+///
+/// Stores hold `any RedisBackend`, so which deployment they run on is decided once, where the
+/// process builds its client from `--redis`, and nowhere else.
+public protocol RedisBackend: RedisCommandSender {
+    /// A new connection outside any pool, owned (and closed) by the caller, to the node that
+    /// serves `key`: for `XREAD`/`XREADGROUP … BLOCK`, which would stall a shared connection.
+    /// Every key a command on it names must be in `key`'s hash slot on a cluster.
+    func makeDedicatedConnection(forKey key: String) async throws(RedisError) -> RedisConnection
+
+    /// Closes the pooled connections; dedicated ones are their owners' to close.
+    func close() async
+}
+
+extension RedisClient: RedisBackend {
+    /// One server serves every key: the same as `makeDedicatedConnection()`.
+    public func makeDedicatedConnection(forKey key: String) async throws(RedisError) -> RedisConnection {
+        try await makeDedicatedConnection()
+    }
+}
+
+extension RedisClusterClient: RedisBackend {}
