@@ -12,13 +12,22 @@ public protocol RedisBackend: RedisCommandSender {
 
     /// Closes the pooled connections; dedicated ones are their owners' to close.
     func close() async
+
+    /// True on a Redis Cluster: one command may name keys of one hash slot only, so a read of
+    /// many slots' streams is one command per stream, and a dedicated connection reaches only
+    /// the keys of its node.
+    var oneHashSlotPerCommand: Bool { get }
 }
 
 extension RedisClient: RedisBackend {
+    public var oneHashSlotPerCommand: Bool { false }
+
     /// One server serves every key: the same as `makeDedicatedConnection()`.
     public func makeDedicatedConnection(forKey key: String) async throws(RedisError) -> RedisConnection {
         try await makeDedicatedConnection()
     }
 }
 
-extension RedisClusterClient: RedisBackend {}
+extension RedisClusterClient: RedisBackend {
+    public var oneHashSlotPerCommand: Bool { true }
+}

@@ -23,8 +23,7 @@ public struct RouterApp: Sendable {
 
     /// Runs until SIGTERM/SIGINT.
     public func run() async throws {
-        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let redis = try RedisBackends.make(url: configuration.redisURL, logger: logger)
         var configuration = configuration
         let membership = Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds)
         configuration.slotCount = try await Self.clusterSlotCount(membership, configured: configuration.slotCount, logger: logger)
@@ -112,7 +111,7 @@ public struct RouterApp: Sendable {
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
             "agentTLS": "\(configuration.agentTLS != nil ? "mTLS" : "off (dev)")", "apiTLS": "\(configuration.apiTLS != nil ? "on" : "off")",
-            "redis": "\(redisConfiguration.host):\(redisConfiguration.port)", "slots": "\(configuration.slotCount)",
+            "redis": "\(RedisBackends.redacted(configuration.redisURL))", "slots": "\(configuration.slotCount)",
             "ownedSlots": "\(directory.table.ownedSlotCount)",
         ])
         try await group.run()

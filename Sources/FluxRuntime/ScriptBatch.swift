@@ -5,7 +5,9 @@ public import FluxRedis
 /// The fenced transition and lease scripts run hundreds of times per scheduler tick; one round
 /// trip for all of them is what keeps Redis cost per task low. A `NOSCRIPT` reply (Redis was
 /// restarted or flushed) means that call did not run, so only those calls are retried after
-/// the script is loaded again.
+/// the script is sent again with its source (`EVAL`), to the node that lacked it: on a Redis
+/// Cluster a node may never have seen the script, and `SCRIPT LOAD`, which names no key, would
+/// load it on another node.
 public struct ScriptCall: Sendable {
     public var keys: [String]
     public var arguments: [String]
@@ -20,16 +22,22 @@ extension RedisCommandSender {
     /// script errors as `.error` elements.
     public func evaluateMany(_ script: RedisScript, _ calls: [ScriptCall]) async throws -> [RedisReply] {
         guard !calls.isEmpty else { return [] }
-        var sha: String
+        let sha: String
         if let cached = script.sha { sha = cached } else { sha = try await script.load(on: self) }
         var replies = try await pipeline(calls.map { Self.evalsha(sha, $0) })
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
-            sha = try await script.load(on: self)
-            let retried = try await pipeline(missing.map { Self.evalsha(sha, calls[$0]) })
+            let retried = try await pipeline(missing.map { Self.eval(script.source, calls[$0]) })
             for (index, reply) in zip(missing, retried) { replies[index] = reply }
         }
         return replies
+    }
+
+    private static func eval(_ source: String, _ call: ScriptCall) -> RedisCommand {
+        var command = RedisCommand("EVAL", source, String(call.keys.count))
+        for key in call.keys { command.append(key) }
+        for argument in call.arguments { command.append(argument) }
+        return command
     }
 
     private static func evalsha(_ sha: String, _ call: ScriptCall) -> RedisCommand {

@@ -26,11 +26,10 @@ public struct ShardApp: Sendable {
 
     /// Runs until SIGTERM/SIGINT.
     public func run() async throws {
-        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let redis = try RedisBackends.make(url: configuration.redisURL, logger: logger)
         let ca = try configuration.caDirectory.map { try ClusterCA(directory: $0) }
         // The latency probe's own client: its PINGs never queue behind the shard's pipelines.
-        let probeRedis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let probeRedis = try RedisBackends.make(url: configuration.redisURL, logger: logger)
         let services = Self.services(configuration: configuration, redis: redis, probeRedis: probeRedis, ca: ca, logger: logger)
         // Idle keep-alive connections are closed (a client cannot hold sockets for free);
         // longer than the router's pool keeps them, so the router always closes first.
@@ -78,7 +77,7 @@ public struct ShardApp: Sendable {
         logger.info("shard starting", metadata: [
             "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
             "apiTLS": "\(configuration.apiMutualTLS ? "mTLS" : "off")", "ops": "\(configuration.opsPort.map(String.init) ?? "none")",
-            "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(redisConfiguration.host):\(redisConfiguration.port)",
+            "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(RedisBackends.redacted(configuration.redisURL))",
         ])
         try await group.run()
         await redis.close()

@@ -7,6 +7,8 @@ public import Foundation
 /// harnesses stay reachable for killing, pausing and reading their logs.
 public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     public let redis: RedisConfiguration
+    /// The processes' `--redis` when not `redis`'s own URL (a Redis Cluster's).
+    public let redisURL: String?
     public let apiPort: Int
     public let agentPort: Int
     public let adminToken = "test-admin-token"
@@ -24,12 +26,14 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
 
     /// Starts `shardIDs` and a router, and waits until the shards hold every slot between them
     /// and the router routes to them. `redis`: a server of the test's own (one it slows down or
-    /// kills); by default a fresh database of the shared test server.
+    /// kills); by default a fresh database of the shared test server. `redisURL`: the processes'
+    /// `--redis` when `redis` alone cannot say it (`redis-cluster://…`; `redis` is one node).
     public init(
         shardIDs: [String], leaseTTLMs: Int = 3_000, routerArguments: [String] = [], shardArguments: [String] = [],
-        redis: RedisConfiguration? = nil
+        redis: RedisConfiguration? = nil, redisURL: String? = nil
     ) async throws {
         if let redis { self.redis = redis } else { self.redis = try await TestDatabase.isolated() }
+        self.redisURL = redisURL
         self.leaseTTLMs = leaseTTLMs
         self.shardArguments = shardArguments
         apiPort = try RedisServerProcess.freeLoopbackPort()
@@ -38,7 +42,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for id in shardIDs { _ = try await addShard(id, waitUntilSettled: false) }
         router = try FluxProcess(name: "router", arguments: [
-            "router", "--redis", TestDatabase.url(of: self.redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
+            "router", "--redis", redisURL ?? TestDatabase.url(of: self.redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
             "--admin-token", adminToken, "--refresh-ms", "200",
         ] + (routerArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"]) + routerArguments, directory: directory)
         _ = try await settled(members: Set(shardIDs))
@@ -53,7 +57,7 @@ public final class RouterHarness: FluxEndpoint, @unchecked Sendable {
     /// shard (this one included) holds slots and none is unowned.
     @discardableResult
     public func addShard(_ id: String, waitUntilSettled: Bool = true) async throws -> ShardHarness {
-        let shard = try await ShardHarness(redis: redis, shardID: id, leaseTTLMs: leaseTTLMs, extraArguments: shardArguments, waitForReady: false)
+        let shard = try await ShardHarness(redis: redis, redisURL: redisURL, shardID: id, leaseTTLMs: leaseTTLMs, extraArguments: shardArguments, waitForReady: false)
         lock.withLock { shards[id] = shard }
         if waitUntilSettled {
             let live = lock.withLock { Set(shards.filter { $0.value.shard.isRunning }.keys) }

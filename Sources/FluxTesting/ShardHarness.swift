@@ -29,8 +29,10 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
     /// to 5 s: the suite shares two loaded cores, where a 100 ms Redis p99 or a 500 ms lag would
     /// flip unrelated tests into DEGRADED at random.
     /// `shardID` and `leaseTTLMs` let several harnesses form one cluster over the same database.
+    /// `redisURL` is what the shard is given as `--redis` when `redis` alone cannot say it (a
+    /// `redis-cluster://` URL; `redis` is then one of its nodes, for the test's own reads).
     public init(
-        redis: RedisConfiguration? = nil, shardID: String = "shard-it", leaseTTLMs: Int = 3_000,
+        redis: RedisConfiguration? = nil, redisURL: String? = nil, shardID: String = "shard-it", leaseTTLMs: Int = 3_000,
         extraArguments: [String] = [], waitForReady: Bool = true
     ) async throws {
         if let redis {
@@ -44,7 +46,7 @@ public final class ShardHarness: FluxEndpoint, @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         shardArguments = [
-            "shard", "--id", shardID, "--redis", TestDatabase.url(of: self.redis),
+            "shard", "--id", shardID, "--redis", redisURL ?? TestDatabase.url(of: self.redis),
             "--api-port", String(apiPort), "--agent-port", String(agentPort), "--admin-token", adminToken,
             "--heartbeat-ms", "500", "--lease-ttl-ms", String(leaseTTLMs), "--redis-latency-degrade-ms", "2000", "--shard-lag-degrade-ms", "5000",
         ] + (extraArguments.contains("--agent-tls-cert") ? [] : ["--insecure-dev"])

@@ -14,6 +14,11 @@ import Logging
 /// consumer. They happen when a former owner's blocking read, issued while it still owned the
 /// slot, returns after the handoff: the entry is delivered to a shard that will never admit it,
 /// and the new owner, reading only new entries, would never see it. It claims them and re-reads.
+///
+/// On one Redis server a single blocking `XREADGROUP` on a dedicated connection reads every
+/// owned slot's stream. On a Redis Cluster a command names one hash slot, and every slot is
+/// its own: each read is one non-blocking `XREADGROUP` per slot, pipelined (the client splits
+/// the pipeline by master), and an empty read waits `clusterPollInterval` before the next.
 struct IngestConsumer: Sendable {
     let services: ShardServices
     let logger: Logger
@@ -28,9 +33,10 @@ struct IngestConsumer: Sendable {
         // read must have returned (it blocks at most `blockMs`).
         var secondLook: [Int: ContinuousClock.Instant] = [:]
         var known: Set<Int> = []
+        let polled = services.redis.oneHashSlotPerCommand
         while !Task.isCancelled {
             do {
-                let conn = try await connectionOrNew(&connection)
+                let conn: any RedisCommandSender = polled ? services.redis : try await connectionOrNew(&connection)
                 let slots = services.driver.activeSlots
                 for slot in slots where !known.contains(slot) { secondLook[slot] = .now + .milliseconds(Self.blockMs + 200) }
                 known = Set(slots)
@@ -51,7 +57,10 @@ struct IngestConsumer: Sendable {
                 let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, secondLookPending: !secondLook.isEmpty, on: conn)
                 if !behind.isEmpty && batch.isEmpty { caughtUp.formUnion(behind) }
                 caughtUp.formIntersection(slots)
-                guard !batch.isEmpty else { continue }
+                guard !batch.isEmpty else {
+                    if polled, behind.isEmpty { try await Task.sleep(for: Self.clusterPollInterval) }
+                    continue
+                }
                 let tasks = try await fetch(batch)
                 // Not durable (Redis failed mid-write): the entries stay pending; read them again.
                 if await !services.driver.ingest(tasks) {
@@ -74,9 +83,12 @@ struct IngestConsumer: Sendable {
     static let strandedSweepInterval: Duration = .seconds(2)
     /// Longest a read for new entries blocks.
     static let blockMs = 1_000
+    /// On a Redis Cluster, the pause after a read that found nothing: the added latency of a
+    /// submission to an idle shard, against one `XREADGROUP` per owned slot each time.
+    static let clusterPollInterval: Duration = .milliseconds(20)
 
     /// Claims entries of `slots` pending at other consumers; returns the slots that had some.
-    private func claimStranded(_ slots: [Int], on connection: RedisConnection) async throws -> Set<Int> {
+    private func claimStranded(_ slots: [Int], on connection: any RedisCommandSender) async throws -> Set<Int> {
         guard !slots.isEmpty else { return [] }
         let summaries = try await connection.pipeline(slots.map { RedisCommand("XPENDING", SlotKeys(slot: $0).ingest, IngestStream.group) })
         var stranded: Set<Int> = []
@@ -101,7 +113,7 @@ struct IngestConsumer: Sendable {
         return made
     }
 
-    private func ensureGroups(_ slots: [Int], on connection: RedisConnection) async throws {
+    private func ensureGroups(_ slots: [Int], on connection: any RedisCommandSender) async throws {
         guard !slots.isEmpty else { return }
         let commands = slots.map { RedisCommand("XGROUP", "CREATE", SlotKeys(slot: $0).ingest, IngestStream.group, "0", "MKSTREAM") }
         for reply in try await connection.pipeline(commands) {
@@ -113,11 +125,12 @@ struct IngestConsumer: Sendable {
 
     /// One XREADGROUP over every owned slot: `0` (own pending entries) while catching up,
     /// then `>` (new entries), blocking up to a second.
-    private func read(_ slots: [Int], backlog: Bool, secondLookPending: Bool, on connection: RedisConnection) async throws -> [(slot: Int, entry: String, task: String)] {
+    private func read(_ slots: [Int], backlog: Bool, secondLookPending: Bool, on connection: any RedisCommandSender) async throws -> [(slot: Int, entry: String, task: String)] {
         guard !slots.isEmpty else {
             try await Task.sleep(for: .milliseconds(200))
             return []
         }
+        if services.redis.oneHashSlotPerCommand { return try await readEachSlot(slots, backlog: backlog) }
         var command = RedisCommand("XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", services.configuration.ingestBatch)
         if !backlog {
             command.append("BLOCK")
@@ -129,6 +142,23 @@ struct IngestConsumer: Sendable {
         for _ in slots { command.append(backlog ? "0" : ">") }
         let reply = try await connection.send(command)
         return Self.entries(reply, slots: slots)
+    }
+
+    /// A Redis Cluster's read: one non-blocking `XREADGROUP` per slot in one pipeline, each for
+    /// a share of the batch (at least 16), so one read still holds about a batch.
+    private func readEachSlot(_ slots: [Int], backlog: Bool) async throws -> [(slot: Int, entry: String, task: String)] {
+        let count = max(16, services.configuration.ingestBatch / max(1, slots.count))
+        let replies = try await services.redis.pipeline(slots.map { slot in
+            RedisCommand(
+                "XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", count,
+                "STREAMS", SlotKeys(slot: slot).ingest, backlog ? "0" : ">")
+        })
+        var entries: [(slot: Int, entry: String, task: String)] = []
+        for (slot, reply) in zip(slots, replies) {
+            if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
+            entries += Self.entries(reply, slots: [slot])
+        }
+        return entries
     }
 
     static func entries(_ reply: RedisReply, slots: [Int]) -> [(slot: Int, entry: String, task: String)] {
