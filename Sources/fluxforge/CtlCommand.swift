@@ -3,6 +3,7 @@ import FluxCore
 import FluxRedis
 import FluxRuntime
 import Foundation
+import Logging
 
 /// `fluxforge ctl`: operator tools that read the cluster's state.
 struct CtlCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct InspectCommand: AsyncParsableCommand {
     var all = false
 
     func run() async throws {
-        let client = RedisClient(configuration: try RedisConfiguration(url: target.redis))
+        let client = try RedisBackends.make(url: target.redis, logger: Logger(label: "fluxforge.ctl"))
         defer { Task { await client.close() } }
         let inspected = try await SlotInspector(redis: client, slotCount: target.slots).inspect()
         print(Self.render(inspected, all: all, nowMs: Int64(Date().timeIntervalSince1970 * 1_000)))
@@ -63,7 +64,7 @@ struct ClusterCommand: AsyncParsableCommand {
     var memberTTLMs: Int = 5_000
 
     func run() async throws {
-        let client = RedisClient(configuration: try RedisConfiguration(url: target.redis))
+        let client = try RedisBackends.make(url: target.redis, logger: Logger(label: "fluxforge.ctl"))
         defer { Task { await client.close() } }
         let nowMs = Int64(Date().timeIntervalSince1970 * 1_000)
         let view = try await ClusterReport.build(
