@@ -13,6 +13,13 @@ public protocol RedisBackend: RedisCommandSender {
     /// Closes the pooled connections; dedicated ones are their owners' to close.
     func close() async
 
+    /// `commands` in one pipeline, each part followed by `WAIT replicas timeoutMs` on the
+    /// connection that wrote it (one part on one server; one per master on a cluster).
+    /// `confirmed`: the fewest replicas a `WAIT` counted (0 when a cluster had to re-send an
+    /// element on its own, with no `WAIT` behind it). The writes happened either way.
+    func pipeline(_ commands: [RedisCommand], waitingForReplicas replicas: Int, timeoutMs: Int) async throws(RedisError)
+        -> (replies: [RedisReply], confirmed: Int)
+
     /// True on a Redis Cluster: one command may name keys of one hash slot only, so a read of
     /// many slots' streams is one command per stream, and a dedicated connection reaches only
     /// the keys of its node.
@@ -22,6 +29,13 @@ public protocol RedisBackend: RedisCommandSender {
 extension RedisClient: RedisBackend {
     public var oneHashSlotPerCommand: Bool { false }
 
+    public func pipeline(_ commands: [RedisCommand], waitingForReplicas replicas: Int, timeoutMs: Int) async throws(RedisError)
+        -> (replies: [RedisReply], confirmed: Int) {
+        var replies = try await pipeline(commands + [RedisCommand("WAIT", replicas, timeoutMs)])
+        let confirmed = Int(replies.popLast()?.int ?? 0)
+        return (replies, confirmed)
+    }
+
     /// One server serves every key: the same as `makeDedicatedConnection()`.
     public func makeDedicatedConnection(forKey key: String) async throws(RedisError) -> RedisConnection {
         try await makeDedicatedConnection()
@@ -30,4 +44,9 @@ extension RedisClient: RedisBackend {
 
 extension RedisClusterClient: RedisBackend {
     public var oneHashSlotPerCommand: Bool { true }
+
+    public func pipeline(_ commands: [RedisCommand], waitingForReplicas replicas: Int, timeoutMs: Int) async throws(RedisError)
+        -> (replies: [RedisReply], confirmed: Int) {
+        try await splitPipeline(commands, waitFor: (replicas, timeoutMs))
+    }
 }

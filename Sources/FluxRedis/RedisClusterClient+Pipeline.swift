@@ -13,7 +13,16 @@
 ///   did run. Other error replies stay in place as `.error` elements.
 extension RedisClusterClient {
     func splitPipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
-        guard !commands.isEmpty else { return [] }
+        try await splitPipeline(commands, waitFor: nil).replies
+    }
+
+    /// The batch, and with `waitFor` a `WAIT` at the end of every master's part (on the
+    /// connection that wrote it): `confirmed` is the fewest replicas any part's `WAIT` counted,
+    /// 0 when an element had to be re-sent on its own (no `WAIT` follows it on its connection).
+    func splitPipeline(
+        _ commands: [RedisCommand], waitFor: (replicas: Int, timeoutMs: Int)?
+    ) async throws(RedisError) -> (replies: [RedisReply], confirmed: Int) {
+        guard !commands.isEmpty else { return ([], waitFor?.replicas ?? 0) }
         let routes = commands.map(\.clusterRoute)
         let (topology, generation) = try await currentTopology()
         var groups: [RedisClusterEndpoint: [Int]] = [:]
@@ -27,10 +36,12 @@ extension RedisClusterClient {
             }
         }
         var replies = [RedisReply](repeating: .null, count: commands.count)
-        for part in await sendParts(groups, of: commands) {
+        var confirmed = waitFor?.replicas ?? 0
+        for part in await sendParts(groups, of: commands, waitFor: waitFor) {
+            if let count = part.confirmed { confirmed = min(confirmed, count) }
             try place(part, into: &replies, leftovers: &leftovers)
         }
-        guard !leftovers.resend.isEmpty else { return replies }
+        guard !leftovers.resend.isEmpty else { return (replies, confirmed) }
         if leftovers.needsRefresh { await refreshQuietly(after: generation) }
         state.withLock { state in
             for (slot, endpoint) in leftovers.moves { state.applyMoved(slot: slot, to: endpoint) }
@@ -38,7 +49,7 @@ extension RedisClusterClient {
         for (index, first) in leftovers.resend.sorted(by: { $0.index < $1.index }) {
             replies[index] = try await execute(commands[index], route: routes[index], first: first)
         }
-        return replies
+        return (replies, 0)
     }
 
     /// Elements to send again, and what the cluster told us on the way.
@@ -53,16 +64,23 @@ extension RedisClusterClient {
         let endpoint: RedisClusterEndpoint
         let indices: [Int]
         let outcome: Result<[RedisReply], RedisError>
+        /// What the part's `WAIT` counted, when one was sent.
+        var confirmed: Int?
     }
 
     /// Sends each master's commands as one pipeline, all masters at once.
-    private func sendParts(_ groups: [RedisClusterEndpoint: [Int]], of commands: [RedisCommand]) async -> [Part] {
+    private func sendParts(
+        _ groups: [RedisClusterEndpoint: [Int]], of commands: [RedisCommand], waitFor: (replicas: Int, timeoutMs: Int)?
+    ) async -> [Part] {
         await withTaskGroup(of: Part.self) { group in
             for (endpoint, indices) in groups {
                 group.addTask { [self] in
                     do throws(RedisError) {
-                        let replies = try await pool(for: endpoint).pipeline(indices.map { commands[$0] })
-                        return Part(endpoint: endpoint, indices: indices, outcome: .success(replies))
+                        var batch = indices.map { commands[$0] }
+                        if let waitFor { batch.append(RedisCommand("WAIT", waitFor.replicas, waitFor.timeoutMs)) }
+                        var replies = try await pool(for: endpoint).pipeline(batch)
+                        let confirmed = waitFor == nil ? nil : Int(replies.popLast()?.int ?? 0)
+                        return Part(endpoint: endpoint, indices: indices, outcome: .success(replies), confirmed: confirmed)
                     } catch {
                         return Part(endpoint: endpoint, indices: indices, outcome: .failure(error))
                     }

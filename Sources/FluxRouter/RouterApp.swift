@@ -44,7 +44,10 @@ public struct RouterApp: Sendable {
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(
-                tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention), signer: signer,
+                tasks: TaskStore(
+                    redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
+                    ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds))),
+                signer: signer,
                 refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) },
                 door: { [slotCount = configuration.slotCount] tenant, leastUrgentClass in
                     directory.table.owner(ofSlot: Slotting.slot(forTenant: tenant, slotCount: slotCount))?.shard

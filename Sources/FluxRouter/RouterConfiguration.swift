@@ -28,6 +28,10 @@ public struct RouterConfiguration: Sendable {
     /// How long a finished task's record (with its packed timeline) is kept (`--retention-hours`);
     /// routers and shards should agree (docs/redis-schema.md).
     public var retention: Duration = .seconds(24 * 3_600)
+    /// `--redis-ack replica`: writes that matter count as done only once this many Redis
+    /// replicas have them (`WAIT`, at most `redisAckTimeout`); 0 (`local`): once the master has.
+    public var redisAckReplicas = 0
+    public var redisAckTimeout: Duration = .seconds(1)
     /// Agent connections held open at once; beyond it new ones wait in the listen backlog.
     public var agentMaxConnections = 50_000
     /// Server-sent event streams served at once (each holds a Redis connection); more answer

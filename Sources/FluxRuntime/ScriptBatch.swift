@@ -17,6 +17,29 @@ public struct ScriptCall: Sendable {
     }
 }
 
+/// When a write counts as done (`--redis-ack`, docs/failure-scenarios.md): when the master has
+/// it (`local`, Redis's default: a master that dies may take its last writes with it), or once
+/// `replicas` of its replicas have it too (`WAIT`, in the same pipeline, so on the connection
+/// that wrote), at most `timeoutMs` later.
+public struct ReplicaAck: Sendable, Hashable {
+    public var replicas: Int
+    public var timeoutMs: Int
+
+    public init(replicas: Int, timeoutMs: Int) {
+        self.replicas = replicas
+        self.timeoutMs = timeoutMs
+    }
+
+    /// The master's word is enough.
+    public static let local = ReplicaAck(replicas: 0, timeoutMs: 0)
+
+    /// The error a write not confirmed in time throws: a `server` error starting `NOTREPLICATED`.
+    /// The write did happen on the master; it may or may not survive the master's death.
+    static func notReplicated(_ acknowledged: Int, _ ack: ReplicaAck) -> RedisError {
+        RedisError(code: .server, message: "NOTREPLICATED \(acknowledged) of \(ack.replicas) replicas confirmed the write within \(ack.timeoutMs) ms")
+    }
+}
+
 extension RedisCommandSender {
     /// Runs `script` once per call, in order, in one pipeline; replies come back in call order,
     /// script errors as `.error` elements.
@@ -33,14 +56,14 @@ extension RedisCommandSender {
         return replies
     }
 
-    private static func eval(_ source: String, _ call: ScriptCall) -> RedisCommand {
+    static func eval(_ source: String, _ call: ScriptCall) -> RedisCommand {
         var command = RedisCommand("EVAL", source, String(call.keys.count))
         for key in call.keys { command.append(key) }
         for argument in call.arguments { command.append(argument) }
         return command
     }
 
-    private static func evalsha(_ sha: String, _ call: ScriptCall) -> RedisCommand {
+    static func evalsha(_ sha: String, _ call: ScriptCall) -> RedisCommand {
         var command = RedisCommand("EVALSHA", sha, String(call.keys.count))
         for key in call.keys { command.append(key) }
         for argument in call.arguments { command.append(argument) }
@@ -52,5 +75,28 @@ extension RedisReply {
     var isNoScript: Bool {
         if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
         return false
+    }
+}
+
+extension RedisBackend {
+    /// `evaluateMany`, counted done only when `ack` is met: with replicas asked for, a `WAIT`
+    /// follows the calls on the connection that wrote them (each master's, on a cluster), and
+    /// fewer confirmations than asked throw `NOTREPLICATED` (the writes happened on the master).
+    public func evaluateMany(_ script: RedisScript, _ calls: [ScriptCall], ack: ReplicaAck) async throws -> [RedisReply] {
+        guard ack.replicas > 0 else { return try await evaluateMany(script, calls) }
+        guard !calls.isEmpty else { return [] }
+        let sha: String
+        if let cached = script.sha { sha = cached } else { sha = try await script.load(on: self) }
+        var (replies, confirmed) = try await pipeline(
+            calls.map { Self.evalsha(sha, $0) }, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
+        let missing = replies.indices.filter { replies[$0].isNoScript }
+        if !missing.isEmpty {
+            let retried = try await pipeline(
+                missing.map { Self.eval(script.source, calls[$0]) }, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
+            for (index, reply) in zip(missing, retried.replies) { replies[index] = reply }
+            confirmed = min(confirmed, retried.confirmed)
+        }
+        guard confirmed >= ack.replicas else { throw ReplicaAck.notReplicated(confirmed, ack) }
+        return replies
     }
 }

@@ -42,9 +42,13 @@ public struct TaskStore: Sendable {
         case suspended
     }
 
-    public init(redis: any RedisBackend, slotCount: Int, retention: Duration? = nil) {
+    /// When a submission counts as written (`--redis-ack`): by default when the master has it.
+    public var ack = ReplicaAck.local
+
+    public init(redis: any RedisBackend, slotCount: Int, retention: Duration? = nil, ack: ReplicaAck = .local) {
         self.redis = redis
         self.slotCount = slotCount
+        self.ack = ack
         if let retention { recordTTLMs = retention.milliseconds }
     }
 
@@ -68,7 +72,12 @@ public struct TaskStore: Sendable {
     ) async throws -> SubmitOutcome {
         let call = submitCall(
             tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs, origin: origin)
-        return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.call.keys, arguments: call.call.arguments))
+        guard ack.replicas > 0 else {
+            return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.call.keys, arguments: call.call.arguments))
+        }
+        let reply = try await redis.evaluateMany(Self.submit, [call.call], ack: ack)[0]
+        if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
+        return try Self.outcome(reply)
     }
 
     /// Days ahead the door counts finished records (they expire `recordTTLMs` after they end,
@@ -106,7 +115,7 @@ public struct TaskStore: Sendable {
             Self.door, keys: [keys.tenantConfig(tenant), keys.live, keys.stored] + itemKeys,
             arguments: [String(nowMs), tenant, String(submissions.count), String(bytes), String(storageHorizonDays)])
         try Self.throwIfRefused(admitted)
-        return try await redis.evaluateMany(Self.submit, calls.map(\.call)).map { reply in
+        return try await redis.evaluateMany(Self.submit, calls.map(\.call), ack: ack).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
             return try Self.outcome(reply)
         }

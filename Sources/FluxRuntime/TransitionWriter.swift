@@ -84,6 +84,10 @@ public struct TransitionWriter: Sendable {
     /// (`--retention-hours`, default 24 h).
     public var recordTTLMs: Int64 = TaskStore.defaultRetentionMs
     public var timelineTTLMs: Int64 = 24 * 3_600_000
+    /// When a flush counts as written (`--redis-ack`): with replicas asked for, nothing reaches
+    /// an agent (a dispatch, an ack) before a replica has it, so a failover cannot forget an
+    /// attempt that runs.
+    public var ack = ReplicaAck.local
     /// A finished task's timeline stream lives this long after its timeline was packed into
     /// the record, for watchers still reading it.
     static let finishedStreamGraceMs: Int64 = 60_000
@@ -167,7 +171,7 @@ public struct TransitionWriter: Sendable {
                 members.append(chunk)
             }
         }
-        let replies = try await redis.evaluateMany(Self.script, calls)
+        let replies = try await redis.evaluateMany(Self.script, calls, ack: ack)
         for (chunk, reply) in zip(members, replies) {
             let results = Self.outcomes(reply, count: chunk.count)
             for (index, outcome) in zip(chunk, results) { outcomes[index] = outcome }

@@ -99,7 +99,9 @@ public struct ShardApp: Sendable {
             configuration: configuration, redis: redis, probeRedis: probeRedis, leases: leases, sessions: sessions, metrics: metrics,
             logger: logger)
         return ShardServices(
-            configuration: configuration, redis: redis, tasks: TaskStore(redis: redis, slotCount: configuration.slotCount, retention: configuration.retention),
+            configuration: configuration, redis: redis, tasks: TaskStore(
+                redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
+                ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds))),
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
             membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),

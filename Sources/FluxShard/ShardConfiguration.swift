@@ -63,6 +63,10 @@ public struct ShardConfiguration: Sendable {
     /// How long a finished task's record (with its packed timeline) is kept (`--retention-hours`);
     /// routers and shards should agree (docs/redis-schema.md).
     public var retention: Duration = .seconds(24 * 3_600)
+    /// `--redis-ack replica`: writes that matter count as done only once this many Redis
+    /// replicas have them (`WAIT`, at most `redisAckTimeout`); 0 (`local`): once the master has.
+    public var redisAckReplicas = 0
+    public var redisAckTimeout: Duration = .seconds(1)
     /// Agent connections held open at once (each is a socket and a session); beyond it new ones
     /// wait in the listen backlog. Above the 10,000 agents one shard is measured with.
     public var agentMaxConnections = 50_000

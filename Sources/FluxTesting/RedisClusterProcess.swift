@@ -20,6 +20,8 @@ public final class RedisClusterProcess: @unchecked Sendable {
     let directory: URL
     private let lock = NSLock()
     private var processes: [Int: Process] = [:]
+    /// The cluster-bus port of each node, kept so a restarted node comes back as itself.
+    private var busPorts: [Int: Int] = [:]
 
     /// Starts the nodes, creates the cluster and waits (at most `startTimeout`) until every node
     /// reports `cluster_state:ok` with all slots served and every replica is in sync.
@@ -82,8 +84,15 @@ public final class RedisClusterProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Starts a killed node again on its ports, with its `nodes.conf`: it rejoins the cluster
+    /// (as a replica of whoever took over its slots). Its data is gone (no persistence in tests).
+    public func restart(port: Int) throws {
+        try startNode(port: port)
+    }
+
     private func startNode(port: Int) throws {
-        let busPort = try RedisServerProcess.freeLoopbackPort()
+        let busPort = try lock.withLock { try busPorts[port] ?? RedisServerProcess.freeLoopbackPort() }
+        lock.withLock { busPorts[port] = busPort }
         let process = Process()
         process.executableURL = try RedisServerProcess.findExecutable("redis-server")
         process.arguments = [

@@ -61,6 +61,10 @@ struct ShardCommand: AsyncParsableCommand {
     var httpMaxConnections: Int = 10_000
     @Option(help: "Hours a finished task's record and timeline are kept (the same on every router and shard).")
     var retentionHours: Int = 24
+    @Option(help: "When a write counts as done: local (the Redis master has it) or replica (a replica has it too: WAIT; a submission then answers 503 not_replicated when none confirms in time).")
+    var redisAck: String = "local"
+    @Option(help: "Milliseconds a write waits for a replica with --redis-ack replica.")
+    var redisAckTimeoutMs: Int = 1_000
     @Option(help: "Agent connections held open at once; more wait in the listen backlog until one closes.")
     var agentMaxConnections: Int = 50_000
     @Option(help: "Most tasks waiting for a node at once; beyond it tasks are shed, first from the tenants furthest over their fair share.")
@@ -89,6 +93,8 @@ struct ShardCommand: AsyncParsableCommand {
         guard (100...3_600_000).contains(httpIdleTimeoutMs) else { throw ValidationError("--http-idle-timeout-ms must be within 100…3600000") }
         guard (2...1_000_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be within 2…1000000") }
         guard (1...8_760).contains(retentionHours) else { throw ValidationError("--retention-hours must be within 1…8760") }
+        guard ["local", "replica"].contains(redisAck) else { throw ValidationError("--redis-ack must be local or replica") }
+        guard (1...60_000).contains(redisAckTimeoutMs) else { throw ValidationError("--redis-ack-timeout-ms must be within 1…60000") }
         guard (2...1_000_000).contains(agentMaxConnections) else { throw ValidationError("--agent-max-connections must be within 2…1000000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         if let opsPort, !(1...65_535).contains(opsPort) { throw ValidationError("--ops-port must be within 1…65535") }
@@ -138,6 +144,8 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.httpIdleTimeout = .milliseconds(httpIdleTimeoutMs)
         configuration.httpMaxConnections = httpMaxConnections
         configuration.retention = .seconds(retentionHours * 3_600)
+        configuration.redisAckReplicas = redisAck == "replica" ? 1 : 0
+        configuration.redisAckTimeout = .milliseconds(redisAckTimeoutMs)
         configuration.agentMaxConnections = agentMaxConnections
         configuration.reconcileInterval = .milliseconds(reconcileIntervalMs)
         configuration.tenantSweepInterval = .milliseconds(tenantSweepIntervalMs)

@@ -52,3 +52,89 @@ import Testing
         }
     }
 }
+
+/// A Redis master killed under a steady stream of submissions (issue 13), with `--redis-ack
+/// replica`: every submission answered 202 was on a replica before the answer, so it survives the
+/// failover and completes; nothing is lost and no attempt runs twice; the answers in the window
+/// are 503s, never a crash or a 500. The killed node is restarted 2 s after its replica took over
+/// (an orchestrator's restart): meanwhile the new master has no replica, so no write to its slots
+/// can be confirmed and every submission is refused `not_replicated` (with `local` they would be
+/// accepted, and lost if this master died too); once the old node is back as its replica, writes
+/// are confirmed and accepted again.
+@Suite(.serialized) struct RedisClusterFailoverTests {
+    @Test func aMasterKilledUnderSubmissionsLosesNoAcknowledgedTask() async throws {
+        let redisCluster = try await RedisClusterProcess()
+        defer { redisCluster.stop() }
+        let seeds = redisCluster.ports.prefix(3).map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        let ack = ["--redis-ack", "replica", "--redis-ack-timeout-ms", "500"]
+        let cluster = try await RouterHarness(
+            shardIDs: ["shard-a"], routerArguments: ack, shardArguments: ack,
+            redis: redisCluster.configuration(port: redisCluster.ports[0]), redisURL: "redis-cluster://" + seeds)
+        defer { cluster.stopAll() }
+        // A tenant whose slot is on a master that does not hold hash slot 0 (the probe's PING).
+        let probeMaster = try await redisCluster.masterPort(forSlot: 0)
+        var tenant = ""
+        var victim = 0
+        for index in 0..<500 {
+            let name = "tenant-\(index)"
+            let hashSlot = RedisHashSlot.slot(forKey: SlotKeys(slot: Slotting.slot(forTenant: name, slotCount: 256)).ingest)
+            let master = try await redisCluster.masterPort(forSlot: hashSlot)
+            if master != probeMaster { (tenant, victim) = (name, master); break }
+        }
+        let hashSlot = RedisHashSlot.slot(forKey: SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: 256)).ingest)
+        let (token, agentToken) = try await cluster.createTenant(tenant)
+        try await cluster.startAgent(tenant: tenant, token: token, agentToken: agentToken, node: "edge-1")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        var accepted: [String] = []
+        var answers: [(at: Duration, status: Int, code: String?)] = []
+        var killedAt: Duration?
+        var promotedAt: Duration?
+        var restartedAt: Duration?
+        var restarted = false
+        for index in 0..<10_000 {
+            let elapsed = clock.now - start
+            guard elapsed < .seconds(25), !(restarted && accepted.count >= 20 && answers.suffix(5).allSatisfy({ $0.status == 202 })) else { break }
+            if killedAt == nil, elapsed >= .seconds(2) {
+                redisCluster.kill(port: victim)
+                killedAt = clock.now - start
+            }
+            if killedAt != nil, promotedAt == nil, let newMaster = try? await redisCluster.masterPort(forSlot: hashSlot), newMaster != victim {
+                promotedAt = clock.now - start
+            }
+            if let promotedAt, !restarted, clock.now - start - promotedAt >= .seconds(2) {
+                try redisCluster.restart(port: victim)
+                restarted = true
+                restartedAt = clock.now - start
+            }
+            let response = try await cluster.request(
+                "POST", "/v1/tenants/\(tenant)/tasks", token: token, json: TaskSubmission(command: ["true"]),
+                headers: ["X-Flux-Idempotency-Key": "stream-\(index)"])
+            answers.append((clock.now - start, response.status, response.errorCode))
+            if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { accepted.append(id) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let killed = try #require(killedAt)
+        let promoted = try #require(promotedAt, "the replica never took over")
+        let restartedTime = try #require(restartedAt)
+        // Without a replica, nothing is confirmed, so nothing is accepted (`--redis-ack replica`).
+        let orphaned = answers.filter { $0.at > promoted + .milliseconds(600) && $0.at < restartedTime }
+        #expect(!orphaned.isEmpty && orphaned.allSatisfy { $0.status == 503 && $0.code == "not_replicated" },
+                "while the new master had no replica: \(orphaned.map { "\($0.status) \($0.code ?? "")" })")
+        let refused = answers.filter { $0.status != 202 }
+        #expect(refused.allSatisfy { $0.status == 503 || $0.status == 429 }, "\(refused.map { "\($0.status) \($0.code ?? "")" })")
+        let window = (refused.last?.at ?? killed) - killed
+        print("redis master killed at \(killed), replica promoted \(promoted - killed) later, old master back \(restartedTime - killed) after the kill: "
+              + "\(refused.count) of \(answers.count) submissions refused, the last \(window) after the kill; codes \(Set(refused.compactMap(\.code)).sorted())")
+        #expect(answers.last?.status == 202, "not accepting again: \(answers.suffix(3).map { "\($0.status) \($0.code ?? "")" })")
+
+        // Every acknowledged task completes, each attempt ran at most once.
+        for id in accepted {
+            let task = try await cluster.waitForState(tenant: tenant, token: token, id: id, ["SUCCEEDED", "FAILED", "REJECTED"], timeout: .seconds(60))
+            #expect(task.state == "SUCCEEDED", "acknowledged task \(id) ended \(task.state) \(task.reason ?? "")")
+            let runs = try await cluster.timeline(tenant: tenant, token: token, id: id).filter { $0.to == "RUNNING" }.map(\.attempt)
+            #expect(Set(runs).count == runs.count, "an attempt of \(id) ran twice: \(runs)")
+        }
+    }
+}

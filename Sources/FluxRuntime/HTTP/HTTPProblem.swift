@@ -70,6 +70,12 @@ extension HTTPProblem {
         if error.isConnectionFailure {
             return .unavailable("redis_unavailable", "the coordination store is unreachable; retry later")
         }
+        if error.serverErrorPrefix == "NOTREPLICATED" {
+            return .unavailable(
+                "not_replicated",
+                "written, but no Redis replica confirmed it in time (--redis-ack replica): it may not survive a failover; "
+                    + "retry with the same idempotency key, which finds it if it survived")
+        }
         if error.serverErrorPrefix == "OOM" {
             return .unavailable("store_full", "the coordination store is full and refuses writes; retry later")
         }

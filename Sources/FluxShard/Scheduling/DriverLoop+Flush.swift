@@ -17,6 +17,7 @@ extension DriverLoop {
         do {
             var writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
             writer.recordTTLMs = driver.configuration.retention.milliseconds
+            writer.ack = ReplicaAck(replicas: driver.configuration.redisAckReplicas, timeoutMs: Int(driver.configuration.redisAckTimeout.milliseconds))
             let started = ContinuousClock.now
             let outcomes = try await writer.apply(work.requests, nowMs: nowMs)
             if !work.requests.isEmpty { driver.metrics.redisLatency(ContinuousClock.now - started, operation: "transitions") }
