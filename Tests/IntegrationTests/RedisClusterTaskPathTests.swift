@@ -138,3 +138,57 @@ import Testing
         }
     }
 }
+
+/// Resharding under load (issue 13): the hash slot of a tenant's FluxForge slot — its ingest
+/// stream, task records, timelines, counters, lease — moves to another master (`IMPORTING` /
+/// `MIGRATING`, `MIGRATE` of every key, `SETSLOT NODE`, as `redis-cli --cluster reshard` does)
+/// while the tenant submits and its agent runs tasks. `ASK`, `TRYAGAIN` and `MOVED` are followed:
+/// no submission fails, every task completes, no attempt runs twice, and the records end on the
+/// new master.
+@Suite(.serialized) struct RedisClusterReshardTests {
+    @Test func aSlotMovedUnderSubmissionsLosesNothing() async throws {
+        let redisCluster = try await RedisClusterProcess()
+        defer { redisCluster.stop() }
+        let seeds = redisCluster.ports.prefix(3).map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        let cluster = try await RouterHarness(
+            shardIDs: ["shard-a"], redis: redisCluster.configuration(port: redisCluster.ports[0]), redisURL: "redis-cluster://" + seeds)
+        defer { cluster.stopAll() }
+        let tenant = "acme"
+        let keys = SlotKeys(slot: Slotting.slot(forTenant: tenant, slotCount: 256))
+        let hashSlot = RedisHashSlot.slot(forKey: keys.ingest)
+        let source = try await redisCluster.masterPort(forSlot: hashSlot)
+        let target = try #require(try await redisCluster.topology().masterEndpoints.map(\.port).first { $0 != source })
+        let (token, agentToken) = try await cluster.createTenant(tenant)
+        try await cluster.startAgent(tenant: tenant, token: token, agentToken: agentToken, node: "edge-1")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        var accepted: [String] = []
+        var refused: [String] = []
+        var migration: Task<Void, any Error>?
+        while clock.now - start < .seconds(6) {
+            if migration == nil, clock.now - start >= .seconds(1) {
+                migration = Task { try await redisCluster.migrateSlot(hashSlot, to: target) }
+            }
+            let response = try await cluster.request("POST", "/v1/tenants/\(tenant)/tasks", token: token, json: TaskSubmission(command: ["true"]))
+            if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id {
+                accepted.append(id)
+            } else {
+                refused.append("\(response.status) \(response.errorCode ?? "")")
+            }
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        try await #require(migration).value
+        #expect(try await redisCluster.masterPort(forSlot: hashSlot) == target, "the slot did not move")
+        #expect(refused.isEmpty, "submissions failed during the move: \(refused)")
+        for id in accepted {
+            let task = try await cluster.waitForState(tenant: tenant, token: token, id: id, ["SUCCEEDED", "FAILED", "REJECTED"], timeout: .seconds(30))
+            #expect(task.state == "SUCCEEDED", "\(id) ended \(task.state) \(task.reason ?? "")")
+            let runs = try await cluster.timeline(tenant: tenant, token: token, id: id).filter { $0.to == "RUNNING" }.map(\.attempt)
+            #expect(Set(runs).count == runs.count, "an attempt of \(id) ran twice: \(runs)")
+        }
+        let onTarget = try await redisCluster.command(RedisCommand("EXISTS", keys.task(try #require(accepted.first))), port: target)
+        #expect(onTarget.int == 1, "the first task's record is not on the new master")
+        print("resharding under load: \(accepted.count) submissions accepted, \(refused.count) refused while hash slot \(hashSlot) moved")
+    }
+}
