@@ -55,11 +55,18 @@ public struct LoadRun: Sendable {
         try await waitForAgents(sessions)
         logger.info("agents connected", metadata: ["sessions": "\(sessions.value)"])
 
-        let redis = try configuration.redisURL.map { RedisClient(configuration: try RedisConfiguration(url: $0)) }
+        // Every Redis master (one server, or each master of a Redis Cluster): figures are sums.
+        var masters: [RedisClient] = []
+        if let url = configuration.redisURL { masters = try await Self.redisMasters(url: url) }
+        let redis: [RedisClient]? = masters.isEmpty ? nil : masters
         var processes = configuration.processes
         // The generator's own share of the machine: it competes with the cluster for the cores.
         processes["loadgen"] = ProcessInfo.processInfo.processIdentifier
-        if let redis, let pid = try? await Self.redisPID(redis) { processes["redis"] = pid }
+        for master in masters {
+            if let pid = try? await Self.redisPID(master) {
+                processes[masters.count == 1 ? "redis" : "redis-\(master.configuration.port)"] = pid
+            }
+        }
         var commandsBefore: [String: Int]?
         var memoryBefore: Int?
         if let redis {
@@ -92,7 +99,7 @@ public struct LoadRun: Sendable {
             if configuration.memorySettle > .zero { try await Task.sleep(for: configuration.memorySettle) }
             memoryAfter = try await Self.usedMemory(redis)
         }
-        await redis?.close()
+        for master in masters { await master.close() }
         let counts = book.counts
         var unfinishedStates: [String: Int]?
         if counts.finished < accepted {
@@ -284,6 +291,38 @@ public struct LoadRun: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return try JSONDecoder().decode(ClusterSnapshotView.self, from: Data(buffer: body))
+    }
+
+    /// A client per Redis master: the server of a `redis://` URL, or every master of the Redis
+    /// Cluster a `redis-cluster://` URL names (read from `CLUSTER SHARDS`).
+    static func redisMasters(url: String) async throws -> [RedisClient] {
+        guard let seeds = try RedisBackends.clusterSeeds(url) else { return [RedisClient(configuration: try RedisConfiguration(url: url))] }
+        let cluster = RedisClusterClient(seeds: seeds)
+        let endpoints = try await cluster.topology().masterEndpoints
+        await cluster.close()
+        return endpoints.map { endpoint in
+            var configuration = seeds[0]
+            configuration.host = endpoint.host
+            configuration.port = endpoint.port
+            return RedisClient(configuration: configuration)
+        }
+    }
+
+    /// `INFO commandstats` summed over the masters.
+    static func commandStats(_ masters: [RedisClient]) async throws -> [String: Int] {
+        var total: [String: Int] = [:]
+        for master in masters { total.merge(try await commandStats(master), uniquingKeysWith: +) }
+        return total
+    }
+
+    /// `used_memory` summed over the masters.
+    static func usedMemory(_ masters: [RedisClient]) async throws -> Int? {
+        var total = 0
+        for master in masters {
+            guard let used = try await usedMemory(master) else { return nil }
+            total += used
+        }
+        return total
     }
 
     static func commandStats(_ redis: RedisClient) async throws -> [String: Int] {
