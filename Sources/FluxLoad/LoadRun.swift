@@ -62,10 +62,8 @@ public struct LoadRun: Sendable {
         var processes = configuration.processes
         // The generator's own share of the machine: it competes with the cluster for the cores.
         processes["loadgen"] = ProcessInfo.processInfo.processIdentifier
-        for master in masters {
-            if let pid = try? await Self.redisPID(master) {
-                processes[masters.count == 1 ? "redis" : "redis-\(master.configuration.port)"] = pid
-            }
+        for (index, master) in masters.enumerated() {
+            if let pid = try? await Self.redisPID(master) { processes[masters.count == 1 ? "redis" : "redis-m\(index + 1)"] = pid }
         }
         var commandsBefore: [String: Int]?
         var memoryBefore: Int?
