@@ -112,7 +112,7 @@ public struct RouterApp: Sendable {
         logger.info("router starting", metadata: [
             "api": "\(configuration.apiHost):\(configuration.apiPort)", "agents": "\(configuration.agentHost):\(configuration.agentPort)",
             "agentTLS": "\(configuration.agentTLS != nil ? "mTLS" : "off (dev)")", "apiTLS": "\(configuration.apiTLS != nil ? "on" : "off")",
-            "redis": "\(redisConfiguration.host):\(redisConfiguration.port)", "slots": "\(configuration.slotCount)",
+            "redis": "\(redisConfiguration.endpointDescription)", "slots": "\(configuration.slotCount)",
             "ownedSlots": "\(directory.table.ownedSlotCount)",
         ])
         try await group.run()

@@ -78,7 +78,7 @@ public struct ShardApp: Sendable {
         logger.info("shard starting", metadata: [
             "shard": "\(configuration.shardID)", "api": "\(configuration.apiHost):\(configuration.apiPort)",
             "apiTLS": "\(configuration.apiMutualTLS ? "mTLS" : "off")", "ops": "\(configuration.opsPort.map(String.init) ?? "none")",
-            "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(redisConfiguration.host):\(redisConfiguration.port)",
+            "agents": "\(configuration.agentHost):\(configuration.agentPort)", "redis": "\(redisConfiguration.endpointDescription)",
         ])
         try await group.run()
         await redis.close()
