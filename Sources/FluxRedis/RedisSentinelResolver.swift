@@ -93,8 +93,9 @@ enum RedisSentinelResolver {
         } catch {
             await connection.close()
             // Fail closed: a node whose role cannot be checked is not written to. An ACL user
-            // without ROLE (`-@admin`) gets NOPERM here and needs `+role`.
-            throw RedisError(code: .connectionRefused, message: "\(what) cannot be checked with ROLE: \(error.message)")
+            // without ROLE (`-@admin` or `-@dangerous` take it away) gets NOPERM here.
+            let hint = error.serverErrorPrefix == "NOPERM" ? " (give the ACL user '+role')" : ""
+            throw RedisError(code: .connectionRefused, message: "\(what) cannot be checked with ROLE\(hint): \(error.message)")
         }
         guard role == "master" else {
             await connection.close()

@@ -74,6 +74,12 @@ struct RedisSentinelTests {
         let client = RedisClient(configuration: configuration)
         defer { Task { await client.close() } }
         #expect(try await client.send(RedisCommand("SET", "k", "before")) == .simpleString("OK"))
+        // A user that may not run ROLE cannot be checked, so it is not let through either.
+        _ = try await deployment.command(RedisCommand("ACL", "SETUSER", "norole", "on", ">pw", "~*", "&*", "+@all", "-@admin"), port: node)
+        var withoutRole = configuration
+        (withoutRole.username, withoutRole.password) = ("norole", "pw")
+        let unchecked = await redisError { _ = try await RedisConnection.connect(configuration: withoutRole) }
+        #expect(unchecked?.code == .connectionRefused && unchecked?.message.contains("'+role'") == true, "\(unchecked?.message ?? "")")
 
         let nowhere = try RedisServerProcess.freeLoopbackPort()
         _ = try await deployment.command(RedisCommand("REPLICAOF", "127.0.0.1", nowhere), port: node)
