@@ -1,4 +1,4 @@
-public import FluxRedis
+import FluxRedis
 
 /// What failover tests ask of a running Sentinel deployment: who the master is, killing it,
 /// and waiting until the sentinels have promoted a replica.
