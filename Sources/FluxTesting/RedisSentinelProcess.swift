@@ -64,7 +64,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
 
     /// The configuration of `url`, with test-sized timeouts and reconnect backoff.
     public var configuration: RedisConfiguration {
-        var configuration = (try? RedisConfiguration(url: url)) ?? RedisConfiguration()
+        guard var configuration = try? RedisConfiguration(url: url) else { preconditionFailure("the harness's own URL does not parse: \(url)") }
         configuration.connectTimeout = .seconds(1)
         configuration.commandTimeout = .seconds(2)
         configuration.reconnectBackoffMaximum = .milliseconds(500)
