@@ -278,7 +278,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxRedisTests",
-            dependencies: ["FluxRedis", "FluxTesting"],
+            dependencies: [
+                "FluxRedis", "FluxTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -16,10 +16,12 @@ public enum RedisBackends {
         return RedisClient(configuration: try RedisConfiguration(url: url), logger: logger)
     }
 
-    /// `url` without its credentials, for logs.
+    /// `url` without its credentials (user and password, and the query, which may carry a
+    /// `sentinel-password`), for logs.
     public static func redacted(_ url: String) -> String {
-        let parts = url.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let colon = parts[0].firstIndex(of: ":"), parts[0][colon...].hasPrefix("://") else { return url }
+        let bare = String(url.prefix { $0 != "?" })
+        let parts = bare.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let colon = parts[0].firstIndex(of: ":"), parts[0][colon...].hasPrefix("://") else { return bare }
         return String(parts[0][..<colon]) + "://" + parts[1]
     }
 

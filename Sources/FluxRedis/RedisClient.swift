@@ -40,12 +40,21 @@ public final class RedisClient: RedisCommandSender, Sendable {
 
     /// Sends on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.send`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
-        try await leasedConnection().send(command)
+        let connection = try await leasedConnection()
+        do {
+            return try await connection.send(command)
+        } catch {
+            if error.serverErrorPrefix == "READONLY" { dropDemoted(connection) }
+            throw error
+        }
     }
 
     /// Sends the batch on the next pooled connection (round-robin), connecting it first if needed; see `RedisCommandSender.pipeline`.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
-        try await leasedConnection().pipeline(commands)
+        let connection = try await leasedConnection()
+        let replies = try await connection.pipeline(commands)
+        if replies.contains(where: \.isReadOnlyError) { dropDemoted(connection) }
+        return replies
     }
 
     /// `connection()` for a command about to be sent: a failure to get one means the command
@@ -58,8 +67,25 @@ public final class RedisClient: RedisCommandSender, Sendable {
         }
     }
 
+    /// With Sentinel, a pooled connection that answered `READONLY` reaches a demoted master: it
+    /// leaves the pool at once, so the next command on its slot asks the sentinels again, and it
+    /// is closed once the commands already on it are answered (a `PING` queued behind them comes
+    /// back last). The `READONLY` error itself goes to its caller unchanged. Without Sentinel a
+    /// reconnect would reach the same node, so nothing is dropped.
+    private func dropDemoted(_ connection: RedisConnection) {
+        guard configuration.sentinel != nil, let demoted = state.withLock({ $0.connectionDemoted(connection) }) else { return }
+        logger.warning("redis connection answered READONLY (a demoted master): dropping it; the next command asks the sentinels", metadata: [
+            "node": "\(demoted.configuration.host):\(demoted.configuration.port)",
+        ])
+        Task {
+            _ = try? await demoted.send(RedisCommand("PING"))
+            await demoted.close()
+        }
+    }
+
     /// A new connection outside the pool, owned (and closed) by the caller: for blocking
-    /// commands such as `XREADGROUP … BLOCK`, which would stall a shared connection.
+    /// commands such as `XREADGROUP … BLOCK`, which would stall a shared connection. With
+    /// Sentinel it goes to the master the sentinels name now, checked with `ROLE`.
     public func makeDedicatedConnection() async throws(RedisError) -> RedisConnection {
         try await RedisConnection.connect(configuration: configuration, eventLoop: group.next(), logger: logger)
     }

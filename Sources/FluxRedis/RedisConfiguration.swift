@@ -1,10 +1,15 @@
 /// Where and how to connect. Usually built from a `redis://` URL (`init(url:)`); every field is
 /// a plain `var` so callers can adjust pool size and timeouts after parsing.
 public struct RedisConfiguration: Sendable, Hashable {
-    /// Host name or IP address (IPv6 without brackets).
+    /// Host name or IP address (IPv6 without brackets). With `sentinel` set, the first sentinel's:
+    /// the master's address is asked of the sentinels at every connect instead.
     public var host: String
-    /// TCP port; 6379 unless the URL names one.
+    /// TCP port; 6379 unless the URL names one. With `sentinel` set, the first sentinel's.
     public var port: Int
+    /// Sentinel mode (`redis-sentinel://`): connections go to the master the sentinels name, and
+    /// only if it answers `ROLE` as a master. Nil means `host`/`port` is the server.
+    /// Credentials, database, pool size, timeouts and TLS below apply to the data nodes.
+    public var sentinel: RedisSentinelConfiguration?
     /// ACL user for `AUTH user password`; nil means `AUTH password` (the `default` user).
     public var username: String?
     /// Password for `AUTH`; nil means no `AUTH` is sent.
@@ -49,10 +54,14 @@ public struct RedisConfiguration: Sendable, Hashable {
         reconnectBackoffMaximum = .seconds(2)
         tls = false
         tlsCAFile = nil
+        sentinel = nil
     }
 
     /// Parses `redis://[user:password@]host[:port][/db]` (user and password percent-decoded;
-    /// `redis://:password@host` for password only), or `rediss://…[?ca=<PEM CA file>]` for TLS. Throws `RedisError` code `invalidURL`
+    /// `redis://:password@host` for password only), or `rediss://…[?ca=<PEM CA file>]` for TLS,
+    /// or `redis-sentinel://[user:password@]host[:port][,host[:port]…]/<master-name>[/db][?sentinel-password=…]`
+    /// for Sentinel (the hosts are sentinels, default port 26379; user and password are the data
+    /// nodes'; see `RedisURLParser+Sentinel.swift`). Throws `RedisError` code `invalidURL`
     /// naming the problem, never echoing the URL (it may hold a password).
     public init(url: String) throws(RedisError) {
         let parts = try RedisURLParser(url).parse()
@@ -65,5 +74,13 @@ public struct RedisConfiguration: Sendable, Hashable {
         )
         tls = parts.tls
         tlsCAFile = parts.caFile
+        sentinel = parts.sentinel
+    }
+
+    /// What this configuration connects to, for logs (no credentials): `host:port`, or
+    /// `sentinel master <name> via host:port,…`.
+    public var endpointDescription: String {
+        guard let sentinel else { return "\(host):\(port)" }
+        return "sentinel master \(sentinel.masterName) via \(sentinel.sentinels.map(\.description).joined(separator: ","))"
     }
 }

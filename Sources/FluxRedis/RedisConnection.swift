@@ -33,12 +33,19 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Connects, authenticates (`AUTH [user] password` when a password is configured) and
     /// selects the configured database. Throws `connectionRefused` (or `timeout`) when the
     /// server cannot be reached and `authenticationFailed` when `AUTH` is rejected.
+    ///
+    /// With `configuration.sentinel` set, it connects to the master the sentinels name, and only
+    /// if that node answers `ROLE` as a master (`RedisSentinelResolver`); the connection's
+    /// `configuration` then holds the master's address and no `sentinel`.
     public static func connect(
         configuration: RedisConfiguration,
         eventLoop: (any EventLoop)? = nil,
         logger: Logger = Logger(label: "FluxRedis")
     ) async throws(RedisError) -> RedisConnection {
         let eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        if configuration.sentinel != nil {
+            return try await RedisSentinelResolver.connectToMaster(configuration: configuration, eventLoop: eventLoop, logger: logger)
+        }
         let channel = try await openChannel(configuration: configuration, eventLoop: eventLoop, logger: logger)
         let connection: RedisConnection
         do {

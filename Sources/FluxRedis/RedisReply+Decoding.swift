@@ -24,4 +24,11 @@ extension RedisReply {
         if case .error = self { return true }
         return false
     }
+
+    /// An error reply saying the node is a replica (`READONLY You can't write against a read only
+    /// replica.`, also from a script's write): a write reached a demoted master.
+    var isReadOnlyError: Bool {
+        if case .error(let text) = self { return text.hasPrefix("READONLY") }
+        return false
+    }
 }

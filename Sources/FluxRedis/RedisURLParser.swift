@@ -1,5 +1,6 @@
-/// Splits a `redis://` URL into its parts. Hand-written (a few lines) rather than Foundation's
-/// `URL`, so FluxRedis needs no Foundation and every rejection gets a precise message.
+/// Splits a `redis://` (or `rediss://`, `redis-sentinel://`) URL into its parts. Hand-written (a
+/// few lines) rather than Foundation's `URL`, so FluxRedis needs no Foundation and every
+/// rejection gets a precise message. The Sentinel form is in `RedisURLParser+Sentinel.swift`.
 struct RedisURLParser {
     struct Parts {
         var host: String
@@ -11,6 +12,8 @@ struct RedisURLParser {
         var tls = false
         /// `?ca=<path>` (percent-decoded): the PEM CA file the server's certificate must chain to.
         var caFile: String?
+        /// `redis-sentinel://`: the sentinels and the master's name.
+        var sentinel: RedisSentinelConfiguration?
     }
 
     private let url: String
@@ -22,28 +25,38 @@ struct RedisURLParser {
             throw .invalidURL("missing 'redis://' scheme")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "redis" || scheme == "rediss" else { throw .invalidURL("scheme must be 'redis' or 'rediss', not '\(scheme)'") }
-        var parts = Parts(host: "")
-        parts.tls = scheme == "rediss"
-        var rest = url[schemeEnd.upperBound...]
+        let rest = url[schemeEnd.upperBound...]
         if let fragment = rest.firstIndex(of: "#") {
             throw .invalidURL("fragment '\(rest[fragment...])' is not supported")
         }
+        switch scheme {
+        case "redis", "rediss": return try Self.parseServer(rest, tls: scheme == "rediss")
+        case "redis-sentinel": return try Self.parseSentinel(rest)
+        case "rediss-sentinel": throw .invalidURL("TLS through Sentinel ('rediss-sentinel://') is not supported yet")
+        default: throw .invalidURL("scheme must be 'redis', 'rediss' or 'redis-sentinel', not '\(scheme)'")
+        }
+    }
+
+    /// `[user:password@]host[:port][/db][?ca=…]`, after `redis://` or `rediss://`.
+    private static func parseServer(_ text: Substring, tls: Bool) throws(RedisError) -> Parts {
+        var parts = Parts(host: "")
+        parts.tls = tls
+        var rest = text
         if let query = rest.firstIndex(of: "?") {
-            parts.caFile = try Self.parseQuery(rest[rest.index(after: query)...], tls: parts.tls)
+            parts.caFile = try parseQuery(rest[rest.index(after: query)...], tls: parts.tls)
             rest = rest[..<query]
         }
         if let at = rest.lastIndex(of: "@") {
-            try Self.parseUserInfo(rest[..<at], into: &parts)
+            try parseUserInfo(rest[..<at], into: &parts)
             rest = rest[rest.index(after: at)...]
         }
         let path = rest.firstIndex(of: "/").map { rest[$0...] } ?? ""
-        try Self.parseAuthority(rest.dropLast(path.count), into: &parts)
-        parts.database = try Self.parseDatabase(path)
+        (parts.host, parts.port) = try parseAuthority(rest.dropLast(path.count), defaultPort: 6379)
+        parts.database = try parseDatabase(path)
         return parts
     }
 
-    private static func parseUserInfo(_ info: Substring, into parts: inout Parts) throws(RedisError) {
+    static func parseUserInfo(_ info: Substring, into parts: inout Parts) throws(RedisError) {
         if let colon = info.firstIndex(of: ":") {
             let user = try percentDecode(info[..<colon], field: "user")
             parts.username = user.isEmpty ? nil : user
@@ -55,7 +68,8 @@ struct RedisURLParser {
         if parts.password?.isEmpty == true { throw .invalidURL("empty password after ':'") }
     }
 
-    private static func parseAuthority(_ authority: Substring, into parts: inout Parts) throws(RedisError) {
+    /// `host[:port]` or `[ipv6][:port]`.
+    static func parseAuthority(_ authority: Substring, defaultPort: Int) throws(RedisError) -> (host: String, port: Int) {
         var hostPart = authority
         var portPart: Substring?
         if authority.hasPrefix("[") {
@@ -74,8 +88,7 @@ struct RedisURLParser {
         guard !hostPart.contains(where: { $0.isWhitespace || $0 == "@" }) else {
             throw .invalidURL("host contains whitespace or '@'")
         }
-        parts.host = String(hostPart)
-        if let portPart { parts.port = try parsePort(portPart) }
+        return (String(hostPart), try portPart.map(parsePort) ?? defaultPort)
     }
 
     private static func parsePort(_ text: Substring) throws(RedisError) -> Int {
@@ -95,7 +108,7 @@ struct RedisURLParser {
         return path
     }
 
-    private static func parseDatabase(_ path: Substring) throws(RedisError) -> Int {
+    static func parseDatabase(_ path: Substring) throws(RedisError) -> Int {
         let text = path.dropFirst()
         if text.isEmpty { return 0 }
         guard text.allSatisfy(\.isASCIIDigit), let database = Int(text), database < 1 << 16 else {
@@ -104,7 +117,7 @@ struct RedisURLParser {
         return database
     }
 
-    private static func percentDecode(_ text: Substring, field: String) throws(RedisError) -> String {
+    static func percentDecode(_ text: Substring, field: String) throws(RedisError) -> String {
         var bytes: [UInt8] = []
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
@@ -128,5 +141,5 @@ struct RedisURLParser {
 }
 
 extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -23,10 +23,16 @@ public enum TestDatabase {
         return configuration
     }
 
-    /// The `redis://host:port/N` URL of an isolated database, for processes a test starts.
+    /// The `redis://host:port/N` URL of an isolated database, for processes a test starts
+    /// (`redis-sentinel://s1,s2,…/<master>/N` for a configuration in Sentinel mode).
     public static func url(of configuration: RedisConfiguration) -> String {
         // Test credentials are plain hex or words: no percent-encoding needed.
         let credentials = configuration.password.map { "\(configuration.username ?? ""):\($0)@" } ?? ""
+        if let sentinel = configuration.sentinel {
+            let sentinels = sentinel.sentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",")
+            let password = sentinel.password.map { "?sentinel-password=\($0)" } ?? ""
+            return "redis-sentinel://\(credentials)\(sentinels)/\(sentinel.masterName)/\(configuration.database)\(password)"
+        }
         let scheme = configuration.tls ? "rediss" : "redis"
         let ca = configuration.tlsCAFile.map { "?ca=\($0)" } ?? ""
         return "\(scheme)://\(credentials)\(configuration.host):\(configuration.port)/\(configuration.database)\(ca)"

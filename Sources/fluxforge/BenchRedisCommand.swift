@@ -28,7 +28,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try RedisConfiguration(url: url)
         let connection = try await RedisConnection.connect(configuration: configuration)
-        let external = RedisBenchmarkRunner(configuration: configuration)
+        let external = RedisBenchmarkRunner(configuration: connection.configuration)  // the master, with Sentinel
         let streamKey = "fluxforge:bench:\(UInt32.random(in: 0...UInt32.max))"
         _ = try await BenchRedisWorkload.sequentialPings(connection, count: min(requests, 5_000))  // warm-up
         var best = BenchRedisFigures()

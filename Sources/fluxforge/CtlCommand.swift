@@ -91,7 +91,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
 /// The Redis and slot count every `ctl` command reads.
 struct RedisTarget: ParsableArguments {
-    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db or redis-sentinel://sentinel:port[,…]/<master-name>[/db]")
     var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
 
     @Option(help: "Slots in the cluster.")

@@ -11,7 +11,7 @@ struct RouterCommand: AsyncParsableCommand {
         commandName: "router",
         abstract: "Run a router: forward tenant calls and agent sessions to the shard that owns each tenant's slot.")
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port/db (or FLUXFORGE_REDIS_URL).")
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db, or through Sentinel: redis-sentinel://[user:password@]sentinel:port[,sentinel:port…]/<master-name>[/db][?sentinel-password=…] (or FLUXFORGE_REDIS_URL).")
     var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
 
     @Option(help: "Address the tenant and admin API listens on.")

@@ -13,7 +13,7 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(name: .customLong("id"), help: "Stable shard id (lease holder and ingest consumer name).")
     var shardID: String = "shard-1"
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port/db")
+    @Option(help: "Redis URL: redis://[user:password@]host:port/db, or through Sentinel: redis-sentinel://[user:password@]sentinel:port[,sentinel:port…]/<master-name>[/db][?sentinel-password=…] (or FLUXFORGE_REDIS_URL).")
     var redis: String = ProcessInfo.processInfo.environment["FLUXFORGE_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
 
     @Option(help: "Address the tenant API listens on.")

@@ -26,5 +26,6 @@ struct RedisBackendsTests {
         #expect(RedisBackends.redacted("redis://ff:s3cret@10.0.0.1:6379/0") == "redis://10.0.0.1:6379/0")
         #expect(RedisBackends.redacted("redis-cluster://:pw@a:1,b:2") == "redis-cluster://a:1,b:2")
         #expect(RedisBackends.redacted("redis://10.0.0.1:6379/0") == "redis://10.0.0.1:6379/0")
+        #expect(RedisBackends.redacted("redis-sentinel://:pw@s1:26379,s2/main?sentinel-password=x") == "redis-sentinel://s1:26379,s2/main")
     }
 }
