@@ -1,8 +1,5 @@
 import Foundation
 public import FluxRedis
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A real Redis Cluster for tests: `masters` masters with `replicasPerMaster` replicas each
 /// (3 + 3 by default), every node a `redis-server --cluster-enabled yes` on 127.0.0.1 with its
@@ -17,9 +14,9 @@ public final class RedisClusterProcess: @unchecked Sendable {
     public let ports: [Int]
     /// The cluster's node timeout: how long until an unreachable master is failed over.
     public let nodeTimeout: Duration
-    let directory: URL
+    private let processes: RedisProcessGroup
+    var directory: URL { processes.directory }
     private let lock = NSLock()
-    private var processes: [Int: Process] = [:]
     /// The cluster-bus port of each node, kept so a restarted node comes back as itself.
     private var busPorts: [Int: Int] = [:]
 
@@ -31,8 +28,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
     ) async throws {
         precondition(masters >= 3, "redis-cli --cluster create needs at least 3 masters")
         self.nodeTimeout = nodeTimeout
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-redis-cluster-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        processes = try RedisProcessGroup(name: "redis-cluster")
         ports = try (0..<(masters * (1 + replicasPerMaster))).map { _ in try RedisServerProcess.freeLoopbackPort() }
         do {
             for port in ports { try startNode(port: port) }
@@ -63,26 +59,14 @@ public final class RedisClusterProcess: @unchecked Sendable {
 
     /// Ports of the nodes whose process runs.
     public var runningPorts: [Int] {
-        lock.withLock { ports.filter { processes[$0]?.isRunning == true } }
+        ports.filter(processes.isRunning(port:))
     }
 
     /// Kills every node with SIGKILL and removes the directory. Safe to call more than once.
-    public func stop() {
-        let all = lock.withLock { () -> [Process] in
-            defer { processes = [:] }
-            return Array(processes.values)
-        }
-        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        for process in all { process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
-    }
+    public func stop() { processes.stop() }
 
     /// SIGKILLs the node on `port` (no goodbye to clients or the cluster) and waits for it to exit.
-    public func kill(port: Int) {
-        guard let process = lock.withLock({ processes.removeValue(forKey: port) }) else { return }
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    public func kill(port: Int) { processes.kill(port: port) }
 
     /// Starts a killed node again on its ports, with its `nodes.conf`: it rejoins the cluster
     /// (as a replica of whoever took over its slots). Its data is gone (no persistence in tests).
@@ -93,9 +77,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
     private func startNode(port: Int) throws {
         let busPort = try lock.withLock { try busPorts[port] ?? RedisServerProcess.freeLoopbackPort() }
         lock.withLock { busPorts[port] = busPort }
-        let process = Process()
-        process.executableURL = try RedisServerProcess.findExecutable("redis-server")
-        process.arguments = [
+        try processes.launch(port: port, arguments: [
             "--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1",
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
             "--cluster-node-timeout", String(nodeTimeout.components.seconds * 1000 + nodeTimeout.components.attoseconds / 1_000_000_000_000_000),
@@ -103,11 +85,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
             "--save", "", "--appendonly", "no", "--daemonize", "no",
             // Replicas sync at once instead of after the default 5 s wait for more replicas.
             "--repl-diskless-sync-delay", "0",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        lock.withLock { processes[port] = process }
+        ])
     }
 
     /// Polls with PING until the node on `port` answers.
@@ -166,7 +144,6 @@ public final class RedisClusterProcess: @unchecked Sendable {
 
     /// The tail of a node's log, for failure messages.
     public func log(port: Int, lines: Int = 20) -> String {
-        let text = (try? String(contentsOf: directory.appendingPathComponent("redis-\(port).log"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        processes.logTail("redis-\(port).log", lines: lines)
     }
 }

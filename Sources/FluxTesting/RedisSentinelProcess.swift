@@ -1,8 +1,5 @@
 import Foundation
 public import FluxRedis
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A real Redis Sentinel deployment for tests: one master, `replicas` replicas of it
 /// (`--replicaof`) and `sentinels` sentinels (`redis-server sentinel-<port>.conf --sentinel`,
@@ -22,9 +19,8 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     public let sentinelPorts: [Int]
     /// How long a master must be unreachable before a sentinel thinks it down.
     public let downAfter: Duration
-    let directory: URL
-    private let lock = NSLock()
-    private var processes: [Int: Process] = [:]
+    private let processes: RedisProcessGroup
+    var directory: URL { processes.directory }
 
     /// Starts the master and its replicas, waits until the replicas are in sync, starts the
     /// sentinels and waits (all within `startTimeout`) until every sentinel sees the master, its
@@ -36,8 +32,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
         precondition(sentinels >= quorum && quorum >= 1, "a quorum needs that many sentinels")
         self.masterName = masterName
         self.downAfter = downAfter
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-redis-sentinel-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        processes = try RedisProcessGroup(name: "redis-sentinel")
         dataPorts = try (0...replicas).map { _ in try RedisServerProcess.freeLoopbackPort() }
         sentinelPorts = try (0..<sentinels).map { _ in try RedisServerProcess.freeLoopbackPort() }
         let deadline = ContinuousClock.now + startTimeout
@@ -73,22 +68,10 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     }
 
     /// Kills every process with SIGKILL and removes the directory. Safe to call more than once.
-    public func stop() {
-        let all = lock.withLock { () -> [Process] in
-            defer { processes = [:] }
-            return Array(processes.values)
-        }
-        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        for process in all { process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
-    }
+    public func stop() { processes.stop() }
 
     /// SIGKILLs the process on `port` (no goodbye to anyone) and waits for it to exit.
-    public func kill(port: Int) {
-        guard let process = lock.withLock({ processes.removeValue(forKey: port) }) else { return }
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    public func kill(port: Int) { processes.kill(port: port) }
 
     /// Sends one command to the process on `port` on a connection of its own, closed after.
     public func command(_ command: RedisCommand, port: Int) async throws -> RedisReply {
@@ -109,8 +92,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     /// The tail of a process's log (data node or sentinel), for failure messages.
     public func log(port: Int, lines: Int = 20) -> String {
         let name = sentinelPorts.contains(port) ? "sentinel-\(port).log" : "redis-\(port).log"
-        let text = (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        return processes.logTail(name, lines: lines)
     }
 
     /// Every sentinel's log tail, for failure messages.
@@ -147,14 +129,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     }
 
     private func launch(port: Int, arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = try RedisServerProcess.findExecutable("redis-server")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        lock.withLock { processes[port] = process }
+        try processes.launch(port: port, arguments: arguments)
     }
 
     static func milliseconds(_ duration: Duration) -> Int { Int(duration / .milliseconds(1)) }

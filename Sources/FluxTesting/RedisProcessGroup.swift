@@ -1,0 +1,59 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `redis-server` processes of one test deployment (a Redis Cluster, a Sentinel setup), by
+/// port, with their files in one fresh temporary directory: launched one by one, killed one at a
+/// time (SIGKILL: no goodbye to anyone), all stopped together. What `RedisClusterProcess` and
+/// `RedisSentinelProcess` share; each knows its own topology.
+final class RedisProcessGroup: @unchecked Sendable {
+    let directory: URL
+    private let lock = NSLock()
+    private var processes: [Int: Process] = [:]
+
+    /// Makes the directory, named `fluxforge-<name>-<uuid>` under the temporary directory.
+    init(name: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxforge-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// Runs `redis-server arguments` in the directory, known by `port` from then on.
+    func launch(port: Int, arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = try RedisServerProcess.findExecutable("redis-server")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { processes[port] = process }
+    }
+
+    /// True while the process of `port` runs.
+    func isRunning(port: Int) -> Bool { lock.withLock { processes[port]?.isRunning == true } }
+
+    /// SIGKILLs the process of `port` and waits for it to exit.
+    func kill(port: Int) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: port) }) else { return }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// SIGKILLs every process and removes the directory. Safe to call more than once.
+    func stop() {
+        let all = lock.withLock { () -> [Process] in
+            defer { processes = [:] }
+            return Array(processes.values)
+        }
+        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for process in all { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The last `lines` of a log file in the directory, for failure messages.
+    func logTail(_ file: String, lines: Int) -> String {
+        let text = (try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
