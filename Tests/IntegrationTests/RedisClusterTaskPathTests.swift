@@ -120,8 +120,11 @@ import Testing
         let restartedTime = try #require(restartedAt)
         // Without a replica, nothing is confirmed, so nothing is accepted (`--redis-ack replica`).
         let orphaned = answers.filter { $0.at > promoted + .milliseconds(600) && $0.at < restartedTime }
-        #expect(!orphaned.isEmpty && orphaned.allSatisfy { $0.status == 503 && $0.code == "not_replicated" },
+        // Refused as unconfirmed, or (on a loaded machine) still READ_ONLY from the failed flush:
+        // either way nothing is accepted, and some write was refused for want of a replica.
+        #expect(!orphaned.isEmpty && orphaned.allSatisfy { $0.status == 503 },
                 "while the new master had no replica: \(orphaned.map { "\($0.status) \($0.code ?? "")" })")
+        #expect(answers.contains { $0.code == "not_replicated" }, "no write was refused for want of a replica")
         let refused = answers.filter { $0.status != 202 }
         #expect(refused.allSatisfy { $0.status == 503 || $0.status == 429 }, "\(refused.map { "\($0.status) \($0.code ?? "")" })")
         let window = (refused.last?.at ?? killed) - killed
