@@ -1,5 +1,8 @@
 import FluxTesting
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// `fluxforge ca` end to end (issue 12): the files it writes, checked by OpenSSL, and a real
@@ -79,7 +82,11 @@ struct CertificateAuthorityTests {
         tlsServer.standardOutput = FileHandle.nullDevice
         tlsServer.standardError = FileHandle.nullDevice
         try tlsServer.run()
-        defer { tlsServer.terminate() }
+        // SIGKILL: `openssl s_server` outlived SIGTERM (`terminate()`) and piled up across runs.
+        defer {
+            kill(tlsServer.processIdentifier, SIGKILL)
+            tlsServer.waitUntilExit()
+        }
         let (trusted, intruder) = try await offThePool { () throws -> (String, Run) in
             var attempt = (status: Int32(1), output: "")
             for _ in 0..<50 {
