@@ -9,6 +9,8 @@ struct LatencyWindow: Sendable {
     /// Fewer samples than this give no p99: one slow call must not flip the mode.
     let minimumSamples: Int
     private var samples: [(atMs: Int64, latency: Duration)] = []
+    /// Samples spread over this long and still fewer than `minimumSamples`: the probe is starved.
+    static let sparseAfterMs: Int64 = 3_000
     private var next = 0
 
     init(capacity: Int = 256, span: Duration = .seconds(10), minimumSamples: Int = 20) {
@@ -29,11 +31,18 @@ struct LatencyWindow: Sendable {
         }
     }
 
-    /// The 99th percentile (nearest rank) of the samples taken within the span before `nowMs`;
-    /// nil with fewer than `minimumSamples` of them.
+    /// The 99th percentile (nearest rank) of the samples taken within the span before `nowMs`.
+    /// With fewer than `minimumSamples` of them: nil, unless they reach back `sparseAfterMs` or
+    /// more — a probe that pings every 100 ms and got so few answers in that time is waiting on
+    /// a slow Redis, and then the fastest of them is the latency (a Redis slow enough to answer
+    /// under 20 PINGs in 10 s otherwise never read as slow, and never degraded the shard).
     func p99(nowMs: Int64) -> Duration? {
-        let recent = samples.filter { nowMs - $0.atMs <= spanMs }.map(\.latency).sorted()
-        guard recent.count >= minimumSamples else { return nil }
+        let window = samples.filter { nowMs - $0.atMs <= spanMs }
+        let recent = window.map(\.latency).sorted()
+        guard recent.count >= minimumSamples else {
+            guard recent.count >= 2, let oldest = window.map(\.atMs).min(), nowMs - oldest >= Self.sparseAfterMs else { return nil }
+            return recent.first
+        }
         let rank = Int((Double(recent.count) * 0.99).rounded(.up))
         return recent[max(0, min(recent.count - 1, rank - 1))]
     }
