@@ -44,16 +44,26 @@ extension RedisCommandSender {
     /// Runs `script` once per call, in order, in one pipeline; replies come back in call order,
     /// script errors as `.error` elements.
     public func evaluateMany(_ script: RedisScript, _ calls: [ScriptCall]) async throws -> [RedisReply] {
-        guard !calls.isEmpty else { return [] }
+        try await evaluateMany(script, calls) { try await (pipeline($0), 0) }.replies
+    }
+
+    /// The one way scripts run many times: `EVALSHA` for every call through `send`, then `EVAL`
+    /// with the source for the calls a node answered `NOSCRIPT`; `confirmed` is the fewest of
+    /// what `send` reported for the two rounds.
+    func evaluateMany(
+        _ script: RedisScript, _ calls: [ScriptCall], send: ([RedisCommand]) async throws -> (replies: [RedisReply], confirmed: Int)
+    ) async throws -> (replies: [RedisReply], confirmed: Int) {
+        guard !calls.isEmpty else { return ([], .max) }
         let sha: String
         if let cached = script.sha { sha = cached } else { sha = try await script.load(on: self) }
-        var replies = try await pipeline(calls.map { Self.evalsha(sha, $0) })
+        var (replies, confirmed) = try await send(calls.map { Self.evalsha(sha, $0) })
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
-            let retried = try await pipeline(missing.map { Self.eval(script.source, calls[$0]) })
-            for (index, reply) in zip(missing, retried) { replies[index] = reply }
+            let retried = try await send(missing.map { Self.eval(script.source, calls[$0]) })
+            for (index, reply) in zip(missing, retried.replies) { replies[index] = reply }
+            confirmed = min(confirmed, retried.confirmed)
         }
-        return replies
+        return (replies, confirmed)
     }
 
     static func eval(_ source: String, _ call: ScriptCall) -> RedisCommand {
@@ -84,17 +94,8 @@ extension RedisBackend {
     /// fewer confirmations than asked throw `NOTREPLICATED` (the writes happened on the master).
     public func evaluateMany(_ script: RedisScript, _ calls: [ScriptCall], ack: ReplicaAck) async throws -> [RedisReply] {
         guard ack.replicas > 0 else { return try await evaluateMany(script, calls) }
-        guard !calls.isEmpty else { return [] }
-        let sha: String
-        if let cached = script.sha { sha = cached } else { sha = try await script.load(on: self) }
-        var (replies, confirmed) = try await pipeline(
-            calls.map { Self.evalsha(sha, $0) }, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
-        let missing = replies.indices.filter { replies[$0].isNoScript }
-        if !missing.isEmpty {
-            let retried = try await pipeline(
-                missing.map { Self.eval(script.source, calls[$0]) }, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
-            for (index, reply) in zip(missing, retried.replies) { replies[index] = reply }
-            confirmed = min(confirmed, retried.confirmed)
+        let (replies, confirmed) = try await evaluateMany(script, calls) {
+            try await pipeline($0, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
         }
         guard confirmed >= ack.replicas else { throw ReplicaAck.notReplicated(confirmed, ack) }
         return replies

@@ -90,17 +90,9 @@ public final class RedisClusterProcess: @unchecked Sendable {
 
     /// Polls with PING until the node on `port` answers.
     private func waitUntilAnswering(port: Int, deadline: ContinuousClock.Instant) async throws {
-        var lastError = "none"
-        while ContinuousClock.now < deadline {
-            do {
-                _ = try await command(RedisCommand("PING"), port: port)
-                return
-            } catch {
-                lastError = "\(error)"
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        throw HarnessError("cluster node 127.0.0.1:\(port) did not answer PING: \(lastError)\n\(log(port: port))")
+        try await RedisProcessGroup.waitUntilAnswering(
+            deadline: deadline, describe: { "cluster node 127.0.0.1:\(port) (log:\n\(log(port: port)))" },
+            ping: { _ = try await command(RedisCommand("PING"), port: port) })
     }
 
     /// `redis-cli --cluster create … --cluster-replicas N --cluster-yes`, killed if it overruns.
@@ -131,15 +123,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
 
     /// Sends one command to the node on `port` on a connection of its own, closed after.
     public func command(_ command: RedisCommand, port: Int) async throws -> RedisReply {
-        let connection = try await RedisConnection.connect(configuration: configuration(port: port))
-        do {
-            let reply = try await connection.send(command)
-            await connection.close()
-            return reply
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await RedisProcessGroup.command(command, configuration: configuration(port: port))
     }
 
     /// The tail of a node's log, for failure messages.

@@ -1,3 +1,4 @@
+import FluxRedis
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -55,5 +56,37 @@ final class RedisProcessGroup: @unchecked Sendable {
     func logTail(_ file: String, lines: Int) -> String {
         let text = (try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    /// Sends one command to the process on `configuration`'s port on a connection of its own,
+    /// closed after.
+    static func command(_ command: RedisCommand, configuration: RedisConfiguration) async throws -> RedisReply {
+        let connection = try await RedisConnection.connect(configuration: configuration)
+        do {
+            let reply = try await connection.send(command)
+            await connection.close()
+            return reply
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Polls `ping` every 20 ms until it succeeds; past `deadline` throws, with `describe`'s
+    /// words (what did not answer, its log) and the last error.
+    static func waitUntilAnswering(
+        deadline: ContinuousClock.Instant, describe: () -> String, ping: () async throws -> Void
+    ) async throws {
+        var lastError = "none"
+        while ContinuousClock.now < deadline {
+            do {
+                try await ping()
+                return
+            } catch {
+                lastError = "\(error)"
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        throw HarnessError("\(describe()) did not answer PING: \(lastError)")
     }
 }

@@ -78,15 +78,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
         configuration.connectTimeout = .seconds(1)
         configuration.commandTimeout = .seconds(2)
-        let connection = try await RedisConnection.connect(configuration: configuration)
-        do {
-            let reply = try await connection.send(command)
-            await connection.close()
-            return reply
-        } catch {
-            await connection.close()
-            throw error
-        }
+        return try await RedisProcessGroup.command(command, configuration: configuration)
     }
 
     /// The tail of a process's log (data node or sentinel), for failure messages.
@@ -138,17 +130,9 @@ public final class RedisSentinelProcess: @unchecked Sendable {
 extension RedisSentinelProcess {
     /// Polls with PING until the process on `port` answers.
     private func waitUntilAnswering(port: Int, deadline: ContinuousClock.Instant) async throws {
-        var lastError = "none"
-        while ContinuousClock.now < deadline {
-            do {
-                _ = try await command(RedisCommand("PING"), port: port)
-                return
-            } catch {
-                lastError = "\(error)"
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        throw HarnessError("redis 127.0.0.1:\(port) did not answer PING: \(lastError)\n\(log(port: port))")
+        try await RedisProcessGroup.waitUntilAnswering(
+            deadline: deadline, describe: { "redis 127.0.0.1:\(port) (log:\n\(log(port: port)))" },
+            ping: { _ = try await command(RedisCommand("PING"), port: port) })
     }
 
     /// Waits until the master lists `count` replicas online.

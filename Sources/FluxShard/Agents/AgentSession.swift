@@ -237,31 +237,16 @@ struct AgentSession {
             }
         }
         for await message in stream {
-            // Encoded outside this async function: what is inlined into it lives in every
-            // session's task for the session's whole life (7.8 KB a session when it was inlined).
-            let (text, closing) = Self.outgoing(message)
             do {
-                try await outbound.write(.text(text))
+                try await outbound.write(.text(Self.encode(message)))
             } catch {
                 return
             }
-            if let closing { try? await outbound.close(.normalClosure, reason: closing) }
+            if case .moved = message { try? await outbound.close(.normalClosure, reason: "moved") }
+            if case .error = message { try? await outbound.close(.normalClosure, reason: "replaced") }
         }
     }
 
-    /// The frame's text, and why the session closes after it (`moved` to another shard,
-    /// `replaced` by a newer session of the node), if it does.
-    @inline(never)
-    static func outgoing(_ message: AgentMessage) -> (text: String, closing: String?) {
-        let closing: String? = switch message {
-        case .moved: "moved"
-        case .error: "replaced"
-        default: nil
-        }
-        return (encode(message), closing)
-    }
-
-    @inline(never)
     static func encode(_ message: AgentMessage) -> String {
         (try? AgentFrameCodec.encode(message)) ?? "{}"
     }
