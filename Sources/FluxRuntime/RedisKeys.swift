@@ -14,6 +14,10 @@ public struct SlotKeys: Sendable, Hashable {
     public var lease: String { prefix + "lease" }
     /// Monotonic fencing counter, `INCR` on every acquisition.
     public var epoch: String { prefix + "epoch" }
+    /// A marker the shard writes, then `WAIT`s behind, to learn whether a replica has caught up
+    /// with the slot's master (`--redis-ack replica`, after a flush's `WAIT` timed out);
+    /// expires after 60 s.
+    public var replicationBarrier: String { prefix + "barrier" }
     /// Stream of accepted submissions, consumed by the group `IngestStream.group`.
     public var ingest: String { prefix + "ingest" }
     /// Admitted waiting tasks; score = `ReadyScore` (priority class, then enqueue time).

@@ -35,7 +35,7 @@ public struct ReplicaAck: Sendable, Hashable {
 
     /// The error a write not confirmed in time throws: a `server` error starting `NOTREPLICATED`.
     /// The write did happen on the master; it may or may not survive the master's death.
-    static func notReplicated(_ acknowledged: Int, _ ack: ReplicaAck) -> RedisError {
+    public static func notReplicated(_ acknowledged: Int, _ ack: ReplicaAck) -> RedisError {
         RedisError(code: .server, message: "NOTREPLICATED \(acknowledged) of \(ack.replicas) replicas confirmed the write within \(ack.timeoutMs) ms")
     }
 }
@@ -93,11 +93,31 @@ extension RedisBackend {
     /// follows the calls on the connection that wrote them (each master's, on a cluster), and
     /// fewer confirmations than asked throw `NOTREPLICATED` (the writes happened on the master).
     public func evaluateMany(_ script: RedisScript, _ calls: [ScriptCall], ack: ReplicaAck) async throws -> [RedisReply] {
-        guard ack.replicas > 0 else { return try await evaluateMany(script, calls) }
-        let (replies, confirmed) = try await evaluateMany(script, calls) {
-            try await pipeline($0, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
-        }
+        let (replies, confirmed) = try await evaluateMany(script, calls, awaiting: ack)
         guard confirmed >= ack.replicas else { throw ReplicaAck.notReplicated(confirmed, ack) }
         return replies
+    }
+
+    /// `evaluateMany` with a `WAIT` behind each master's part when `ack` asks for replicas:
+    /// the replies, and how many replicas confirmed them (the fewest over the parts). A caller
+    /// that can hold its results until a replica catches up (the scheduler's flush) uses this.
+    public func evaluateMany(
+        _ script: RedisScript, _ calls: [ScriptCall], awaiting ack: ReplicaAck
+    ) async throws -> (replies: [RedisReply], confirmed: Int) {
+        guard ack.replicas > 0 else { return (try await evaluateMany(script, calls), .max) }
+        return try await evaluateMany(script, calls) {
+            try await pipeline($0, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
+        }
+    }
+
+    /// Whether `ack.replicas` replicas have everything written so far to the masters serving
+    /// `keys`: one write to each key, then a `WAIT` behind it. A master's replication stream is
+    /// ordered, so a later write confirmed confirms every earlier one, from any connection.
+    /// The keys are expiring markers (`SlotKeys.replicationBarrier`).
+    public func replicasConfirm(_ ack: ReplicaAck, barrierKeys keys: [String], marker: String) async throws -> Bool {
+        guard ack.replicas > 0, !keys.isEmpty else { return true }
+        let writes = keys.map { RedisCommand("SET", $0, marker, "PX", "60000") }
+        let (_, confirmed) = try await pipeline(writes, waitingForReplicas: ack.replicas, timeoutMs: ack.timeoutMs)
+        return confirmed >= ack.replicas
     }
 }

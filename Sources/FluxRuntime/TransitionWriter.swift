@@ -105,14 +105,38 @@ public struct TransitionWriter: Sendable {
     /// Applies `requests` in one pipeline of script calls, one per slot (in the order of each
     /// slot's requests); a request for a slot whose lease is not held is answered `.fenced`
     /// without being sent.
+    /// With replicas asked for (`ack`), throws `NOTREPLICATED` when none confirmed in time (the
+    /// writes happened on the master); `write` hands back the outcomes in that case too.
     public func apply(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
+        let written = try await write(requests, nowMs: nowMs)
+        guard written.replicated else { throw ReplicaAck.notReplicated(written.confirmedReplicas, ack) }
+        return written.outcomes
+    }
+
+    /// What a flush wrote: an outcome per request, and whether the replicas `ack` asks for
+    /// confirmed it in time. Unconfirmed, the writes are on the master only: the caller holds
+    /// everything that depends on them (`SchedulerDriver` waits on `replicasConfirm`).
+    public struct Written: Sendable {
+        public var outcomes: [TransitionOutcome]
+        public var replicated: Bool
+        /// The fewest replicas a `WAIT` counted (`Int.max` when none was asked for).
+        public var confirmedReplicas: Int
+        /// The slots written to: their `SlotKeys.replicationBarrier`s confirm them later.
+        public var slots: [Int]
+    }
+
+    /// `apply`, without throwing when the replicas did not confirm in time.
+    public func write(_ requests: [TransitionRequest], nowMs: Int64) async throws -> Written {
         let (merged, origins) = Self.coalesce(requests)
-        let mergedOutcomes = try await applyEach(merged, nowMs: nowMs)
+        let (mergedOutcomes, confirmed) = try await applyEach(merged, nowMs: nowMs)
         var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
         for (outcome, origin) in zip(mergedOutcomes, origins) {
             for index in origin { outcomes[index] = outcome }
         }
-        return outcomes
+        var slots: [Int] = []
+        var seen = Set<Int>()
+        for request in requests where seen.insert(request.slot).inserted { slots.append(request.slot) }
+        return Written(outcomes: outcomes, replicated: confirmed >= ack.replicas, confirmedReplicas: confirmed, slots: slots)
     }
 
     /// Folds each request into the earlier request of the same task when it follows from it
@@ -152,7 +176,7 @@ public struct TransitionWriter: Sendable {
             && (later.expected.isEmpty || later.expected.contains(earlier.to))
     }
 
-    private func applyEach(_ requests: [TransitionRequest], nowMs: Int64) async throws -> [TransitionOutcome] {
+    private func applyEach(_ requests: [TransitionRequest], nowMs: Int64) async throws -> ([TransitionOutcome], confirmed: Int) {
         var outcomes = [TransitionOutcome](repeating: .fenced, count: requests.count)
         var bySlot: [Int: [Int]] = [:]
         var slotOrder: [Int] = []
@@ -171,12 +195,12 @@ public struct TransitionWriter: Sendable {
                 members.append(chunk)
             }
         }
-        let replies = try await redis.evaluateMany(Self.script, calls, ack: ack)
+        let (replies, confirmed) = try await redis.evaluateMany(Self.script, calls, awaiting: ack)
         for (chunk, reply) in zip(members, replies) {
             let results = Self.outcomes(reply, count: chunk.count)
             for (index, outcome) in zip(chunk, results) { outcomes[index] = outcome }
         }
-        return outcomes
+        return (outcomes, confirmed)
     }
 
     private func call(slot: Int, _ requests: [TransitionRequest], lease: SlotLeases.Lease, nowMs: Int64) -> ScriptCall {

@@ -41,6 +41,19 @@ final class RedisProcessGroup: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGSTOPs the process of `port`: it keeps its sockets and answers nothing, as a machine
+    /// that stalls (a long GC-like pause, a VM frozen) would, until `resume(port:)`.
+    func pause(port: Int) {
+        guard let process = lock.withLock({ processes[port] }), process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONTs a process `pause(port:)` stopped.
+    func resume(port: Int) {
+        guard let process = lock.withLock({ processes[port] }), process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGCONT)
+    }
+
     /// SIGKILLs every process and removes the directory. Safe to call more than once.
     func stop() {
         let all = lock.withLock { () -> [Process] in

@@ -73,6 +73,12 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     /// SIGKILLs the process on `port` (no goodbye to anyone) and waits for it to exit.
     public func kill(port: Int) { processes.kill(port: port) }
 
+    /// SIGSTOPs the process on `port` (a stalled machine) until `resume(port:)`.
+    public func pause(port: Int) { processes.pause(port: port) }
+
+    /// SIGCONTs a paused process.
+    public func resume(port: Int) { processes.resume(port: port) }
+
     /// Sends one command to the process on `port` on a connection of its own, closed after.
     public func command(_ command: RedisCommand, port: Int) async throws -> RedisReply {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)

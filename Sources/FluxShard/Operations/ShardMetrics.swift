@@ -124,6 +124,12 @@ final class ShardMetrics: Sendable {
         counter("flux_submissions_refused_total", [("tenant", tenant), ("code", code)]).increment()
     }
 
+    /// A flush that no replica confirmed in time (`--redis-ack replica`): its dispatches and
+    /// answers were held until a replica caught up (or the hold limit made it an outage).
+    func replicaHeld() {
+        counter("flux_replica_holds_total", []).increment()
+    }
+
     /// A check found a node out of its desired state.
     func driftDetected(tenant: String) {
         counter("flux_drift_detected_total", [("tenant", tenant)]).increment()

@@ -17,12 +17,13 @@ extension DriverLoop {
         do {
             var writer = TransitionWriter(redis: driver.redis, leases: driver.leases)
             writer.recordTTLMs = driver.configuration.retention.milliseconds
-            writer.ack = ReplicaAck(replicas: driver.configuration.redisAckReplicas, timeoutMs: Int(driver.configuration.redisAckTimeout.milliseconds))
+            writer.ack = replicaAck
             let started = ContinuousClock.now
-            let outcomes = try await writer.apply(work.requests, nowMs: nowMs)
+            let written = try await writer.write(work.requests, nowMs: nowMs)
             if !work.requests.isEmpty { driver.metrics.redisLatency(ContinuousClock.now - started, operation: "transitions") }
+            if !written.replicated { try await holdUntilReplicated(slots: written.slots, transitions: work.requests.count) }
             try await acknowledge(work.leftoverAcks)
-            for (index, outcome) in outcomes.enumerated() {
+            for (index, outcome) in written.outcomes.enumerated() {
                 handle(outcome, of: work.requests[index], tenant: work.tenants[index], dispatch: work.dispatches[index], nowMs: nowMs)
             }
             for (message, key) in work.messages { driver.sessions.send(message, to: key) }
@@ -36,6 +37,36 @@ extension DriverLoop {
             let failure = TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")
             for done in work.changeWaiters { done.resume(returning: .failure(failure)) }
         }
+    }
+
+    private var replicaAck: ReplicaAck {
+        ReplicaAck(replicas: driver.configuration.redisAckReplicas, timeoutMs: Int(driver.configuration.redisAckTimeout.milliseconds))
+    }
+
+    /// `--redis-ack replica` and no replica confirmed the turn's writes in time: they are on the
+    /// master, and the shard's memory already agrees with them, so nothing is undone. What waits
+    /// is everything that depends on them (dispatches, acks to agents, answers to callers):
+    /// the shard writes a barrier to each slot it wrote and `WAIT`s behind it until a replica
+    /// confirms (a replica that was slow or resyncing catches up), for at most
+    /// `SchedulerDriver.replicaHoldLimit`. Past that, or if Redis itself fails, it throws, and the
+    /// shard takes it for an outage (READ_ONLY, then a rebuild from Redis).
+    private func holdUntilReplicated(slots: [Int], transitions: Int) async throws {
+        let ack = replicaAck
+        let keys = slots.map { SlotKeys(slot: $0).replicationBarrier }
+        let clock = ContinuousClock()
+        let started = clock.now
+        logger.warning("no replica confirmed the scheduler's writes in time: holding dispatches until one does", metadata: [
+            "transitions": "\(transitions)", "slots": "\(slots.count)", "ack_timeout_ms": "\(ack.timeoutMs)",
+        ])
+        driver.metrics.replicaHeld()
+        while clock.now - started < SchedulerDriver.replicaHoldLimit {
+            if try await driver.redis.replicasConfirm(ack, barrierKeys: keys, marker: driver.configuration.shardID) {
+                logger.info("a replica confirmed the held writes: delivering", metadata: ["held_ms": "\((clock.now - started).milliseconds)"])
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ReplicaAck.notReplicated(0, ack)
     }
 
     private func acknowledge(_ entries: [(slot: Int, entry: String)]) async throws {

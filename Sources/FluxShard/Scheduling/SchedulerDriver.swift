@@ -23,6 +23,11 @@ final class SchedulerDriver: Sendable {
     let metrics: ShardMetrics
     let logger: Logger
 
+    /// How long a flush no replica confirmed is held waiting for one (`--redis-ack replica`)
+    /// before the shard takes it for an outage: long enough for a replica's restart or a
+    /// partial resync, short of a lease's lifetime worth of agents waiting for their answers.
+    static let replicaHoldLimit: Duration = .seconds(10)
+
     /// Posted events, and when the oldest of them was posted (how long work waits: the lag).
     private let inbox = Mutex<(events: [DriverEvent], since: ContinuousClock.Instant?)>(([], nil))
     /// Redis latency measured on its own connection and timer (`ShardLoops` runs it).
