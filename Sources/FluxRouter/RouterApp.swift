@@ -39,14 +39,17 @@ public struct RouterApp: Sendable {
         let signer = TaskIDSigner(redis: redis)
         await signer.prepare()
 
+        var taskStore = TaskStore(
+            redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
+            ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds)))
+        if redis.oneHashSlotPerCommand { taskStore.owner = { slot in directory.table.owner(ofSlot: slot)?.shard.id } }
+
         let router = Router()
         router.middlewares.add(ProblemMiddleware())
         TenantProxy(
             directory: directory, forwarder: forwarder, auth: auth,
             submissions: SubmissionEndpoint(
-                tasks: TaskStore(
-                    redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
-                    ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds))),
+                tasks: taskStore,
                 signer: signer,
                 refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) },
                 door: { [slotCount = configuration.slotCount] tenant, leastUrgentClass in

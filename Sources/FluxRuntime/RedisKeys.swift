@@ -107,6 +107,13 @@ public enum ClusterKeys {
 public enum IngestStream {
     /// Every shard consumes through this one group; the owner of a slot is its only reader.
     public static let group = "shards"
+
+    /// The doorbell of `shardID` on a Redis Cluster: a sorted set of the FluxForge slots (member,
+    /// score 0) whose ingest stream got an entry since the shard last looked. A command names one
+    /// hash slot on a cluster, so a shard cannot block on all its slots' streams at once: the
+    /// writer of a submission rings the owner's doorbell after writing, and the owner waits on
+    /// it with `BZPOPMIN` (`IngestConsumer`). A set, so it never holds more than the slot count.
+    public static func doorbell(shardID: String) -> String { "ff:{doorbell:\(shardID)}" }
 }
 
 /// Score of a task in `ready`: priority class first, then enqueue time, both exact in a double.

@@ -45,6 +45,11 @@ public struct TaskStore: Sendable {
     /// When a submission counts as written (`--redis-ack`): by default when the master has it.
     public var ack = ReplicaAck.local
 
+    /// On a Redis Cluster, the shard owning a slot (the router's owner table, or the shard
+    /// itself), whose doorbell (`IngestStream.doorbell`) a written submission rings; nil on one
+    /// server, where the owner blocks on its streams directly.
+    public var owner: (@Sendable (_ slot: Int) -> String?)?
+
     public init(redis: any RedisBackend, slotCount: Int, retention: Duration? = nil, ack: ReplicaAck = .local) {
         self.redis = redis
         self.slotCount = slotCount
@@ -72,12 +77,25 @@ public struct TaskStore: Sendable {
     ) async throws -> SubmitOutcome {
         let call = submitCall(
             tenant: tenant, submission: submission, idempotencyKey: idempotencyKey, taskID: taskID, nowMs: nowMs, origin: origin)
-        guard ack.replicas > 0 else {
-            return try Self.outcome(try await redis.evaluate(Self.submit, keys: call.call.keys, arguments: call.call.arguments))
+        let outcome: SubmitOutcome
+        if ack.replicas > 0 {
+            let reply = try await redis.evaluateMany(Self.submit, [call.call], ack: ack)[0]
+            if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
+            outcome = try Self.outcome(reply)
+        } else {
+            outcome = try Self.outcome(try await redis.evaluate(Self.submit, keys: call.call.keys, arguments: call.call.arguments))
         }
-        let reply = try await redis.evaluateMany(Self.submit, [call.call], ack: ack)[0]
-        if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
-        return try Self.outcome(reply)
+        if case .created = outcome { await ringDoorbell(tenant: tenant) }
+        return outcome
+    }
+
+    /// Tells the owner of `tenant`'s slot that its stream has a new entry (Redis Cluster only).
+    /// Best effort: a ring lost (the owner moved, Redis failed after the write) costs latency,
+    /// not the task, since the owner also reads every slot every `IngestConsumer.clusterSweepInterval`.
+    private func ringDoorbell(tenant: String) async {
+        let slot = Slotting.slot(forTenant: tenant, slotCount: slotCount)
+        guard let owner, let shard = owner(slot) else { return }
+        _ = try? await redis.send(RedisCommand("ZADD", IngestStream.doorbell(shardID: shard), 0, slot))
     }
 
     /// Days ahead the door counts finished records (they expire `recordTTLMs` after they end,
@@ -115,10 +133,12 @@ public struct TaskStore: Sendable {
             Self.door, keys: [keys.tenantConfig(tenant), keys.live, keys.stored] + itemKeys,
             arguments: [String(nowMs), tenant, String(submissions.count), String(bytes), String(storageHorizonDays)])
         try Self.throwIfRefused(admitted)
-        return try await redis.evaluateMany(Self.submit, calls.map(\.call), ack: ack).map { reply in
+        let outcomes = try await redis.evaluateMany(Self.submit, calls.map(\.call), ack: ack).map { reply in
             if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
             return try Self.outcome(reply)
         }
+        if outcomes.contains(where: { if case .created = $0 { true } else { false } }) { await ringDoorbell(tenant: tenant) }
+        return outcomes
     }
 
     private func submitCall(

@@ -98,10 +98,14 @@ public struct ShardApp: Sendable {
         let driver = SchedulerDriver(
             configuration: configuration, redis: redis, probeRedis: probeRedis, leases: leases, sessions: sessions, metrics: metrics,
             logger: logger)
+        var tasks = TaskStore(
+            redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
+            ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds)))
+        // A submission to this shard's own endpoint is for a slot it owns (the router sends it
+        // here because it does): ring its own doorbell.
+        if redis.oneHashSlotPerCommand { tasks.owner = { [shardID = configuration.shardID] _ in shardID } }
         return ShardServices(
-            configuration: configuration, redis: redis, tasks: TaskStore(
-                redis: redis, slotCount: configuration.slotCount, retention: configuration.retention,
-                ack: ReplicaAck(replicas: configuration.redisAckReplicas, timeoutMs: Int(configuration.redisAckTimeout.milliseconds))),
+            configuration: configuration, redis: redis, tasks: tasks,
             tenants: tenants, auth: Authenticator(tenants: tenants, adminToken: configuration.adminToken),
             leases: leases, sessions: sessions, driver: driver, metrics: metrics, metricsRegistry: registry,
             membership: Membership(redis: redis, memberTTLMs: configuration.memberTTL.milliseconds),

@@ -17,14 +17,22 @@ import Logging
 ///
 /// On one Redis server a single blocking `XREADGROUP` on a dedicated connection reads every
 /// owned slot's stream. On a Redis Cluster a command names one hash slot, and every slot is
-/// its own: each read is one non-blocking `XREADGROUP` per slot, pipelined (the client splits
-/// the pipeline by master), and an empty read waits `clusterPollInterval` before the next.
+/// its own: a read is one non-blocking `XREADGROUP` per slot, pipelined (the client splits the
+/// pipeline by master). It reads the slots whose doorbell rang (`IngestStream.doorbell`: the
+/// writer of a submission rings the owner's) and those that had entries at their last read, and
+/// waits on the doorbell with `BZPOPMIN` when there are none; every `clusterSweepInterval` it
+/// reads every owned slot, for a ring that was lost (a submission written while the slot moved).
 struct IngestConsumer: Sendable {
     let services: ShardServices
     let logger: Logger
 
     func run() async {
         var connection: RedisConnection?
+        // Redis Cluster only: the doorbell's dedicated connection, the slots to read next without
+        // waiting (rung, or with entries at their last read), and when to read them all.
+        var doorbell: RedisConnection?
+        var hot: Set<Int> = []
+        var nextSweep = ContinuousClock.now
         var groupsReady: Set<Int> = []
         // Slots whose own pending entries (delivered earlier, never acknowledged) were re-read.
         var caughtUp: Set<Int> = []
@@ -54,13 +62,25 @@ struct IngestConsumer: Sendable {
                     }
                 }
                 let behind = slots.filter { !caughtUp.contains($0) }
-                let batch = try await read(behind.isEmpty ? slots : behind, backlog: !behind.isEmpty, secondLookPending: !secondLook.isEmpty, on: conn)
+                var toRead = behind.isEmpty ? slots : behind
+                if polled, behind.isEmpty {
+                    if ContinuousClock.now >= nextSweep {
+                        nextSweep = .now + Self.clusterSweepInterval
+                    } else if hot.isEmpty {
+                        hot = try await waitForDoorbell(&doorbell, until: nextSweep).intersection(slots)
+                        continue
+                    } else {
+                        // Rings of other slots while these stay busy are read in the same pass.
+                        hot.formUnion(Self.slots(rung: try await services.redis.send(
+                            RedisCommand("ZPOPMIN", IngestStream.doorbell(shardID: services.shardID), services.configuration.slotCount))))
+                        toRead = slots.filter(hot.contains)
+                    }
+                }
+                let batch = try await read(toRead, backlog: !behind.isEmpty, secondLookPending: !secondLook.isEmpty, on: conn)
                 if !behind.isEmpty && batch.isEmpty { caughtUp.formUnion(behind) }
                 caughtUp.formIntersection(slots)
-                guard !batch.isEmpty else {
-                    if polled, behind.isEmpty { try await Task.sleep(for: Self.clusterPollInterval) }
-                    continue
-                }
+                if polled, behind.isEmpty { hot = Set(batch.map(\.slot)) }
+                guard !batch.isEmpty else { continue }
                 let tasks = try await fetch(batch)
                 // Not durable (Redis failed mid-write): the entries stay pending; read them again.
                 if await !services.driver.ingest(tasks) {
@@ -71,21 +91,44 @@ struct IngestConsumer: Sendable {
                 logger.warning("ingest read failed; retrying", metadata: ["error": "\(error)"])
                 await connection?.close()
                 connection = nil
+                await doorbell?.close()
+                doorbell = nil
                 groupsReady = []
                 caughtUp = []
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
         await connection?.close()
+        await doorbell?.close()
     }
 
     /// How often entries stranded at a former owner are looked for.
     static let strandedSweepInterval: Duration = .seconds(2)
     /// Longest a read for new entries blocks.
     static let blockMs = 1_000
-    /// On a Redis Cluster, the pause after a read that found nothing: the added latency of a
-    /// submission to an idle shard, against one `XREADGROUP` per owned slot each time.
-    static let clusterPollInterval: Duration = .milliseconds(20)
+    /// On a Redis Cluster, how often every owned slot is read whether its doorbell rang or not:
+    /// the latency of a submission whose ring was lost, against one `XREADGROUP` per owned slot
+    /// each time (512 a second for 128 slots).
+    static let clusterSweepInterval: Duration = .milliseconds(250)
+
+    /// Waits (`BZPOPMIN`) until this shard's doorbell rings or `deadline` passes; returns the
+    /// slots rung (the whole set is taken, so each ring is read once).
+    private func waitForDoorbell(_ connection: inout RedisConnection?, until deadline: ContinuousClock.Instant) async throws -> Set<Int> {
+        let key = IngestStream.doorbell(shardID: services.shardID)
+        if connection == nil { connection = try await services.redis.makeDedicatedConnection(forKey: key) }
+        guard let bell = connection else { return [] }
+        let wait = max(Duration.milliseconds(10), deadline - .now)
+        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        let first = try await bell.send(RedisCommand("BZPOPMIN", key, String(format: "%.3f", seconds)))
+        guard let popped = first.array, popped.count == 3, let slot = popped[1].string.flatMap({ Int($0) }) else { return [] }
+        let rest = try await bell.send(RedisCommand("ZPOPMIN", key, services.configuration.slotCount))
+        return Self.slots(rung: rest).union([slot])
+    }
+
+    /// The slots of a `ZPOPMIN` reply (member, score, member, score, …).
+    static func slots(rung reply: RedisReply) -> Set<Int> {
+        Set((reply.array ?? []).enumerated().compactMap { index, member in index % 2 == 0 ? member.string.flatMap { Int($0) } : nil })
+    }
 
     /// Claims entries of `slots` pending at other consumers; returns the slots that had some.
     private func claimStranded(_ slots: [Int], on connection: any RedisCommandSender) async throws -> Set<Int> {
