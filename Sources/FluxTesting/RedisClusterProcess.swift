@@ -48,10 +48,13 @@ public final class RedisClusterProcess: @unchecked Sendable {
     /// Configurations of every node, to seed a `RedisClusterClient`; short timeouts for tests.
     public var seedConfigurations: [RedisConfiguration] { ports.map(configuration(port:)) }
 
-    /// A configuration for one node, with test-sized timeouts and reconnect backoff.
+    /// A configuration for one node, with test-sized timeouts and reconnect backoff. The connect
+    /// timeout stays generous: on loopback a killed node refuses at once and a paused one is
+    /// accepted by the kernel, so it only ever fires on a loaded machine (in the full suite on two
+    /// cores a 1 s bound failed a test that had nothing wrong).
     public func configuration(port: Int) -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
-        configuration.connectTimeout = .seconds(1)
+        configuration.connectTimeout = .seconds(5)
         configuration.commandTimeout = .seconds(2)
         configuration.reconnectBackoffMaximum = .milliseconds(200)
         return configuration

@@ -60,7 +60,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     /// The configuration of `url`, with test-sized timeouts and reconnect backoff.
     public var configuration: RedisConfiguration {
         guard var configuration = try? RedisConfiguration(url: url) else { preconditionFailure("the harness's own URL does not parse: \(url)") }
-        configuration.connectTimeout = .seconds(1)
+        configuration.connectTimeout = .seconds(5)  // see RedisClusterProcess.configuration(port:)
         configuration.commandTimeout = .seconds(2)
         configuration.reconnectBackoffMaximum = .milliseconds(500)
         configuration.sentinel?.timeout = .milliseconds(500)
@@ -82,7 +82,7 @@ public final class RedisSentinelProcess: @unchecked Sendable {
     /// Sends one command to the process on `port` on a connection of its own, closed after.
     public func command(_ command: RedisCommand, port: Int) async throws -> RedisReply {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
-        configuration.connectTimeout = .seconds(1)
+        configuration.connectTimeout = .seconds(5)  // see RedisClusterProcess.configuration(port:)
         configuration.commandTimeout = .seconds(2)
         return try await RedisProcessGroup.command(command, configuration: configuration)
     }
