@@ -7,14 +7,16 @@ import Testing
 /// The binary is the one cluster/test builds (`FLUXFORGE_BINARY`, else `.build/debug/fluxforge`).
 @Suite("Manifest flags exist in the binary")
 struct FlagCrossCheckTests {
-    /// Every fluxforge command line in compose.yaml and deploy/k8s.
+    /// Every fluxforge command line in compose.yaml and deploy/k8s, and the ones the patches in
+    /// deploy/k8s/patches make of them.
     static func invocations() throws -> [Invocation] {
         let compose = try ManifestFile.load("compose.yaml").documents.first?["services"].map ?? [:]
         let fromCompose = compose.sorted { $0.key < $1.key }.compactMap { name, service in
             Invocation(source: "compose.yaml \(name)", image: service["image"].string, argv: service["command"].strings ?? [])
         }
-        let fromKubernetes = try KubernetesObject.all().filter(\.isWorkload).flatMap { $0.invocations.map(\.invocation) }
-        return fromCompose + fromKubernetes
+        let objects = try KubernetesObject.all()
+        let fromKubernetes = objects.filter(\.isWorkload).flatMap { $0.invocations.map(\.invocation) }
+        return fromCompose + fromKubernetes + (try KubernetesPatch.invocations(objects: objects))
     }
 
     /// The output of `fluxforge <subcommand> --help` (ArgumentParser prints it and exits 0).

@@ -13,12 +13,19 @@ struct KubernetesObject {
     var podLabels: [String: String] { node["spec"]["template"]["metadata"]["labels"].stringMap ?? [:] }
     var containers: [YAMLNode] { podSpec["containers"].list }
 
-    /// Every object in deploy/k8s, in file order.
+    /// Every object in deploy/k8s, in file order. Not the patches (`KubernetesPatch`): they are
+    /// fragments of objects here, applied to them, not objects of their own.
     static func all() throws -> [KubernetesObject] {
-        try ManifestFile.all(under: "k8s").flatMap { file in
+        try ManifestFile.all(under: "k8s").filter { !$0.path.hasPrefix(KubernetesPatch.directory + "/") }.flatMap { file in
             file.documents.map { KubernetesObject(file: file.path, node: $0) }
         }
     }
+
+    /// Workloads and Jobs: every object with a pod template.
+    var hasPodTemplate: Bool { isWorkload || kind == "Job" }
+
+    /// The init containers and the containers of the pod template, in the order they run.
+    var allContainers: [YAMLNode] { podSpec["initContainers"].list + containers }
 
     /// The container's argv: `command` (the image's ENTRYPOINT when absent) then `args`.
     static func argv(_ container: YAMLNode) -> [String] {

@@ -105,10 +105,12 @@ struct KubernetesTests {
         }
     }
 
+    /// Init containers and Jobs too: Kubernetes expands `$(VAR)` in theirs as well (the Redis
+    /// manifests' shell scripts use backquotes for command substitution for that reason).
     @Test func argvIsStringsAndEveryVariableItUsesIsDefined() throws {
         let reference = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/
-        for workload in workloads {
-            for container in workload.containers {
+        for workload in objects where workload.hasPodTemplate {
+            for container in workload.allContainers {
                 for field in ["command", "args"] where container[field].exists {
                     #expect(container[field].strings != nil, "\(workload.label) \(field) has a non-string element (quote it)")
                 }
@@ -139,16 +141,30 @@ struct KubernetesTests {
         #expect(grace >= 10, "\(grace) s may kill a shard before it has released its leases and left")
     }
 
-    @Test func redisAppendsToAVolumeClaim() throws {
-        let redis = try #require(object("StatefulSet", "fluxforge-redis"))
-        let container = try #require(redis.containers.first)
-        let argv = KubernetesObject.argv(container)
-        let flag = try #require(argv.firstIndex(of: "--appendonly"), "redis-server runs without --appendonly: \(argv)")
-        #expect(argv.dropFirst(flag + 1).first == "yes")
-        let directory = argv.firstIndex(of: "--dir").map { argv[$0 + 1] } ?? "/data"
-        let mount = container["volumeMounts"].list.first { $0["mountPath"].string == directory }
-        let claims = redis.node["spec"]["volumeClaimTemplates"].list.compactMap { $0["metadata"]["name"].string }
-        #expect(mount?["name"].string.map { claims.contains($0) } == true, "\(directory) is not on a volume claim: \(claims)")
+    /// The StatefulSets whose pods hold FluxForge's data: `redis-server` run as a server, not as
+    /// a sentinel (redis.yaml, the cluster's nodes, the Sentinel deployment's data nodes).
+    var redisDataNodes: [KubernetesObject] {
+        objects.filter { set in
+            guard set.kind == "StatefulSet", let argv = set.containers.first.map(KubernetesObject.argv) else { return false }
+            return argv.first == "redis-server" && !argv.contains("--sentinel")
+        }
+    }
+
+    @Test func everyRedisDataNodeAppendsToAVolumeClaimAndRefusesWritesWhenFull() throws {
+        #expect(Set(redisDataNodes.map(\.name)) == ["fluxforge-redis", "fluxforge-redis-cluster", "fluxforge-redis-data"])
+        for redis in redisDataNodes {
+            let container = try #require(redis.containers.first)
+            let argv = KubernetesObject.argv(container)
+            func value(_ flag: String) -> String? { argv.firstIndex(of: flag).flatMap { argv.dropFirst($0 + 1).first } }
+            #expect(value("--appendonly") == "yes", "\(redis.label) runs without --appendonly yes: \(argv)")
+            let directory = value("--dir") ?? "/data"
+            let mount = container["volumeMounts"].list.first { $0["mountPath"].string == directory }
+            let claims = redis.node["spec"]["volumeClaimTemplates"].list.compactMap { $0["metadata"]["name"].string }
+            #expect(mount?["name"].string.map { claims.contains($0) } == true, "\(redis.label): \(directory) is not on a volume claim: \(claims)")
+            // Full means refuse writes (503 store_full), never evict a lease or a task record.
+            #expect(value("--maxmemory") != nil, "\(redis.label): without a limit Redis grows until the kernel kills it")
+            #expect(value("--maxmemory-policy") == "noeviction", "\(redis.label): an evicting Redis can drop a lease or a task record")
+        }
     }
 
     @Test func everySecretReferenceIsShownInTheExampleAsAPlaceholder() throws {
@@ -159,8 +175,8 @@ struct KubernetesTests {
             #expect(value.hasPrefix("REPLACE-ME"), "the example must not carry a usable token: \(value)")
         }
         var references = 0
-        for workload in workloads {
-            for entry in workload.containers.flatMap({ $0["env"].list }) where entry["valueFrom"]["secretKeyRef"].exists {
+        for workload in objects where workload.hasPodTemplate {
+            for entry in workload.allContainers.flatMap({ $0["env"].list }) where entry["valueFrom"]["secretKeyRef"].exists {
                 let reference = entry["valueFrom"]["secretKeyRef"]
                 let (name, key) = (reference["name"].string ?? "", reference["key"].string ?? "")
                 #expect(shown[name]?[key] != nil, "\(workload.label) reads secret \(name) key \(key), not in the example")
@@ -223,10 +239,10 @@ struct KubernetesTests {
         #expect(checked.redis >= 2 && checked.agents >= 1, "router and shards name Redis, the demo agents the router: \(checked)")
     }
 
-    /// The workloads a NetworkPolicy `podSelector` (or an ingress `from` entry) picks.
+    /// The workloads and Jobs a NetworkPolicy `podSelector` (or an ingress `from` entry) picks.
     func workloads(selectedBy selector: YAMLNode) -> [KubernetesObject] {
         let labels = selector["matchLabels"].stringMap ?? [:]
-        return workloads.filter { workload in labels.allSatisfy { workload.podLabels[$0.key] == $0.value } }
+        return objects.filter { object in object.hasPodTemplate && labels.allSatisfy { object.podLabels[$0.key] == $0.value } }
     }
 
     /// The NetworkPolicy that applies to `workload` (exactly one expected).
@@ -267,6 +283,42 @@ struct KubernetesTests {
 
         for agent in workloads where agent.invocations.contains(where: { $0.invocation.subcommand == "agent" }) {
             #expect(ingress(try #require(policy(for: agent))).isEmpty, "\(agent.label) accepts connections")
+        }
+    }
+
+    /// The ports `source`'s pods may open on `destination`'s pods, by `destination`'s policy.
+    func ports(from source: String, to destination: KubernetesObject) -> Set<Int> {
+        guard let own = policy(for: destination) else { return [] }
+        return ingress(own).filter { $0.peers?.contains(source) ?? true }.reduce(into: Set<Int>()) { $0.formUnion($1.ports) }
+    }
+
+    /// redis-cluster.yaml and redis-sentinel.yaml: FluxForge reaches the nodes (6379) and the
+    /// sentinels (26379); the cluster's nodes reach each other on 6379 (replication) and on the
+    /// cluster bus (16379), which has no password: nothing else may reach it.
+    @Test func networkPoliciesLetFluxForgeReachTheRedisClusterAndTheSentinelsAndNobodyTheBus() throws {
+        let fluxforge = ["fluxforge-router", "fluxforge-shard"]
+        let cluster = try #require(object("StatefulSet", "fluxforge-redis-cluster"))
+        for peer in fluxforge + ["fluxforge-redis-cluster-create"] {
+            #expect(ports(from: peer, to: cluster) == [6379], "\(peer) → cluster nodes: \(ports(from: peer, to: cluster))")
+        }
+        #expect(ports(from: cluster.name, to: cluster) == [6379, 16379], "node → node: \(ports(from: cluster.name, to: cluster))")
+        for other in objects where other.hasPodTemplate && other.name != cluster.name {
+            #expect(!ports(from: other.name, to: cluster).contains(16379), "\(other.label) reaches the cluster bus")
+        }
+
+        let data = try #require(object("StatefulSet", "fluxforge-redis-data"))
+        let sentinels = try #require(object("StatefulSet", "fluxforge-redis-sentinel"))
+        for peer in fluxforge {
+            #expect(ports(from: peer, to: data) == [6379], "\(peer) → data nodes")
+            #expect(ports(from: peer, to: sentinels) == [26379], "\(peer) → sentinels")
+        }
+        // Replication, monitoring and promotion; the data nodes' init containers ask the sentinels.
+        #expect(ports(from: data.name, to: data) == [6379] && ports(from: sentinels.name, to: data) == [6379])
+        #expect(ports(from: sentinels.name, to: sentinels) == [26379] && ports(from: data.name, to: sentinels) == [26379])
+        for agent in workloads where agent.invocations.contains(where: { $0.invocation.subcommand == "agent" }) {
+            for redis in [cluster, data, sentinels] {
+                #expect(ports(from: agent.name, to: redis).isEmpty, "\(agent.label) reaches \(redis.label)")
+            }
         }
     }
 
