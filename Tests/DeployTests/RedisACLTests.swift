@@ -77,7 +77,9 @@ struct RedisACLTests {
     }
 }
 
-/// A bare router process in front of whatever shards its Redis knows.
+/// A bare router process in front of whatever shards its Redis knows. `redisURL` is its
+/// `--redis` when `redis` alone cannot say it (a `redis-cluster://` URL); `extraArguments` go
+/// last.
 final class RouterProcess: FluxEndpoint, @unchecked Sendable {
     let process: FluxProcess
     let apiPort: Int
@@ -85,15 +87,15 @@ final class RouterProcess: FluxEndpoint, @unchecked Sendable {
     let adminToken: String
     let directory: URL
 
-    init(redis: RedisConfiguration, adminToken: String, directory: URL) async throws {
+    init(redis: RedisConfiguration, redisURL: String? = nil, adminToken: String, directory: URL, extraArguments: [String] = []) async throws {
         apiPort = try RedisServerProcess.freeLoopbackPort()
         agentPort = try RedisServerProcess.freeLoopbackPort()
         self.adminToken = adminToken
         self.directory = directory
         process = try FluxProcess(name: "acl-router", arguments: [
-            "router", "--redis", TestDatabase.url(of: redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
+            "router", "--redis", redisURL ?? TestDatabase.url(of: redis), "--api-port", String(apiPort), "--agent-port", String(agentPort),
             "--admin-token", adminToken, "--refresh-ms", "200", "--insecure-dev",
-        ], directory: directory)
+        ] + extraArguments, directory: directory)
         try await eventually(timeout: .seconds(30), "router ready") {
             (try? await self.request("GET", "/readyz"))?.status == 200
         }
