@@ -37,7 +37,7 @@ public enum RedisBackends {
         }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.contains("/") else {
-            throw RedisError(code: .invalidURL, message: "a redis-cluster:// URL names no database (a cluster has only database 0): \(url)")
+            throw RedisError(code: .invalidURL, message: "a redis-cluster:// URL names no database (a cluster has only database 0): \(redacted(url))")
         }
         var credentials = ""
         if let at = rest.lastIndex(of: "@") {
@@ -46,7 +46,7 @@ public enum RedisBackends {
         }
         let hosts = rest.split(separator: ",", omittingEmptySubsequences: false)
         guard !hosts.isEmpty, hosts.allSatisfy({ !$0.isEmpty }) else {
-            throw RedisError(code: .invalidURL, message: "a redis-cluster:// URL lists host:port seeds separated by commas: \(url)")
+            throw RedisError(code: .invalidURL, message: "a redis-cluster:// URL lists host:port seeds separated by commas: \(redacted(url))")
         }
         var seeds: [RedisConfiguration] = []
         for host in hosts { seeds.append(try RedisConfiguration(url: single + credentials + host + "/0" + query)) }

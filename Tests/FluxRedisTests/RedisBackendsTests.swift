@@ -20,6 +20,15 @@ struct RedisBackendsTests {
         for url in ["redis-cluster://", "redis-cluster://a:1,,b:2", "redis-cluster://a:1/3", "redis-cluster://a:notaport"] {
             #expect(throws: RedisError.self, "\(url)") { _ = try RedisBackends.clusterSeeds(url) }
         }
+        // The reason names the URL without its password (it ends up in logs and exit messages).
+        for url in ["redis-cluster://ff:s3cret@a:1,,b:2", "redis-cluster://ff:s3cret@a:1/3", "redis-cluster://ff:s3cret@a:notaport"] {
+            do {
+                _ = try RedisBackends.clusterSeeds(url)
+                Issue.record("\(url) accepted")
+            } catch {
+                #expect(!"\(error)".contains("s3cret"), "\(error)")
+            }
+        }
     }
 
     @Test func logsNeverCarryThePassword() {
