@@ -60,19 +60,19 @@ import Testing
     /// and every task it accepted is admitted. Before, the door stayed open while the accepted
     /// tasks were rejected `mode_degraded` (issue 16's batch flood: 5,565 tasks/s accepted,
     /// 1,302/s completed). Redis is made slow for real: a script busy for about 300 ms, run back
-    /// to back on a connection of its own, on a server of this test's own.
-    @Test(.disabled("""
-        passes alone (and failed on the old rule), but in the full suite on two loaded cores the shard \
-        never reached DEGRADED within 40 s in 3 of 4 runs; cause not found yet (docs/performance.md). \
-        Run it alone: cluster/test --filter aSlowRedisClosesTheDoor
-        """))
-    func aSlowRedisClosesTheDoorAndEveryAcceptedTaskIsAdmitted() async throws {
+    /// to back on a connection of its own, on a server of this test's own. (On a loaded machine
+    /// the script takes a second or more and the probe gets few answers, spread from 0 to the
+    /// script's length: `LatencyWindow` reads few answers as their median, not the fastest.)
+    @Test func aSlowRedisClosesTheDoorAndEveryAcceptedTaskIsAdmitted() async throws {
         let server = try await RedisServerProcess()
         defer { server.stop() }
         // The harness's shards degrade only past 2 s of Redis latency (tests share two cores);
-        // this one at 150 ms, half of what the busy script makes.
+        // this one at 150 ms, half of what the busy script makes. Leases of the production TTL
+        // (10 s, not the harness's 3 s): on a loaded machine a renewal queued behind the busy
+        // scripts came late, the slots went ownerless now and then, and the router wrote the
+        // flood's submissions itself (as it does for an ownerless slot), past the shard's door.
         let cluster = try await RouterHarness(
-            shardIDs: ["shard-a"], shardArguments: ["--redis-latency-degrade-ms", "150"], redis: server.configuration)
+            shardIDs: ["shard-a"], leaseTTLMs: 10_000, shardArguments: ["--redis-latency-degrade-ms", "150"], redis: server.configuration)
         defer { cluster.stopAll() }
         let (floodToken, _) = try await cluster.createTenant("flood")
         let (quietToken, _) = try await cluster.createTenant("quiet")
@@ -102,11 +102,28 @@ import Testing
         }
         defer { slowing.cancel() }
         var refusal: TestHTTPResponse?
-        try await cluster.eventually(timeout: .seconds(40), "the flood refused while the shard is DEGRADED") {
-            let response = try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low)
-            if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { accepted.append(id) }
-            refusal = response
-            return response.status == 429
+        do {
+            try await cluster.eventually(timeout: .seconds(40), "the flood refused while the shard is DEGRADED") {
+                let response = try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low)
+                if response.status == 202, let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { accepted.append(id) }
+                refusal = response
+                return response.status == 429
+            }
+        } catch {
+            // What the shard saw: its mode and the probe's PING latencies.
+            let shard = cluster.shards["shard-a"]
+            var snapshot = "?"
+            do { snapshot = try await shard?.request("GET", "/scheduler/debug/snapshot", token: cluster.adminToken).text ?? "?" } catch { snapshot = "\(error)" }
+            var metrics = "?"
+            do { metrics = try await shard?.request("GET", "/metrics").text ?? "?" } catch { metrics = "\(error)" }
+            let pings = metrics.split(separator: "\n").filter { $0.contains("ping") && !$0.hasPrefix("#") }.joined(separator: "\n")
+            Issue.record("""
+                last answer \(refusal?.status ?? 0) \(refusal?.text ?? ""); snapshot \(snapshot.prefix(800)); pings:
+                \(pings.prefix(3000))
+                shard log:
+                \(shard?.diagnostics() ?? "")
+                """)
+            throw error
         }
         #expect(refusal?.errorCode == "degraded", "\(refusal?.text ?? "")")
         #expect((refusal?.headers["retry-after"]).flatMap(Int.init).map { $0 >= 1 } == true, "\(refusal?.headers ?? [:])")
