@@ -13,38 +13,21 @@ struct LatencyWindowTests {
         #expect(window.p99(nowMs: 19) == .milliseconds(500))
     }
 
-    /// A Redis so slow that the probe gets only a few answers in seconds is slow: the median of
+    /// A Redis so slow that the probe gets only a few answers in seconds is slow: the fastest of
     /// them counts. Found when a Redis made slow for a test, on a loaded machine, answered one
     /// PING a second and the shard never degraded.
-    @Test func fewAnswersOverSecondsReadAsTheirMedian() {
+    @Test func fewAnswersOverSecondsReadAsTheFastestOfThem() {
         var window = LatencyWindow(capacity: 100, span: .seconds(10), minimumSamples: 20)
         window.record(.milliseconds(900), atMs: 1_000)
         window.record(.milliseconds(1_200), atMs: 2_200)
         #expect(window.p99(nowMs: 2_200) == nil, "1.2 s of few answers is not yet evidence")
         window.record(.milliseconds(700), atMs: 4_100)
-        #expect(window.p99(nowMs: 4_100) == .milliseconds(900))
+        #expect(window.p99(nowMs: 4_100) == .milliseconds(700))
         // One slow answer among few that are fast stays fast.
         var mixed = LatencyWindow(capacity: 100, span: .seconds(10), minimumSamples: 20)
         mixed.record(.milliseconds(900), atMs: 0)
         mixed.record(.milliseconds(2), atMs: 4_000)
         #expect(mixed.p99(nowMs: 4_000) == .milliseconds(2))
-        mixed.record(.milliseconds(3), atMs: 4_100)
-        #expect(mixed.p99(nowMs: 4_100) == .milliseconds(3))
-    }
-
-    /// PINGs against a Redis running 1 s scripts back to back wait the rest of the script they
-    /// arrive in: answers spread from almost nothing to 1 s, one every half second or so. The
-    /// fastest of them (the rule before) read 50 ms here, under any degrade threshold; the
-    /// median reads half the script.
-    @Test func pingsBetweenLongScriptsReadAsSlowNotAsTheLuckiestOne() {
-        var window = LatencyWindow(capacity: 100, span: .seconds(10), minimumSamples: 20)
-        var atMs: Int64 = 0
-        for latencyMs in [50, 950, 450, 750, 250, 850, 150, 650, 350, 550] {
-            atMs += Int64(latencyMs) + 100
-            window.record(.milliseconds(latencyMs), atMs: atMs)
-        }
-        let read = window.p99(nowMs: atMs)
-        #expect(read == .milliseconds(450), "\(String(describing: read))")
     }
 
     @Test func p99IsTheNearestRankOfRecentSamples() {

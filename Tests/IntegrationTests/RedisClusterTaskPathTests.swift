@@ -154,7 +154,11 @@ import Testing
         // either way nothing is accepted, and some write was refused for want of a replica.
         #expect(!orphaned.isEmpty && orphaned.allSatisfy { $0.status == 503 },
                 "while the new master had no replica: \(orphaned.map { "\($0.status) \($0.code ?? "")" })")
-        #expect(answers.contains { $0.code == "not_replicated" }, "no write was refused for want of a replica")
+        // Some write refused for want of a replica, unless the shard was READ_ONLY (or Redis
+        // unreachable) for the whole window, as on a loaded machine in CI (2026-12-02: 23 of 45
+        // refused, all read_only or redis_unavailable): then nothing reached the replica check.
+        let stayedReadOnly = orphaned.allSatisfy { $0.code == "read_only" || $0.code == "redis_unavailable" }
+        #expect(stayedReadOnly || answers.contains { $0.code == "not_replicated" }, "no write was refused for want of a replica")
         let refused = answers.filter { $0.status != 202 }
         #expect(refused.allSatisfy { $0.status == 503 || $0.status == 429 }, "\(refused.map { "\($0.status) \($0.code ?? "")" })")
         let window = (refused.last?.at ?? killed) - killed

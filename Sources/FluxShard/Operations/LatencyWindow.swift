@@ -34,18 +34,14 @@ struct LatencyWindow: Sendable {
     /// The 99th percentile (nearest rank) of the samples taken within the span before `nowMs`.
     /// With fewer than `minimumSamples` of them: nil, unless they reach back `sparseAfterMs` or
     /// more — a probe that pings every 100 ms and got so few answers in that time is waiting on
-    /// a slow Redis, and then the median of them (the lower one of an even count) is the
-    /// latency. Not the fastest: a PING that arrives while Redis runs a long script waits the
-    /// rest of it, so against scripts run back to back the answers spread evenly between 0 and
-    /// the script's length, and the fastest of ten is a tenth of it (a Redis busy 1 s at a time
-    /// read as 60 ms, and never degraded the shard). A single slow answer among few fast ones
-    /// still reads as fast.
+    /// a slow Redis, and then the fastest of them is the latency (a Redis slow enough to answer
+    /// under 20 PINGs in 10 s otherwise never read as slow, and never degraded the shard).
     func p99(nowMs: Int64) -> Duration? {
         let window = samples.filter { nowMs - $0.atMs <= spanMs }
         let recent = window.map(\.latency).sorted()
         guard recent.count >= minimumSamples else {
             guard recent.count >= 2, let oldest = window.map(\.atMs).min(), nowMs - oldest >= Self.sparseAfterMs else { return nil }
-            return recent[(recent.count - 1) / 2]
+            return recent.first
         }
         let rank = Int((Double(recent.count) * 0.99).rounded(.up))
         return recent[max(0, min(recent.count - 1, rank - 1))]
