@@ -39,19 +39,32 @@ struct RedisSentinelACLTests {
                 .mapValues { ManifestRedis.loopback($0, addresses) }
         }
 
+        /// Runs the init container of pod `index` of `set` in the pod's directory, with the file it
+        /// writes (named by the variable `fileVariable`) moved to `fileName` there; returns that
+        /// file's path in the manifest and here.
+        func runInitContainer(
+            of set: KubernetesObject, index: Int, port: Int, writing fileVariable: String, as fileName: String,
+            overrides: [String: String] = [:]
+        ) async throws -> (manifestPath: String, localPath: String) {
+            let directory = podDirectory(port)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let initContainer = try #require(set.podSpec["initContainers"].list.first)
+            let manifestPath = try #require(KubernetesObject.environment(initContainer)[fileVariable]?["value"].string)
+            let localPath = directory.appendingPathComponent(fileName).path
+            let environment = initEnvironment(initContainer, set: set, index: index, overrides: overrides.merging([fileVariable: localPath]) { $1 })
+            let run = try await ContainerScript(argv: KubernetesObject.argv(initContainer), environment: environment)
+                .run(in: group.directory, name: "init-\(port)", timeout: .seconds(30))
+            try #require(run.status == 0, "pod \(set.name)-\(index)'s init container failed:\n\(run.output)")
+            return (manifestPath, localPath)
+        }
+
         /// Runs data pod `index`'s init container, then its node; returns the role file written.
         @discardableResult
         func startDataNode(_ index: Int) async throws -> String {
             let port = dataPorts[index]
             let directory = podDirectory(port)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let initContainer = try #require(dataSet.podSpec["initContainers"].list.first)
-            let manifestRoleFile = try #require(KubernetesObject.environment(initContainer)["ROLE_CONF"]?["value"].string)
-            let roleFile = directory.appendingPathComponent("role.conf").path
-            let environment = initEnvironment(initContainer, set: dataSet, index: index, overrides: ["ROLE_CONF": roleFile])
-            let run = try await ContainerScript(argv: KubernetesObject.argv(initContainer), environment: environment)
-                .run(in: group.directory, name: "role-\(port)", timeout: .seconds(30))
-            try #require(run.status == 0, "data pod \(index)'s init container failed:\n\(run.output)")
+            let (manifestRoleFile, roleFile) = try await runInitContainer(
+                of: dataSet, index: index, port: port, writing: "ROLE_CONF", as: "role.conf")
             var arguments = try ManifestRedis.serverArguments(try #require(dataSet.containers.first), directory: directory)
             let roleArgument = try #require(arguments.firstIndex(of: manifestRoleFile), "the node does not read \(manifestRoleFile): \(arguments)")
             arguments[roleArgument] = roleFile
@@ -65,16 +78,9 @@ struct RedisSentinelACLTests {
         func startSentinel(_ index: Int, downAfter: Duration) async throws {
             let port = sentinelPorts[index]
             let directory = podDirectory(port)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let initContainer = try #require(sentinelSet.podSpec["initContainers"].list.first)
-            let manifestConfig = try #require(KubernetesObject.environment(initContainer)["SENTINEL_CONF"]?["value"].string)
-            let config = directory.appendingPathComponent("sentinel.conf").path
-            let environment = initEnvironment(initContainer, set: sentinelSet, index: index, overrides: [
-                "SENTINEL_CONF": config, "DOWN_AFTER_MS": String(Int(downAfter / .milliseconds(1))),
-            ])
-            let run = try await ContainerScript(argv: KubernetesObject.argv(initContainer), environment: environment)
-                .run(in: group.directory, name: "sentinel-config-\(port)", timeout: .seconds(30))
-            try #require(run.status == 0, "sentinel pod \(index)'s init container failed:\n\(run.output)")
+            let (manifestConfig, config) = try await runInitContainer(
+                of: sentinelSet, index: index, port: port, writing: "SENTINEL_CONF", as: "sentinel.conf",
+                overrides: ["DOWN_AFTER_MS": String(Int(downAfter / .milliseconds(1)))])
             let argv = KubernetesObject.argv(try #require(sentinelSet.containers.first))
             try #require(argv.first == "redis-server" && argv.contains(manifestConfig) && argv.contains("--sentinel"), "\(argv)")
             let arguments = argv.dropFirst().map { $0 == manifestConfig ? config : $0 }
