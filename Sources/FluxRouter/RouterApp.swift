@@ -55,7 +55,8 @@ public struct RouterApp: Sendable {
                 door: { [slotCount = configuration.slotCount] tenant, leastUrgentClass in
                     directory.table.owner(ofSlot: Slotting.slot(forTenant: tenant, slotCount: slotCount))?.shard
                         .degradedRefusal(of: tenant, leastUrgentClass: leastUrgentClass)
-                }),
+                },
+                writeGate: TenantWriteGate(tasksInFlight: configuration.tenantWritesInFlight, maxWaiting: configuration.tenantWritesWaiting)),
             metrics: metrics, configuration: configuration,
             events: EventStreamRoutes(redis: redis, auth: auth, slotCount: configuration.slotCount, gate: eventStreams)
         ).register(on: router)

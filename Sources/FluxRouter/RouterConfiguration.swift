@@ -37,6 +37,10 @@ public struct RouterConfiguration: Sendable {
     /// Server-sent event streams served at once (each holds a Redis connection); more answer
     /// `503 too_many_streams`.
     public var maxEventStreams = 1_000
+    /// Tasks of one tenant written to Redis at once (`TenantWriteGate`); 0: no limit.
+    public var tenantWritesInFlight = 256
+    /// Submissions of one tenant waiting for their turn; more answer `429 writes_queued`.
+    public var tenantWritesWaiting = 64
     /// Submissions are forwarded to the owning shard, as every other call, instead of written by
     /// the router itself (`--submit-through-shards`; the way before issue 16, kept to measure it).
     public var submitThroughShards = false

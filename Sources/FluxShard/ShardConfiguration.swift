@@ -38,6 +38,9 @@ public struct ShardConfiguration: Sendable {
     public var tenantSweepInterval: Duration = .seconds(2)
     /// Most ingest entries read per XREADGROUP.
     public var ingestBatch: Int = 512
+    /// Tasks of one tenant this shard's submit endpoint writes to Redis at once
+    /// (`TenantWriteGate`); 0: no limit.
+    public var tenantWritesInFlight = 256
     /// Redis command latency p99 above which the scheduler goes DEGRADED (back below half of
     /// it); the core's default is 100 ms (docs/scheduler-design.md §9).
     public var degradeAboveRedisLatency: Duration = .milliseconds(100)

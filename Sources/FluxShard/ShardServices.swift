@@ -35,6 +35,8 @@ final class ShardServices: Sendable {
     /// The server-sent event streams this shard serves (at most 1,000 at once; the router's
     /// `--max-event-streams` is the knob operators use, the shard's API is internal).
     let eventStreams = EventStreamGate(limit: 1_000)
+    /// Each tenant's turn at writing submissions (`--tenant-writes-in-flight`).
+    let writeGate: TenantWriteGate
 
     init(
         configuration: ShardConfiguration, redis: any RedisBackend, tasks: TaskStore, tenants: TenantStore, auth: Authenticator,
@@ -56,6 +58,7 @@ final class ShardServices: Sendable {
         self.signer = signer
         self.ca = ca
         self.revocations = revocations
+        self.writeGate = TenantWriteGate(tasksInFlight: configuration.tenantWritesInFlight)
     }
 
     var shardID: String { configuration.shardID }
@@ -70,7 +73,8 @@ final class ShardServices: Sendable {
         return SubmissionEndpoint(
             tasks: tasks, signer: signer, redisFailed: { driver.redisFailed($0) },
             refused: { tenant, code in metrics.submissionRefused(tenant: tenant, code: code) },
-            door: { tenant, leastUrgentClass in driver.degradedRefusal(of: tenant, leastUrgentClass: leastUrgentClass) })
+            door: { tenant, leastUrgentClass in driver.degradedRefusal(of: tenant, leastUrgentClass: leastUrgentClass) },
+            writeGate: writeGate)
     }
     var heartbeatInterval: Duration { configuration.heartbeatInterval }
 

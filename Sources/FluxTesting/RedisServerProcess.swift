@@ -47,6 +47,9 @@ public final class RedisServerProcess {
     }
 
     /// Kills the server with SIGKILL (no goodbye to clients) and waits for it to exit.
+    /// The server's process id while it runs (to freeze it with SIGSTOP).
+    public var pid: Int32? { process.map(\.processIdentifier) }
+
     public func kill() {
         guard let process else { return }
         self.process = nil

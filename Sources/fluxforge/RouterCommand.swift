@@ -50,6 +50,10 @@ struct RouterCommand: AsyncParsableCommand {
     var agentMaxConnections: Int = 50_000
     @Option(help: "Event streams (server-sent events) served at once, each holding a Redis connection; more answer 503.")
     var maxEventStreams: Int = 1_000
+    @Option(help: "Tasks of one tenant this router writes to Redis at once; more wait their turn (64 requests a tenant, then 429 writes_queued), so one tenant's flood does not queue ahead of another's submissions. 0: no limit.")
+    var tenantWritesInFlight: Int = 256
+    @Option(help: "Submissions of one tenant waiting for their turn to be written before more are answered 429 writes_queued.")
+    var tenantWritesWaiting: Int = 64
 
     @Option(help: "Milliseconds between two reads of the slot owners from Redis.")
     var refreshMs: Int = 500
@@ -72,6 +76,8 @@ struct RouterCommand: AsyncParsableCommand {
         guard ["local", "replica"].contains(redisAck) else { throw ValidationError("--redis-ack must be local or replica") }
         guard (1...60_000).contains(redisAckTimeoutMs) else { throw ValidationError("--redis-ack-timeout-ms must be within 1…60000") }
         guard (2...1_000_000).contains(agentMaxConnections) else { throw ValidationError("--agent-max-connections must be within 2…1000000") }
+        guard (0...1_000_000).contains(tenantWritesInFlight) else { throw ValidationError("--tenant-writes-in-flight must be within 0…1000000") }
+        guard (0...100_000).contains(tenantWritesWaiting) else { throw ValidationError("--tenant-writes-waiting must be within 0…100000") }
         guard (0...100_000).contains(maxEventStreams) else { throw ValidationError("--max-event-streams must be within 0…100000") }
         guard (1...65_535).contains(apiPort), (1...65_535).contains(agentPort) else { throw ValidationError("ports must be within 1…65535") }
         guard (0...60_000).contains(retryBudgetMs) else { throw ValidationError("--retry-budget-ms must be within 0…60000") }
@@ -105,6 +111,8 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.redisAckReplicas = redisAck == "replica" ? 1 : 0
         configuration.redisAckTimeout = .milliseconds(redisAckTimeoutMs)
         configuration.maxEventStreams = maxEventStreams
+        configuration.tenantWritesInFlight = tenantWritesInFlight
+        configuration.tenantWritesWaiting = tenantWritesWaiting
         configuration.agentMaxConnections = agentMaxConnections
         configuration.refreshInterval = .milliseconds(refreshMs)
         configuration.trustDomain = trustDomain

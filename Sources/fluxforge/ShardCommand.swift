@@ -48,6 +48,12 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Refuse submissions (429 backlog) of tenants at or over their share of the waiting tasks once these would take longer than this many ms to drain; 0 never.")
     var maxBacklogMs: Int = 30_000
 
+    @Option(help: "Most ingest entries read from one slot's stream at a time: smaller reads make shorter scheduler turns (lower latency under a flood), larger ones fewer round trips.")
+    var ingestBatch: Int = 512
+
+    @Option(help: "Tasks of one tenant this shard writes to Redis at once when submissions reach it; more wait their turn (64 requests a tenant, then 429 writes_queued). 0: no limit.")
+    var tenantWritesInFlight: Int = 256
+
     @Option(help: "Interval (ms) over which idle failure rates of nodes and domains fade by x0.8; shorter recovers sooner.")
     var failureFadeMs: Int = 10_000
 
@@ -104,6 +110,8 @@ struct ShardCommand: AsyncParsableCommand {
         guard (1...60_000).contains(redisLatencyDegradeMs) else { throw ValidationError("--redis-latency-degrade-ms must be within 1…60000") }
         guard (1...600_000).contains(shardLagDegradeMs) else { throw ValidationError("--shard-lag-degrade-ms must be within 1…600000") }
         guard (0...3_600_000).contains(maxBacklogMs) else { throw ValidationError("--max-backlog-ms must be within 0…3600000") }
+        guard (0...1_000_000).contains(tenantWritesInFlight) else { throw ValidationError("--tenant-writes-in-flight must be within 0…1000000") }
+        guard (1...10_000).contains(ingestBatch) else { throw ValidationError("--ingest-batch must be within 1…10000") }
         guard (100...600_000).contains(failureFadeMs) else { throw ValidationError("--failure-fade-ms must be within 100…600000") }
         if let advertiseHost, advertiseHost.isEmpty || advertiseHost.utf8.count > 253
             || !advertiseHost.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x2E || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
@@ -138,6 +146,8 @@ struct ShardCommand: AsyncParsableCommand {
         configuration.degradeAboveRedisLatency = .milliseconds(redisLatencyDegradeMs)
         configuration.degradeAboveShardLag = .milliseconds(shardLagDegradeMs)
         configuration.maxBacklog = .milliseconds(maxBacklogMs)
+        configuration.ingestBatch = ingestBatch
+        configuration.tenantWritesInFlight = tenantWritesInFlight
         configuration.failureFadeInterval = .milliseconds(failureFadeMs)
         configuration.agentHelloTimeout = .milliseconds(agentHelloTimeoutMs)
         configuration.agentFramesPerSecond = agentFramesPerSecond

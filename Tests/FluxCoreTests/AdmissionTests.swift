@@ -164,6 +164,27 @@ import Testing
         #expect(scheduler.handle(.taskSubmitted(spec("f-more", tenant: "flood")), now: at(1)).transitions.map(\.reason) == [.modeDegraded])
     }
 
+    /// A flood whose tasks finish as fast as they come has nothing outstanding between two
+    /// batches; the quiet tenant beside it, one task running, then held "the whole share" of
+    /// the outstanding work and DEGRADED refused it (`cluster/bench --noisy`, 2026-12-02: 107 of
+    /// its submissions answered `429 degraded`). Recent arrivals count too; they fade.
+    @Test func degradedJudgesAFloodByItsArrivalsWhenNothingOfItIsOutstanding() {
+        var scheduler = makeScheduler(
+            tenants: ["flood": TenantConfiguration(), "quiet": TenantConfiguration()],
+            nodes: [descriptor("n1", tenant: "flood", capacity: 100), descriptor("q1", tenant: "quiet", capacity: 4)])
+        _ = scheduler.handle(.taskSubmitted(spec("q0", tenant: "quiet")), now: at(0))
+        for index in 0..<50 { _ = scheduler.handle(.taskSubmitted(spec("f\(index)", tenant: "flood")), now: at(0)) }
+        _ = scheduler.handle(.tick, now: at(0))
+        for index in 0..<50 { _ = scheduler.handle(.taskFinished(task("f\(index)"), attempt: 1, outcome: .succeeded), now: at(0.5)) }
+        _ = scheduler.handle(.modeOverride(.degraded), now: at(1))
+        #expect(scheduler.tenantsAtOrOverShareOfLoad(now: at(1)).map(\.rawValue) == ["flood"], "50 arrivals a second ago, against 1")
+        #expect(scheduler.handle(.taskSubmitted(spec("q-low", tenant: "quiet", priority: 7)), now: at(1)).moves == ["q-low:ADMITTED"])
+        #expect(scheduler.handle(.taskSubmitted(spec("f-low", tenant: "flood", priority: 7)), now: at(1)).transitions.map(\.reason) == [.modeDegraded])
+        // A minute on, the flood's burst has faded (0.5^12 of 51) below the quiet tenant's
+        // running work: the quiet tenant is the load now.
+        #expect(scheduler.tenantsAtOrOverShareOfLoad(now: at(61)).map(\.rawValue) == ["quiet"])
+    }
+
     /// When every eligible node sits in a throttled domain, admission defers and retries later.
     @Test func throttledDomainsDeferAdmission() {
         var configuration = SchedulerConfiguration()

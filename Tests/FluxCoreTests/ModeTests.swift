@@ -37,7 +37,7 @@ import Testing
         _ = scheduler.handle(.taskSubmitted(spec("q0", tenant: "quiet")), now: at(0))
         _ = scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(150))), now: at(1))
         #expect(scheduler.mode == .degraded)
-        #expect(scheduler.tenantsAtOrOverOutstandingShare.map(\.rawValue) == ["flood"], "the door refuses whom the work is of")
+        #expect(scheduler.tenantsAtOrOverShareOfLoad(now: at(1)).map(\.rawValue) == ["flood"], "the door refuses whom the work is of")
         #expect(scheduler.handle(.taskSubmitted(spec("f-late", tenant: "flood", priority: 7)), now: at(1)).moves == ["f-late:ADMITTED"])
         // Shard lag alike; an operator's DEGRADED still sheds at admission.
         _ = scheduler.handle(.overloadSignalled(OverloadSignal(redisLatencyP99: .milliseconds(1), shardLagP99: .milliseconds(900))), now: at(2))

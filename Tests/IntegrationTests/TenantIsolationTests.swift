@@ -366,6 +366,44 @@ struct TenantIsolationTests {
             #expect(admitted.state == "ADMITTED", "a tenant within its share was shed: \(admitted.reason ?? "")")
         }
     }
+
+    /// DEGRADED's door shuts on the tenants that make the load: their outstanding work and
+    /// their recent arrivals. A flood whose tasks have all finished still made it; the quiet
+    /// tenant beside it, with one task running, did not. Judged on outstanding work alone, the
+    /// quiet tenant held "the whole share" and was refused `429 degraded`
+    /// (`cluster/bench --noisy`, 2026-12-02).
+    @Test func degradedKeepsRefusingTheFloodNotTheQuietTenantWhenTheFloodsTasksHaveFinished() async throws {
+        let cluster = try await ShardHarness()
+        defer { cluster.stopAll() }
+        let (floodToken, floodAgentToken) = try await cluster.createTenant("flood")
+        let (quietToken, quietAgentToken) = try await cluster.createTenant("quiet")
+        try await cluster.startAgent(tenant: "flood", token: floodToken, agentToken: floodAgentToken, node: "edge-1", capacity: 16)
+        try await cluster.startAgent(tenant: "quiet", token: quietToken, agentToken: quietAgentToken, node: "edge-1")
+        let running = try await cluster.submit(tenant: "quiet", token: quietToken, TaskSubmission(command: ["sleep", "30"]))
+        _ = try await cluster.waitForState(tenant: "quiet", token: quietToken, id: running, ["RUNNING"])
+        let mode = try await cluster.request("PUT", "/v1/admin/scheduler/mode", token: cluster.adminToken, body: Data(#"{"mode":"DEGRADED"}"#.utf8))
+        #expect(mode.status == 200, "\(mode.text)")
+        // DEGRADED admits P0–P3: the flood's 40 urgent tasks run and finish.
+        let urgent = TaskBatch(tasks: Array(repeating: TaskSubmission(command: ["true"], priority: 1), count: 40))
+        let accepted = try await cluster.request("POST", "/v1/tenants/flood/tasks:batch", token: floodToken, json: urgent)
+        #expect(accepted.status == 202, "\(accepted.text)")
+        for id in try JSONDecoder().decode(TaskBatchAccepted.self, from: accepted.body).tasks.map(\.id) {
+            #expect(try await cluster.waitForState(tenant: "flood", token: floodToken, id: id, ["SUCCEEDED", "FAILED", "REJECTED"]).state == "SUCCEEDED")
+        }
+        // The door's list is published every 250 ms: one published while the batch was still
+        // being read could hold both (the flood's first task against the quiet tenant's one,
+        // equal loads) and outlive the batch. Two periods later it is the load of now.
+        try await Task.sleep(for: .milliseconds(600))
+        let low = TaskSubmission(command: ["true"], priority: 6)
+        try await cluster.eventually(timeout: .seconds(10), "the flood's P6 refused at the door") {
+            try await cluster.request("POST", "/v1/tenants/flood/tasks", token: floodToken, json: low).errorCode == "degraded"
+        }
+        for index in 0..<5 {
+            let response = try await cluster.request("POST", "/v1/tenants/quiet/tasks", token: quietToken, json: low)
+            #expect(response.status == 202, "the quiet tenant's P6 number \(index) was refused: \(response.status) \(response.text)\n\(cluster.shard.logTail(lines: 30))")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+    }
 }
 
 extension TenantIsolationTests {
@@ -398,6 +436,47 @@ extension TenantIsolationTests {
         try await cluster.eventually(timeout: .seconds(5), "admitted again after the door's wait") {
             try await cluster.request("POST", path, token: token, body: body).status == 202
         }
+    }
+
+    /// The router writes a tenant's submissions a share at a time (`TenantWriteGate`); the rest
+    /// wait in a line of bounded length, and past it the answer is `429 writes_queued` at once,
+    /// nothing written. A frozen Redis (SIGSTOP) holds the first write; the line then drains,
+    /// every waiting submission written.
+    @Test func aTenantsSubmissionsWaitInABoundedLineAtTheRouter() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        let cluster = try await RouterHarness(
+            shardIDs: ["shard-a"], leaseTTLMs: 10_000,
+            routerArguments: ["--tenant-writes-in-flight", "1", "--tenant-writes-waiting", "2"], redis: server.configuration)
+        defer { cluster.stopAll() }
+        let (token, _) = try await cluster.createTenant("eager")
+        let path = "/v1/tenants/eager/tasks"
+        let body = try JSONEncoder().encode(TaskSubmission(command: ["true"]))
+        // Also fills the router's token cache (2 s): the calls below need no Redis to authenticate.
+        #expect(try await cluster.request("POST", path, token: token, body: body).status == 202)
+        let pid = try #require(server.pid)
+        kill(pid, SIGSTOP)
+        var frozen = true
+        defer { if frozen { kill(pid, SIGCONT) } }
+        // One written (held by the frozen Redis), two waiting behind it.
+        let held = (0..<3).map { _ in Task { try await cluster.request("POST", path, token: token, body: body) } }
+        try await Task.sleep(for: .milliseconds(800))
+        let refused = try await cluster.request("POST", path, token: token, body: body)
+        kill(pid, SIGCONT)
+        frozen = false
+        #expect(refused.status == 429 && refused.errorCode == "writes_queued", "\(refused.status) \(refused.text)")
+        #expect(refused.headers["retry-after"] == "1")
+        var ids: Set<String> = []
+        for task in held {
+            let response = try await task.value
+            #expect(response.status == 202, "\(response.status) \(response.text)")
+            if let id = try? JSONDecoder().decode(SubmissionAccepted.self, from: response.body).id { ids.insert(id) }
+        }
+        #expect(ids.count == 3)
+        // Nothing of the refused one was written: the tenant holds exactly the four accepted.
+        let listed = try await cluster.request("GET", "/v1/tenants/eager/tasks?limit=100", token: token)
+        #expect(listed.status == 200)
+        #expect((try? JSONDecoder().decode(TaskPage.self, from: listed.body))?.tasks.count == 4, "\(listed.text)")
     }
 
     /// The tenants of a slot share its ingest stream: the door keeps one tenant from standing

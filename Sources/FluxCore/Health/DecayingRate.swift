@@ -1,4 +1,5 @@
-/// An EWMA of failures (1) and successes (0) that also fades toward 0 as time passes.
+/// An EWMA of failures (1) and successes (0) that also fades toward 0 as time passes; or, fed
+/// with `add`, a count of recent events that fades alike (a tenant's recent arrivals).
 ///
 /// Time fading uses whole decay steps (`factor^steps`, by repeated squaring) instead of `pow`,
 /// so the core needs no Foundation and every platform computes bit-identical values.
@@ -29,6 +30,12 @@ struct DecayingRate: Hashable, Sendable {
     mutating func record(failed: Bool, alpha: Double, now: Int64, factor: Double, intervalMilliseconds: Int64) {
         fade(to: now, factor: factor, intervalMilliseconds: intervalMilliseconds)
         value = alpha * (failed ? 1 : 0) + (1 - alpha) * value
+    }
+
+    /// Fades to `now`, then adds `amount` (a count of events, not an outcome).
+    mutating func add(_ amount: Double, now: Int64, factor: Double, intervalMilliseconds: Int64) {
+        fade(to: now, factor: factor, intervalMilliseconds: intervalMilliseconds)
+        value += amount
     }
 
     private static func steps(from start: Int64, to now: Int64, interval: Int64) -> Int64 {

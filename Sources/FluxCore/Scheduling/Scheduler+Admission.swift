@@ -15,6 +15,7 @@ extension Scheduler {
             out.append(Self.ignored(.duplicateTask, task: spec.id, tenant: spec.tenant))
             return
         }
+        tenants[Int(tenant)].recordArrival(at: now.milliseconds)
         admit(handle, now: now, into: &out)
     }
 
@@ -24,7 +25,7 @@ extension Scheduler {
             out.append(.deadlineExceeded(move(handle, to: .deadlineExceeded, reason: .deadlinePassed, now: now)))
             return
         }
-        if let reason = rejection(for: handle) {
+        if let reason = rejection(for: handle, now: now) {
             out.append(.rejected(move(handle, to: .rejected, reason: reason, now: now)))
             return
         }
@@ -46,11 +47,11 @@ extension Scheduler {
     }
 
     /// The hard-limit reason to refuse the task, if any.
-    private func rejection(for handle: UInt32) -> DecisionReason? {
+    private func rejection(for handle: UInt32, now: Timestamp) -> DecisionReason? {
         switch modes.current {
         case .readOnly: return .readOnly
         case .degraded where modes.rejectsAcceptedWork && store[handle].priority > configuration.degradedMaxPriority.rawValue
-            && !isWithinFairShareOfOutstanding(store[handle].tenant):
+            && !isWithinFairShareOfLoad(store[handle].tenant, now: now):
             return .modeDegraded
         default: break
         }
@@ -62,40 +63,45 @@ extension Scheduler {
         return nil
     }
 
-    /// True when the tenant holds less than its weighted share of the outstanding work
-    /// (waiting, backing off, deferred and in flight; shares among the tenants that have any,
-    /// itself included). Under DEGRADED such a tenant is not what overloads the shard, so its
-    /// low-priority work is still admitted: one tenant's flood sheds that tenant, not everyone
-    /// (docs/scheduler-design.md). Outstanding, not waiting: a flood whose tasks are dispatched
-    /// as fast as they come waits for nothing and still fills the machine. Walks the tenants
-    /// once; asked only under DEGRADED, for P4–P10.
-    func isWithinFairShareOfOutstanding(_ tenant: UInt32) -> Bool {
-        var total = 0
+    /// True when the tenant puts less than its weighted share of the load on the shard (its
+    /// outstanding work — waiting, backing off, deferred and in flight — plus its recent
+    /// arrivals; shares among the tenants that have any, itself included). Under DEGRADED such a
+    /// tenant is not what overloads the shard, so its low-priority work is still admitted: one
+    /// tenant's flood sheds that tenant, not everyone (docs/scheduler-design.md). Outstanding,
+    /// not waiting: a flood whose tasks are dispatched as fast as they come waits for nothing
+    /// and still fills the machine; and arrivals too, as it may have nothing outstanding at the
+    /// moment (`TenantState.load`). Walks the tenants once; asked only under DEGRADED, for P4–P10.
+    func isWithinFairShareOfLoad(_ tenant: UInt32, now: Timestamp) -> Bool {
+        var total = 0.0
         var weights = 0
-        for (index, state) in tenants.enumerated() where state.isConfigured && (state.queued + state.inFlight > 0 || index == Int(tenant)) {
-            total += state.queued + state.inFlight
+        for (index, state) in tenants.enumerated() where state.isConfigured {
+            let load = state.load(at: now.milliseconds)
+            guard load > 0 || index == Int(tenant) else { continue }
+            total += load
             weights += state.configuration.weight
         }
         guard total > 0, weights > 0 else { return false }
         let own = tenants[Int(tenant)]
         let share = Double(own.configuration.weight) / Double(weights)
-        return Double(own.queued + own.inFlight) < share * Double(total)
+        return own.load(at: now.milliseconds) < share * total
     }
 
-    /// Tenants holding at least their weighted share of the outstanding work (the test of
-    /// `isWithinFairShareOfOutstanding`, failed): whom DEGRADED refuses P4–P10 from at the door.
-    /// A tenant with nothing outstanding is within its share and never listed. Walks the tenants.
-    public var tenantsAtOrOverOutstandingShare: [TenantID] {
-        var total = 0
+    /// Tenants putting at least their weighted share of the load on the shard (the test of
+    /// `isWithinFairShareOfLoad`, failed): whom DEGRADED refuses P4–P10 from at the door.
+    /// A tenant with nothing outstanding and no recent arrival is never listed. Walks the tenants.
+    public func tenantsAtOrOverShareOfLoad(now: Timestamp) -> [TenantID] {
+        var total = 0.0
         var weights = 0
-        for state in tenants where state.isConfigured && state.queued + state.inFlight > 0 {
-            total += state.queued + state.inFlight
+        for state in tenants where state.isConfigured {
+            let load = state.load(at: now.milliseconds)
+            guard load > 0 else { continue }
+            total += load
             weights += state.configuration.weight
         }
         guard total > 0, weights > 0 else { return [] }
         return tenants.filter { state in
-            state.isConfigured && state.queued + state.inFlight > 0
-                && Double(state.queued + state.inFlight) >= Double(state.configuration.weight) / Double(weights) * Double(total)
+            let load = state.load(at: now.milliseconds)
+            return state.isConfigured && load > 0 && load >= Double(state.configuration.weight) / Double(weights) * total
         }.map(\.id)
     }
 

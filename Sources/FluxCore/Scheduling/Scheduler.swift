@@ -90,6 +90,9 @@ struct TenantState: Sendable {
     var inFlight = 0
     /// Sum of `cpuCost` over queued and in-flight tasks: what `cpuBudget` limits.
     var cpuCommitted = 0
+    /// Tasks submitted recently, fading by half every 5 s (`recentArrivals(at:)`): with the
+    /// outstanding count, the load DEGRADED's fair share is judged on.
+    var arrivals = DecayingRate(now: 0)
     var deficit = 0
     var inActiveRing = false
     var blockedRound: UInt32 = 0
@@ -98,6 +101,22 @@ struct TenantState: Sendable {
     init(id: TenantID, configuration: TenantConfiguration) {
         self.id = id
         self.configuration = configuration
+    }
+
+    /// Fading per second of `arrivals`: 0.5^(1/5), so a burst counts half after 5 s.
+    static let arrivalFadePerSecond = 0.8705505632961241
+
+    mutating func recordArrival(at now: Int64) {
+        arrivals.add(1, now: now, factor: Self.arrivalFadePerSecond, intervalMilliseconds: 1_000)
+    }
+
+    /// Outstanding tasks (waiting, backing off, deferred, in flight) plus recent arrivals: what a
+    /// tenant puts on the shard. Outstanding alone misjudges a flood whose tasks finish as fast
+    /// as they are admitted (momentarily nothing outstanding, while its next thousand wait in the
+    /// ingest stream): the quiet tenant beside it, with a few tasks running, held "the whole
+    /// share" and was refused (`cluster/bench --noisy`, 2026-12-02).
+    func load(at now: Int64) -> Double {
+        Double(queued + inFlight) + arrivals.value(at: now, factor: Self.arrivalFadePerSecond, intervalMilliseconds: 1_000)
     }
 }
 

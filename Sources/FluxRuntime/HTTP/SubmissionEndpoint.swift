@@ -20,6 +20,9 @@ public struct SubmissionEndpoint: Sendable {
     /// `priority` of a batch): the refusal, or nil to write it. DEGRADED refuses P4–P10 of the
     /// tenants its overload is made of (`degradedRefusal`).
     private let door: DoorCheck
+    /// Each tenant's turn at writing (`TenantWriteGate`): one tenant's flood cannot queue
+    /// thousands of scripts in Redis ahead of another's submission.
+    private let writeGate: TenantWriteGate
 
     /// What the slot owner's door says to a tenant's submission whose least urgent class is given.
     public typealias DoorCheck = @Sendable (_ tenant: String, _ leastUrgentClass: Int) -> HTTPProblem?
@@ -27,8 +30,10 @@ public struct SubmissionEndpoint: Sendable {
     public init(
         tasks: TaskStore, signer: TaskIDSigner, redisFailed: @escaping @Sendable (RedisError) -> Void = { _ in },
         refused: @escaping @Sendable (_ tenant: String, _ code: String) -> Void = { _, _ in },
-        door: @escaping DoorCheck = { _, _ in nil }
+        door: @escaping DoorCheck = { _, _ in nil },
+        writeGate: TenantWriteGate = TenantWriteGate(tasksInFlight: 0)
     ) {
+        self.writeGate = writeGate
         self.tasks = tasks
         self.signer = signer
         self.refused = refused
@@ -67,8 +72,10 @@ public struct SubmissionEndpoint: Sendable {
         let submission = try await JSONBody.decode(TaskSubmission.self, from: request, limit: TaskLimits.maxBodyBytes)
         do { try submission.validate() } catch { throw HTTPProblem(badRequest: error) }
         try throwIfDoorRefuses(tenant: tenant, leastUrgentClass: submission.priority)
-        let outcome = try await redisCall(tenant: tenant) {
-            try await tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, taskID: taskID, nowMs: nowMs)
+        let outcome = try await inTurn(tenant: tenant, tasks: 1) {
+            try await redisCall(tenant: tenant) {
+                try await tasks.submit(tenant: tenant, submission: submission, idempotencyKey: key, taskID: taskID, nowMs: nowMs)
+            }
         }
         switch outcome {
         case .created(let id), .existing(let id):
@@ -103,8 +110,10 @@ public struct SubmissionEndpoint: Sendable {
         let batch = try await JSONBody.decode(TaskBatch.self, from: request, limit: TaskLimits.maxBatchBodyBytes)
         do { try batch.validate() } catch { throw HTTPProblem(badRequest: error) }
         try throwIfDoorRefuses(tenant: tenant, leastUrgentClass: batch.tasks.map(\.priority).max() ?? 0)
-        let outcomes = try await redisCall(tenant: tenant) {
-            try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs, batchID: batchID, idempotencyKey: key)
+        let outcomes = try await inTurn(tenant: tenant, tasks: batch.tasks.count) {
+            try await redisCall(tenant: tenant) {
+                try await tasks.submitBatch(tenant: tenant, submissions: batch.tasks, nowMs: nowMs, batchID: batchID, idempotencyKey: key)
+            }
         }
         var accepted: [SubmissionAccepted] = []
         for (index, outcome) in outcomes.enumerated() {
@@ -118,6 +127,19 @@ public struct SubmissionEndpoint: Sendable {
             }
         }
         return try JSONBody.response(TaskBatchAccepted(tasks: accepted), status: .accepted)
+    }
+
+    /// Runs the write in the tenant's turn; a tenant with `TenantWriteGate.maxWaiting` requests
+    /// already waiting is answered `429 writes_queued` (nothing written).
+    private func inTurn<T>(tenant: String, tasks count: Int, _ write: () async throws -> T) async throws -> T {
+        do {
+            return try await writeGate.withTurn(tenant: tenant, cost: count, write)
+        } catch is TenantWriteGate.LineFull {
+            refused(tenant, "writes_queued")
+            throw HTTPProblem.tooManyRequests(
+                "writes_queued", "\(writeGate.maxWaiting) of the tenant's submissions are already waiting to be written here; nothing was written",
+                retryAfterMs: 1_000)
+        }
     }
 
     private func redisCall<T>(tenant: String = "", _ operation: () async throws -> T) async throws -> T {

@@ -101,8 +101,11 @@ struct DriverLoop {
         // DEGRADED closes the door to the tenants its overload is made of, for P4–P10: a flood
         // is refused at submit instead of accepted and shed (docs/scheduler-design.md#9-modes).
         if scheduler.mode == .degraded {
-            verdict.degradedRefusing = scheduler.tenantsAtOrOverOutstandingShare.map(\.rawValue).sorted()
+            verdict.degradedRefusing = scheduler.tenantsAtOrOverShareOfLoad(now: Timestamp(milliseconds: nowMs)).map(\.rawValue).sorted()
             verdict.degradedMaxClass = Int(scheduler.configuration.degradedMaxPriority.rawValue)
+        }
+        if verdict.degradedRefusing != driver.backpressure.degradedRefusing {
+            logger.notice("DEGRADED's door now refuses P\(verdict.degradedMaxClass + 1)–P10 of", metadata: ["tenants": "\(verdict.degradedRefusing)"])
         }
         if verdict != driver.backpressure { driver.publish(backpressure: verdict) }
     }
