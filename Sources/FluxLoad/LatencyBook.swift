@@ -24,6 +24,9 @@ final class LatencyBook: Sendable {
         var errors: [String: Int] = [:]
         /// Submit → dispatch per tenant, for runs that compare tenants (the noisy neighbour).
         var toDispatchByTenant: [String: Histogram<UInt64>] = [:]
+        /// Request sent → its 202 read, per tenant: how much of submit → dispatch is the door
+        /// (router and Redis) and how much the shard.
+        var toAnswerByTenant: [String: Histogram<UInt64>] = [:]
     }
 
     private static func histogram() -> Histogram<UInt64> {
@@ -34,8 +37,10 @@ final class LatencyBook: Sendable {
 
     /// Tasks the cluster accepted, with the moment their request was meant to leave.
     func accepted(_ ids: [String], tenant: String? = nil, sentAt sent: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
         state.withLock { state in
             state.accepted += ids.count
+            if let tenant { state.toAnswerByTenant[tenant, default: Self.histogram()].record(Self.micros(now - sent)) }
             for id in ids {
                 if let dispatched = state.entries[id]?.dispatched {
                     state.toDispatch.record(Self.micros(dispatched - sent))
@@ -96,6 +101,11 @@ final class LatencyBook: Sendable {
     /// Submit → dispatch of one tenant's tasks.
     func toDispatch(tenant: String) -> LatencySummary {
         state.withLock { LatencySummary($0.toDispatchByTenant[tenant] ?? Self.histogram()) }
+    }
+
+    /// Submit → 202 of one tenant's requests.
+    func toAnswer(tenant: String) -> LatencySummary {
+        state.withLock { LatencySummary($0.toAnswerByTenant[tenant] ?? Self.histogram()) }
     }
 
     static func micros(_ duration: Duration) -> UInt64 {

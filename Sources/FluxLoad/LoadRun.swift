@@ -224,7 +224,9 @@ public struct LoadRun: Sendable {
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .accepted else {
-                book.failed("http_\(response.status.code)", count: batchSize)
+                // The problem's code says which limit answered (`http_429 degraded`).
+                let code = (try? JSONDecoder().decode(APIProblemBody.self, from: Data(buffer: body)))?.error.code
+                book.failed("http_\(response.status.code)" + (code.map { " " + $0 } ?? ""), count: batchSize)
                 return
             }
             let data = Data(buffer: body)

@@ -98,6 +98,7 @@ public struct NoisyNeighbourRun: Sendable {
             floodConcurrency: configuration.floodConcurrency, floodBatch: configuration.floodBatch,
             floodRateLimit: configuration.floodSettings.rateLimitPerSec, phaseSeconds: configuration.phaseSeconds,
             quietAlone: alone, quietFlooded: flooded,
+            quietAnswerAlone: book.toAnswer(tenant: "alone"), quietAnswerFlooded: book.toAnswer(tenant: "flooded"),
             quietAccepted: book.counts.accepted, quietErrors: book.summary().errors,
             quietUndispatched: undispatched.count, quietUndispatchedStates: states,
             floodAcceptedPerSecond: Double(floodBook.counts.accepted) / floodSeconds, floodRefused: floodBook.summary().errors)
@@ -169,15 +170,19 @@ public struct NoisyNeighbourReport: Codable, Sendable {
     /// The quiet tenant's submit → dispatch, alone and during the flood.
     public var quietAlone: LatencySummary
     public var quietFlooded: LatencySummary
+    /// The quiet tenant's submit → 202, alone and during the flood: the part of submit →
+    /// dispatch spent at the door (router and Redis) rather than in the shard.
+    public var quietAnswerAlone: LatencySummary
+    public var quietAnswerFlooded: LatencySummary
     public var quietAccepted: Int
-    /// The quiet tenant's failed submissions (any is a failure of isolation).
+    /// The quiet tenant's failed submissions by status and code (any is a failure of isolation).
     public var quietErrors: [String: Int]
     /// Quiet tasks accepted but not dispatched 30 s after the phase (at most 200 looked at),
     /// and their `state reason` as the API tells.
     public var quietUndispatched: Int
     public var quietUndispatchedStates: [String: Int]
     public var floodAcceptedPerSecond: Double
-    /// The flood's refused requests by kind (`http_429` at the door), in tasks.
+    /// The flood's refused requests by kind (`http_429 rate_limited` at the door), in tasks.
     public var floodRefused: [String: Int]
 
     public var p99Ratio: Double { quietAlone.p99 > 0 ? quietFlooded.p99 / quietAlone.p99 : 0 }
@@ -193,6 +198,8 @@ public struct NoisyNeighbourReport: Codable, Sendable {
             "noisy neighbour: \(agents) agents over 2 tenants\(sameSlot ? " of one slot" : ""), quiet tenant \(quietRate) tasks/s, flood \(floodConcurrency) × batches of \(floodBatch) (rate limit \(floodRateLimit)/s), \(phaseSeconds) s a phase",
             row("quiet alone", quietAlone),
             row("quiet during the flood", quietFlooded),
+            row("  of which submit → 202", quietAnswerFlooded),
+            row("  (alone: submit → 202)", quietAnswerAlone),
             "  p99 ratio                \(f(p99Ratio)) × (target ≤ 2)",
             "  quiet errors             " + (quietErrors.isEmpty ? "none" : quietErrors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
             "  quiet not dispatched     \(quietUndispatched)\(undispatchedStates)",
