@@ -36,8 +36,12 @@ public struct ShardConfiguration: Sendable {
     /// How often the shard looks for tenants being deleted in its slots (`ff:deleting`); a
     /// deletion takes two rounds (sessions closed, then keys removed).
     public var tenantSweepInterval: Duration = .seconds(2)
-    /// Most ingest entries read per XREADGROUP.
-    public var ingestBatch: Int = 512
+    /// Most ingest entries read from one slot's stream at a time (`--ingest-batch`). 128, not
+    /// 512: a read's entries are admitted in one turn and the next read waits for it, so the
+    /// read's size sets how long a flood's turn keeps another tenant's entries waiting
+    /// (`cluster/bench --noisy`, 2026-12-02: a quiet tenant's submit → dispatch beside a flood
+    /// p50 126 → 88 ms, p99 468 → 189 ms) at no cost in throughput (docs/performance.md).
+    public var ingestBatch: Int = 128
     /// Tasks of one tenant this shard's submit endpoint writes to Redis at once
     /// (`TenantWriteGate`); 0: no limit.
     public var tenantWritesInFlight = 256

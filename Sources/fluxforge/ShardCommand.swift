@@ -49,7 +49,7 @@ struct ShardCommand: AsyncParsableCommand {
     var maxBacklogMs: Int = 30_000
 
     @Option(help: "Most ingest entries read from one slot's stream at a time: smaller reads make shorter scheduler turns (lower latency under a flood), larger ones fewer round trips.")
-    var ingestBatch: Int = 512
+    var ingestBatch: Int = 128
 
     @Option(help: "Tasks of one tenant this shard writes to Redis at once when submissions reach it; more wait their turn (64 requests a tenant, then 429 writes_queued). 0: no limit.")
     var tenantWritesInFlight: Int = 256

@@ -41,15 +41,15 @@ public struct SubmissionEndpoint: Sendable {
         self.door = door
     }
 
-    /// `429 degraded`: the slot's owner is DEGRADED and the tenant holds at least its share of
-    /// the outstanding work, so its classes above `maxClass` are refused until the shard
+    /// `429 degraded`: the slot's owner is DEGRADED and the tenant puts at least its share of
+    /// the load on it (outstanding tasks plus recent arrivals), so its classes above `maxClass` are refused until the shard
     /// recovers. The same answer from the shard's door and from a router writing for it.
     public static func degradedRefusal(tenant: String, maxClass: Int) -> HTTPProblem {
         // Retry after a second: the mode is looked at every 500 ms and recovers with
         // hysteresis, so sooner would only be refused again.
         HTTPProblem.tooManyRequests(
             "degraded",
-            "the shard serving tenant \(tenant) is DEGRADED by overload and the tenant holds at least its share of its work: "
+            "the shard serving tenant \(tenant) is DEGRADED by overload and the tenant puts at least its share of the load on it: "
                 + "classes P\(maxClass + 1)–P10 are refused until it recovers, P0–P\(maxClass) are accepted; nothing was written",
             retryAfterMs: 1_000)
     }

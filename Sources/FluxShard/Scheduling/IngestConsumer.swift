@@ -188,12 +188,13 @@ struct IngestConsumer: Sendable {
     }
 
     /// A Redis Cluster's read: one non-blocking `XREADGROUP` per slot in one pipeline, each for
-    /// a quarter of the batch (128 by default): a busy slot (one tenant's flood) is read 128 at a
-    /// time, and a read holds at most that many per owned slot. A share of one batch split over
+    /// the batch (128 by default, as on one server, where COUNT also applies per stream): a busy
+    /// slot (one tenant's flood) is read 128 at a time, and a read holds at most that many per
+    /// owned slot. A share of one batch split over
     /// the slots (4 each for 128 slots) starved the busy slot: submit→dispatch p50 208 ms at
     /// 1,000 tasks/s.
     private func readEachSlot(_ slots: [Int], backlog: Bool) async throws -> [(slot: Int, entry: String, task: String)] {
-        let count = max(16, services.configuration.ingestBatch / 4)
+        let count = max(16, services.configuration.ingestBatch)
         let replies = try await services.redis.pipeline(slots.map { slot in
             RedisCommand(
                 "XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", count,
