@@ -90,8 +90,8 @@ struct TenantState: Sendable {
     var inFlight = 0
     /// Sum of `cpuCost` over queued and in-flight tasks: what `cpuBudget` limits.
     var cpuCommitted = 0
-    /// Tasks submitted recently, fading by half every 5 s (`recentArrivals(at:)`): with the
-    /// outstanding count, the load DEGRADED's fair share is judged on.
+    /// Tasks submitted recently, fading by half every 5 s: with the outstanding count, the
+    /// load DEGRADED's fair share is judged on (`load(at:)`).
     var arrivals = DecayingRate(now: 0)
     var deficit = 0
     var inActiveRing = false

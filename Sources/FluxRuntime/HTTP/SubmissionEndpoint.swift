@@ -42,8 +42,9 @@ public struct SubmissionEndpoint: Sendable {
     }
 
     /// `429 degraded`: the slot's owner is DEGRADED and the tenant puts at least its share of
-    /// the load on it (outstanding tasks plus recent arrivals), so its classes above `maxClass` are refused until the shard
-    /// recovers. The same answer from the shard's door and from a router writing for it.
+    /// the load on it (outstanding tasks plus recent arrivals), so its classes above `maxClass`
+    /// are refused until the shard recovers. The same answer from the shard's door and from a
+    /// router writing for it.
     public static func degradedRefusal(tenant: String, maxClass: Int) -> HTTPProblem {
         // Retry after a second: the mode is looked at every 500 ms and recovers with
         // hysteresis, so sooner would only be refused again.
