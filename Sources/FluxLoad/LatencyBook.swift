@@ -11,6 +11,9 @@ final class LatencyBook: Sendable {
     private struct Entry {
         var sent: ContinuousClock.Instant?
         var dispatched: ContinuousClock.Instant?
+        /// Set when the ack came before the HTTP answer (a loaded router answers late): the
+        /// entry waits for `accepted` to record both latencies.
+        var finished: ContinuousClock.Instant?
         var tenant: String?
     }
 
@@ -46,6 +49,12 @@ final class LatencyBook: Sendable {
                     state.toDispatch.record(Self.micros(dispatched - sent))
                     if let tenant { state.toDispatchByTenant[tenant, default: Self.histogram()].record(Self.micros(dispatched - sent)) }
                 }
+                if let finished = state.entries[id]?.finished {
+                    // Its result came first: both ends are known now, and the entry is done.
+                    state.toFinish.record(Self.micros(finished - sent))
+                    state.entries[id] = nil
+                    continue
+                }
                 state.entries[id, default: Entry()].sent = sent
                 state.entries[id]?.tenant = tenant
             }
@@ -68,7 +77,13 @@ final class LatencyBook: Sendable {
     func finished(_ id: String, at now: ContinuousClock.Instant) {
         state.withLock { state in
             state.finished += 1
-            if let sent = state.entries.removeValue(forKey: id)?.sent { state.toFinish.record(Self.micros(now - sent)) }
+            if let sent = state.entries[id]?.sent {
+                state.toFinish.record(Self.micros(now - sent))
+                state.entries[id] = nil
+            } else {
+                // Before the HTTP answer: keep the moment for `accepted` to measure from.
+                state.entries[id, default: Entry()].finished = now
+            }
         }
     }
 
