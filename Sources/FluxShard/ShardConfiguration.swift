@@ -36,12 +36,11 @@ public struct ShardConfiguration: Sendable {
     /// How often the shard looks for tenants being deleted in its slots (`ff:deleting`); a
     /// deletion takes two rounds (sessions closed, then keys removed).
     public var tenantSweepInterval: Duration = .seconds(2)
-    /// Most ingest entries read from one slot's stream at a time (`--ingest-batch`). 128, not
-    /// 512: a read's entries are admitted in one turn and the next read waits for it, so the
-    /// read's size sets how long a flood's turn keeps another tenant's entries waiting
-    /// (`cluster/bench --noisy`, 2026-12-02: a quiet tenant's submit → dispatch beside a flood
-    /// p50 126 → 88 ms, p99 468 → 189 ms) at no cost in throughput (docs/performance.md).
-    public var ingestBatch: Int = 128
+    /// Most ingest entries read from one slot's stream at a time (`--ingest-batch`). What is
+    /// read is admitted at most `DriverLoop.admissionsPerTenantPerTurn` of a tenant a turn
+    /// (`FairIntake`), so a large read does not make a flood's turn long; it lets the shard read
+    /// past a flood's entries to another tenant's in the same stream (docs/performance.md).
+    public var ingestBatch: Int = 512
     /// Tasks of one tenant this shard's submit endpoint writes to Redis at once
     /// (`TenantWriteGate`); 0: no limit.
     public var tenantWritesInFlight = 256

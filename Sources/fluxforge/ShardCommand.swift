@@ -48,8 +48,8 @@ struct ShardCommand: AsyncParsableCommand {
     @Option(help: "Refuse submissions (429 backlog) of tenants at or over their share of the waiting tasks once these would take longer than this many ms to drain; 0 never.")
     var maxBacklogMs: Int = 30_000
 
-    @Option(help: "Most ingest entries read from one slot's stream at a time: smaller reads make shorter scheduler turns (lower latency under a flood), larger ones fewer round trips.")
-    var ingestBatch: Int = 128
+    @Option(help: "Most ingest entries read from one slot's stream at a time; what is read is admitted at most 128 of a tenant a turn, so larger reads reach a tenant's entries behind a flood's in the same stream sooner.")
+    var ingestBatch: Int = 512
 
     @Option(help: "Tasks of one tenant this shard writes to Redis at once when submissions reach it; more wait their turn (64 requests a tenant, then 429 writes_queued). 0: no limit.")
     var tenantWritesInFlight: Int = 256

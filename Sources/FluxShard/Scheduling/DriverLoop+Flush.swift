@@ -10,6 +10,10 @@ extension DriverLoop {
     mutating func flush(nowMs: Int64) async {
         let work = turnWork
         turnWork = TurnWork()
+        if !parkedIngestDone.isEmpty, intake.count < Self.intakeLimit {
+            for done in parkedIngestDone { done.resume(returning: true) }
+            parkedIngestDone = []
+        }
         await writeNodeHealth(nowMs: nowMs)
         guard !work.requests.isEmpty || !work.leftoverAcks.isEmpty || !work.ingestDone.isEmpty
             || !work.messages.isEmpty || !work.changeWaiters.isEmpty || !work.acks.isEmpty
@@ -28,12 +32,19 @@ extension DriverLoop {
             }
             for (message, key) in work.messages { driver.sessions.send(message, to: key) }
             for (attempt, key) in work.acks { driver.sessions.send(.ack(attempt), to: key) }
-            for done in work.ingestDone { done.resume(returning: true) }
+            // A read is answered once taken in (its admissions may wait for later turns), or
+            // later, while too much read-ahead waits (`intakeLimit`).
+            for done in work.ingestDone {
+                if intake.count < Self.intakeLimit { done.resume(returning: true) } else { parkedIngestDone.append(done) }
+            }
             for done in work.changeWaiters { done.resume(returning: .success(())) }
         } catch {
             logger.error("writing scheduler decisions failed", metadata: ["error": "\(error)", "transitions": "\(work.requests.count)"])
             driver.redisFailed(error)
-            for done in work.ingestDone { done.resume(returning: false) }
+            // The consumer reads what is pending again: drop what was read ahead.
+            for done in work.ingestDone + parkedIngestDone { done.resume(returning: false) }
+            parkedIngestDone = []
+            intake.removeAll()
             let failure = TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")
             for done in work.changeWaiters { done.resume(returning: .failure(failure)) }
         }

@@ -105,6 +105,7 @@ extension DriverLoop {
             apply(scheduler.handle(.tenantRemoved(id), now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         }
         ingestEntries = ingestEntries.filter { !slots.contains($0.value.slot) }
+        intake.drop(slots: slots)
         if closeSessions, !tenants.isEmpty {
             driver.sessions.closeAll(reason: "slot moved", tenants: tenants)
             hellos = hellos.filter { !tenants.contains($0.key.tenant) }
@@ -137,6 +138,7 @@ extension DriverLoop {
         if let modeOverride { _ = scheduler.handle(.modeOverride(modeOverride), now: Timestamp(milliseconds: WallClock.nowMs())) }
         tenantsBySlot = [:]
         ingestEntries = [:]
+        intake.removeAll()
         pings = [:]
         hellos = [:]
         driver.deactivate(driver.activeSlots)

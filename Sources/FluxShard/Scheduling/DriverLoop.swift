@@ -19,6 +19,11 @@ struct DriverLoop {
     var pings: [NodeKey: (nonce: Int, atMs: Int64)] = [:]
     /// Ingest entries whose admission outcome is not yet written, by task id.
     var ingestEntries: [String: (slot: Int, entry: String)] = [:]
+    /// Submissions read and not yet admitted, by tenant: each turn admits up to
+    /// `admissionsPerTenantPerTurn` of each tenant.
+    var intake = FairIntake()
+    /// Ingest reads taken in while `intake` was full: answered once it is below its limit.
+    var parkedIngestDone: [CheckedContinuation<Bool, Never>] = []
     /// Slots whose state must be (re)loaded from Redis before the next turn's events.
     var slotsToRebuild: Set<Int> = []
     /// Tenants the core holds, by slot, so a lost or rebuilt slot can be forgotten exactly.
@@ -45,6 +50,13 @@ struct DriverLoop {
     var nodeHealthWritten: [NodeKey: (fingerprint: String, atMs: Int64)] = [:]
     var lastNodeHealthWriteMs: Int64 = 0
     var logger: Logger { driver.logger }
+
+    /// A turn admits at most this many read submissions of one tenant: a flood's turn stays
+    /// short, and another tenant's submissions read with it are admitted in the same turn.
+    static let admissionsPerTenantPerTurn = 128
+    /// Read-ahead submissions held before the ingest consumer waits (its read is answered
+    /// only once fewer are held).
+    static let intakeLimit = 4_096
 
     init(driver: SchedulerDriver) {
         self.driver = driver
@@ -80,11 +92,13 @@ struct DriverLoop {
         for event in events where event.isSlotChange { await handle(event, nowMs: nowMs) }
         if !slotsToRebuild.isEmpty { await rebuildPendingSlots(nowMs: nowMs) }
         for event in events where !event.isSlotChange { await handle(event, nowMs: nowMs) }
+        for task in intake.take(perTenant: Self.admissionsPerTenantPerTurn) { admit(task, nowMs: nowMs) }
         signalOverload(nowMs: nowMs)
         apply(scheduler.handle(.tick, now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         await flush(nowMs: nowMs)
         publishMode()
         publishBackpressure(nowMs: nowMs)
+        if intake.count > 0 { driver.wakeAgain() }
     }
 
     /// Publishes the backlog and whom the door refuses (`Backpressure`, and DEGRADED's refusals),
@@ -130,7 +144,7 @@ struct DriverLoop {
             turnWork.ingestDone.append(done)
             // A slot lost since the read is not ours to admit: its entries stay pending.
             let active = Set(driver.activeSlots)
-            for task in tasks where active.contains(task.slot) { admit(task, nowMs: nowMs) }
+            for task in tasks where active.contains(task.slot) { intake.append(task) }
         case .nodeConnected(let hello):
             connect(hello, now: now, nowMs: nowMs)
         case .nodeDisconnected(let key):
@@ -213,6 +227,9 @@ struct DriverLoop {
 
     /// Resumes every waiter without doing its work (Redis down, or the loop stopping).
     mutating func failDrained() {
+        for done in parkedIngestDone { done.resume(returning: false) }
+        parkedIngestDone = []
+        intake.removeAll()
         for event in driver.drain().events {
             switch event {
             case .ingested(_, let done): done.resume(returning: false)

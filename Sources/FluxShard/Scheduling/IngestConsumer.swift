@@ -3,9 +3,10 @@ import FluxRuntime
 import Logging
 
 /// Reads the ingest streams of the slots this shard owns through the consumer group `shards`
-/// and hands each batch to the driver, waiting until the admission outcomes are durable (the
-/// transition script XACKs each entry with its outcome). That wait is the backpressure: a shard
-/// never holds more than one batch of unadmitted submissions in memory.
+/// and hands each batch to the driver, waiting until the driver has taken it in: it admits what
+/// it holds at most 128 of a tenant a turn (`FairIntake`), and answers a read only while it
+/// holds fewer than `DriverLoop.intakeLimit` unadmitted submissions. That wait is the
+/// backpressure. An entry stays pending until the transition script XACKs it with its outcome.
 ///
 /// On start it first re-reads its own pending entries (id `0`): entries read by a previous
 /// incarnation that crashed before admitting them.
@@ -188,13 +189,12 @@ struct IngestConsumer: Sendable {
     }
 
     /// A Redis Cluster's read: one non-blocking `XREADGROUP` per slot in one pipeline, each for
-    /// the batch (128 by default, as on one server, where COUNT also applies per stream): a busy
-    /// slot (one tenant's flood) is read 128 at a time, and a read holds at most that many per
-    /// owned slot. A share of one batch split over
+    /// a quarter of the batch (128 by default): a busy slot (one tenant's flood) is read 128 at a
+    /// time, and a read holds at most that many per owned slot. A share of one batch split over
     /// the slots (4 each for 128 slots) starved the busy slot: submit→dispatch p50 208 ms at
     /// 1,000 tasks/s.
     private func readEachSlot(_ slots: [Int], backlog: Bool) async throws -> [(slot: Int, entry: String, task: String)] {
-        let count = max(16, services.configuration.ingestBatch)
+        let count = max(16, services.configuration.ingestBatch / 4)
         let replies = try await services.redis.pipeline(slots.map { slot in
             RedisCommand(
                 "XREADGROUP", "GROUP", IngestStream.group, services.shardID, "COUNT", count,

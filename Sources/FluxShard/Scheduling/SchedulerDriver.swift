@@ -114,6 +114,9 @@ final class SchedulerDriver: Sendable {
 
     // MARK: posting events
 
+    /// Another turn soon, without an event (the loop has read-ahead submissions to admit).
+    func wakeAgain() { wake.yield() }
+
     func post(_ event: DriverEvent) {
         inbox.withLock { inbox in
             if inbox.events.isEmpty { inbox.since = .now }
@@ -133,8 +136,9 @@ final class SchedulerDriver: Sendable {
         }
     }
 
-    /// Hands an ingest batch over; returns true once every outcome is durable in Redis, false
-    /// if it could not be written (the entries stay pending and must be read again).
+    /// Hands an ingest batch over; returns true once the driver has taken it in (admitted, or
+    /// held for a later turn while it holds fewer than `DriverLoop.intakeLimit`), false if a
+    /// write failed (the entries stay pending and must be read again).
     func ingest(_ tasks: [IngestedTask]) async -> Bool {
         await withCheckedContinuation { post(.ingested(tasks, done: $0)) }
     }
