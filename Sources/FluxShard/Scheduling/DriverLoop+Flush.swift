@@ -42,9 +42,8 @@ extension DriverLoop {
             logger.error("writing scheduler decisions failed", metadata: ["error": "\(error)", "transitions": "\(work.requests.count)"])
             driver.redisFailed(error)
             // The consumer reads what is pending again: drop what was read ahead.
-            for done in work.ingestDone + parkedIngestDone { done.resume(returning: false) }
-            parkedIngestDone = []
-            intake.removeAll()
+            for done in work.ingestDone { done.resume(returning: false) }
+            dropIntake()
             let failure = TaskChangeError(code: "redis_unavailable", message: "the coordination store is unreachable")
             for done in work.changeWaiters { done.resume(returning: .failure(failure)) }
         }

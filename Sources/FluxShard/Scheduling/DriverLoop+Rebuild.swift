@@ -105,7 +105,9 @@ extension DriverLoop {
             apply(scheduler.handle(.tenantRemoved(id), now: Timestamp(milliseconds: nowMs)), nowMs: nowMs)
         }
         ingestEntries = ingestEntries.filter { !slots.contains($0.value.slot) }
-        intake.drop(slots: slots)
+        // Dropped entries stay pending at this consumer: a slot rebuilt here must have them
+        // read again (a lost slot's new owner claims them).
+        if intake.drop(slots: slots) { driver.requestReread() }
         if closeSessions, !tenants.isEmpty {
             driver.sessions.closeAll(reason: "slot moved", tenants: tenants)
             hellos = hellos.filter { !tenants.contains($0.key.tenant) }
@@ -138,7 +140,7 @@ extension DriverLoop {
         if let modeOverride { _ = scheduler.handle(.modeOverride(modeOverride), now: Timestamp(milliseconds: WallClock.nowMs())) }
         tenantsBySlot = [:]
         ingestEntries = [:]
-        intake.removeAll()
+        dropIntake()
         pings = [:]
         hellos = [:]
         driver.deactivate(driver.activeSlots)

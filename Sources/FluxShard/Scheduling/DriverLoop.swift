@@ -225,11 +225,18 @@ struct DriverLoop {
         }
     }
 
-    /// Resumes every waiter without doing its work (Redis down, or the loop stopping).
-    mutating func failDrained() {
+    /// Drops the read-ahead (Redis failed): parked reads are answered false, and the ingest
+    /// consumer reads the pending entries again, since reads it was told were taken in are gone.
+    mutating func dropIntake() {
         for done in parkedIngestDone { done.resume(returning: false) }
         parkedIngestDone = []
+        if intake.count > 0 { driver.requestReread() }
         intake.removeAll()
+    }
+
+    /// Resumes every waiter without doing its work (Redis down, or the loop stopping).
+    mutating func failDrained() {
+        dropIntake()
         for event in driver.drain().events {
             switch event {
             case .ingested(_, let done): done.resume(returning: false)

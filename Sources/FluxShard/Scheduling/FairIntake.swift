@@ -51,8 +51,11 @@ struct FairIntake {
     }
 
     /// Drops every held entry of `slots` (lost, or to be read again); they stay pending in Redis.
-    mutating func drop(slots: Set<Int>) {
-        guard !held.isEmpty else { return }
+    /// Returns whether any was held.
+    @discardableResult
+    mutating func drop(slots: Set<Int>) -> Bool {
+        guard !held.isEmpty else { return false }
+        let before = held.count
         for tenant in tenants {
             guard let line = lines[tenant] else { continue }
             let kept = line.filter { !slots.contains($0.slot) }
@@ -60,6 +63,7 @@ struct FairIntake {
             lines[tenant] = kept.isEmpty ? nil : ArraySlice(kept)
         }
         tenants.removeAll { lines[$0] == nil }
+        return held.count < before
     }
 
     /// Drops everything held (Redis failed: the consumer reads the pending entries again).

@@ -45,6 +45,8 @@ struct IngestConsumer: Sendable {
         let polled = services.redis.oneHashSlotPerCommand
         while !Task.isCancelled {
             do {
+                // Submissions the driver took in and then dropped are pending here: read them again.
+                if services.driver.takeRereadRequest() { caughtUp = [] }
                 let conn: any RedisCommandSender = polled ? services.redis : try await connectionOrNew(&connection)
                 let slots = services.driver.activeSlots
                 for slot in slots where !known.contains(slot) { secondLook[slot] = .now + .milliseconds(Self.blockMs + 200) }

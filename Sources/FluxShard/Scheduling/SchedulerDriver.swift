@@ -44,6 +44,9 @@ final class SchedulerDriver: Sendable {
         var activeSlots: Set<Int> = []
         /// Backpressure at the door, as of the loop's last look.
         var backpressure = Backpressure.Verdict(backlogMs: 0, refusing: [])
+        /// The loop dropped read submissions it had taken in (a write failed, a slot was
+        /// rebuilt): the ingest consumer must read this shard's pending entries again.
+        var rereadPending = false
     }
 
     init(
@@ -116,6 +119,17 @@ final class SchedulerDriver: Sendable {
 
     /// Another turn soon, without an event (the loop has read-ahead submissions to admit).
     func wakeAgain() { wake.yield() }
+
+    /// Asks the ingest consumer to read this shard's own pending entries again: submissions it
+    /// handed over were dropped before admission, and they stay pending in the streams.
+    func requestReread() { published.withLock { $0.rereadPending = true } }
+    /// True once after `requestReread` (the consumer's question).
+    func takeRereadRequest() -> Bool {
+        published.withLock { state in
+            defer { state.rereadPending = false }
+            return state.rereadPending
+        }
+    }
 
     func post(_ event: DriverEvent) {
         inbox.withLock { inbox in
