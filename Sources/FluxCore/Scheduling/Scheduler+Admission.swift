@@ -72,37 +72,39 @@ extension Scheduler {
     /// and still fills the machine; and arrivals too, as it may have nothing outstanding at the
     /// moment (`TenantState.load`). Walks the tenants once; asked only under DEGRADED, for P4–P10.
     func isWithinFairShareOfLoad(_ tenant: UInt32, now: Timestamp) -> Bool {
-        var total = 0.0
-        var weights = 0
-        for (index, state) in tenants.enumerated() where state.isConfigured {
-            let load = state.load(at: now.milliseconds)
-            guard load > 0 || index == Int(tenant) else { continue }
-            total += load
-            weights += state.configuration.weight
-        }
+        let loads = loads(now: now)
+        let (total, weights) = shareTotals(of: loads, including: Int(tenant))
         guard total > 0, weights > 0 else { return false }
-        let own = tenants[Int(tenant)]
-        let share = Double(own.configuration.weight) / Double(weights)
-        return own.load(at: now.milliseconds) < share * total
+        return loads[Int(tenant)] < Double(tenants[Int(tenant)].configuration.weight) / Double(weights) * total
     }
 
     /// Tenants putting at least their weighted share of the load on the shard (the test of
     /// `isWithinFairShareOfLoad`, failed): whom DEGRADED refuses P4–P10 from at the door.
     /// A tenant with nothing outstanding and no recent arrival is never listed. Walks the tenants.
     public func tenantsAtOrOverShareOfLoad(now: Timestamp) -> [TenantID] {
+        let loads = loads(now: now)
+        let (total, weights) = shareTotals(of: loads)
+        guard total > 0, weights > 0 else { return [] }
+        return zip(tenants, loads).filter { state, load in
+            load > 0 && load >= Double(state.configuration.weight) / Double(weights) * total
+        }.map(\.0.id)
+    }
+
+    /// Each tenant's load (`TenantState.load`), by tenant index; 0 for a tenant not configured.
+    private func loads(now: Timestamp) -> [Double] {
+        tenants.map { $0.isConfigured ? $0.load(at: now.milliseconds) : 0 }
+    }
+
+    /// The sum of the loads, and of the weights, of the tenants with any load (and of
+    /// `including`, whatever its load): what the shares are taken of.
+    private func shareTotals(of loads: [Double], including: Int? = nil) -> (total: Double, weights: Int) {
         var total = 0.0
         var weights = 0
-        for state in tenants where state.isConfigured {
-            let load = state.load(at: now.milliseconds)
-            guard load > 0 else { continue }
+        for (index, load) in loads.enumerated() where tenants[index].isConfigured && (load > 0 || index == including) {
             total += load
-            weights += state.configuration.weight
+            weights += tenants[index].configuration.weight
         }
-        guard total > 0, weights > 0 else { return [] }
-        return tenants.filter { state in
-            let load = state.load(at: now.milliseconds)
-            return state.isConfigured && load > 0 && load >= Double(state.configuration.weight) / Double(weights) * total
-        }.map(\.id)
+        return (total, weights)
     }
 
     /// True when the tenant holds less than its weighted share of the waiting tasks (shares

@@ -31,6 +31,16 @@ public final class TenantWriteGate: Sendable {
         var waiting: [Waiter] = []
         var head = 0
         var waitingCount: Int { waiting.count - head }
+
+        /// Whether `cost` more tasks may be written now: within the share, or alone.
+        func fits(_ cost: Int, limit: Int) -> Bool { inFlight == 0 || inFlight + cost <= limit }
+
+        /// Takes `cost` into flight when nobody waits ahead and it fits.
+        mutating func enter(_ cost: Int, limit: Int) -> Bool {
+            guard waitingCount == 0, fits(cost, limit: limit) else { return false }
+            inFlight += cost
+            return true
+        }
     }
 
     private struct State {
@@ -53,10 +63,7 @@ public final class TenantWriteGate: Sendable {
         let admitted: Bool? = state.withLock { state in
             var line = state.lines[tenant, default: Line()]
             defer { state.lines[tenant] = line }
-            if line.waitingCount == 0, line.inFlight == 0 || line.inFlight + cost <= tasksInFlight {
-                line.inFlight += cost
-                return true
-            }
+            if line.enter(cost, limit: tasksInFlight) { return true }
             return line.waitingCount >= maxWaiting ? nil : false
         }
         switch admitted {
@@ -67,10 +74,7 @@ public final class TenantWriteGate: Sendable {
                     var line = state.lines[tenant, default: Line()]
                     defer { state.lines[tenant] = line }
                     // Whatever was in flight may have finished between the two locks.
-                    if line.waitingCount == 0, line.inFlight == 0 || line.inFlight + cost <= tasksInFlight {
-                        line.inFlight += cost
-                        return true
-                    }
+                    if line.enter(cost, limit: tasksInFlight) { return true }
                     line.waiting.append(Waiter(cost: cost, continuation: continuation))
                     return false
                 }
@@ -95,7 +99,7 @@ public final class TenantWriteGate: Sendable {
             // First come first served: the head goes when it fits (or alone); nobody overtakes it.
             while line.head < line.waiting.count {
                 let next = line.waiting[line.head]
-                guard line.inFlight == 0 || line.inFlight + next.cost <= tasksInFlight else { break }
+                guard line.fits(next.cost, limit: tasksInFlight) else { break }
                 line.inFlight += next.cost
                 woken.append(next.continuation)
                 line.head += 1
